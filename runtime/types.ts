@@ -1,0 +1,134 @@
+// The contract between the sandbox (runtime/) and the server (host/).
+// runtime/ speaks Web standards plus the host functions handed to it here;
+// it imports nothing from host/.
+
+/** Per-invocation limits; all required once resolved (defaults live in host config). */
+export interface Limits {
+  /** CPU time the guest may spend running JS for one invocation. */
+  cpuMs: number;
+  /** Wall-clock time from start to the handler's result (and waitUntil work). */
+  wallMs: number;
+  /** Bytes of WASM heap the instance may grow to, in MiB. */
+  memoryMb: number;
+  /** Host `fetch` calls allowed per invocation. */
+  subrequests: number;
+}
+
+export type TriggerKind = "http" | "event" | "cron" | "notify";
+
+/** What a host function learns about the call it serves. */
+export interface HostCallInfo {
+  requestId: string;
+  /** Aborted when the invocation ends or is killed; host work should stop. */
+  signal: AbortSignal;
+}
+
+/**
+ * A host function: async, receives and returns JSON-like values
+ * (numbers, strings, booleans, null, arrays, plain objects, Date, Uint8Array).
+ * Throwing an Error with `code`, `detail` surfaces as a guest Error with the
+ * same fields. Throw a {@link HostBindingError} when the host itself failed
+ * (not the guest's fault): an uncaught one maps to HTTP 502.
+ */
+export type HostFunction = (args: unknown[], info: HostCallInfo) => Promise<unknown>;
+
+/**
+ * Host functions by name. Names the guest `hangar` module and globals use:
+ *  - "sql.query"   (text: string, params: unknown[], txId: string | null) -> rows: object[]
+ *  - "sql.begin"   () -> txId: string
+ *  - "sql.commit"  (txId) -> null ;  "sql.rollback" (txId) -> null
+ *  - "vector.upsert" (collection: string, items: {id, embedding: number[], content?, metadata?}[]) -> { count }
+ *  - "vector.search" (collection: string, embedding: number[], opts: { k?, filter? }) -> {id, score, content, metadata}[]
+ *  - "vector.remove" (collection: string, ids: string[]) -> { count }
+ *  - "fetch" (req: FetchRequestData) -> FetchResponseData
+ * A name the host did not hand in rejects in the guest with code "ENOSYS".
+ */
+export type HostFunctions = Record<string, HostFunction>;
+
+export interface FetchRequestData {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+  redirect: "follow" | "manual" | "error";
+}
+
+export interface FetchResponseData {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: Uint8Array;
+  /** Final URL after redirects. */
+  url: string;
+  redirected: boolean;
+}
+
+export class HostBindingError extends Error {
+  readonly code: string;
+  constructor(message: string, code = "HOST_BINDING_FAILED", options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "HostBindingError";
+    this.code = code;
+  }
+}
+
+export type ConsoleLevel = "debug" | "log" | "info" | "warn" | "error";
+
+/** Everything one invocation needs besides its trigger payload. */
+export interface InvocationInput {
+  requestId: string;
+  /** Secrets and vars, as strings. */
+  env: Record<string, string>;
+  /** Verified JWT claims, or null. */
+  auth: Record<string, unknown> | null;
+  limits: Limits;
+  host: HostFunctions;
+  onConsole?: (level: ConsoleLevel, message: string) => void;
+}
+
+export interface InvocationStats {
+  cpuMs: number;
+  wallMs: number;
+  /** WASM heap size of the instance at the end of the invocation, bytes. */
+  memoryBytes: number;
+}
+
+export type FailureKind =
+  | "threw"      // guest code threw / rejected: 500
+  | "host"       // an uncaught HostBindingError: 502
+  | "wall"       // wall-clock limit: 504
+  | "cpu"        // CPU limit: 546
+  | "memory"     // memory limit: 546
+  | "stack"      // stack depth exceeded: 546
+  | "no-handler" // the module has no handler for this trigger: 500
+  | "bad-response"; // fetch handler returned something that is not a Response: 500
+
+export interface GuestFailure {
+  kind: FailureKind;
+  message: string;
+  /** Guest stack as QuickJS printed it (bundle positions; the host maps them). */
+  stack?: string;
+  code?: string;
+}
+
+export type Outcome<T> =
+  | { ok: true; value: T; stats: InvocationStats }
+  | { ok: false; error: GuestFailure; stats: InvocationStats };
+
+/** Non-HTTP trigger payloads, as the guest handler receives them. */
+export type EventKind = "scheduled" | "event" | "notify";
+
+/** A warm, evaluated function version able to serve concurrent invocations. */
+export interface FunctionInstance {
+  readonly id: string;
+  /** Run the fetch handler (module.fetch, bare default function, or Deno.serve). */
+  fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>>;
+  /** Run `scheduled`, `event` or `notify` with a JSON-like payload. */
+  dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>>;
+  /** Which handlers the module exports. */
+  readonly handlers: ReadonlySet<"fetch" | EventKind>;
+  /** Current WASM heap bytes of this instance. */
+  memoryBytes(): number;
+  /** Dispose the context and module; safe to call twice. */
+  close(): Promise<void>;
+}
