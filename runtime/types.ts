@@ -127,6 +127,8 @@ export interface FunctionInstance {
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>>;
   /** Which handlers the module exports. */
   readonly handlers: ReadonlySet<"fetch" | EventKind>;
+  /** The module's `export const config`, copied out as JSON-like data (undefined when absent). */
+  readonly config: unknown;
   /** Current WASM heap bytes of this instance. */
   memoryBytes(): number;
   /** Dispose the context and module; safe to call twice. */
