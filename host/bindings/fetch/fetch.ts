@@ -1,0 +1,104 @@
+// One guest fetch: manual redirect loop, every hop re-checked, one deadline.
+import { fetch as undiciFetch, Headers, type Agent } from "undici";
+import type { FetchRequestData, FetchResponseData } from "../../../runtime/types.ts";
+import { checkDeclaredLength, readCapped } from "./body.ts";
+import { FetchError, findFetchError, rootMessage } from "./errors.ts";
+import { bodyWasDecoded, incomingHeaders, outgoingHeaders, withoutBodyHeaders, withoutCredentials } from "./headers.ts";
+import type { ResolvedFetchPolicy } from "./policy.ts";
+import { checkHop, parseRequestData, parseUrl } from "./request.ts";
+
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+type UndiciResponse = Awaited<ReturnType<typeof undiciFetch>>;
+
+/** Run `fn` under the policy deadline and the invocation's signal; the timer is cleared in finally. */
+async function withDeadline<T>(policy: ResolvedFetchPolicy, outer: AbortSignal, url: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onOuter = () => controller.abort(new FetchError("FETCH_ABORTED", `fetch to ${url} aborted: the invocation ended`));
+  if (outer.aborted) onOuter();
+  else outer.addEventListener("abort", onOuter, { once: true });
+  const timer = setTimeout(
+    () => controller.abort(new FetchError("FETCH_TIMEOUT", `fetch to ${url} timed out after ${policy.timeoutMs} ms`)),
+    policy.timeoutMs,
+  );
+  try {
+    if (controller.signal.aborted) throw controller.signal.reason;
+    return await fn(controller.signal);
+  } catch (err) {
+    // An abort reason may arrive wrapped (or as a DOMException) depending on where undici was.
+    if (controller.signal.aborted && controller.signal.reason instanceof FetchError) throw controller.signal.reason;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener("abort", onOuter);
+  }
+}
+
+function networkError(err: unknown, url: URL): FetchError {
+  return findFetchError(err) ?? new FetchError("FETCH_FAILED", `fetch to ${url.host} failed: ${rootMessage(err)}`, { cause: err });
+}
+
+async function discard(res: UndiciResponse): Promise<void> {
+  await res.body?.cancel().catch(() => {});
+}
+
+/** Perform the guest's fetch under `policy` through `agent`. */
+export async function performFetch(input: unknown, policy: ResolvedFetchPolicy, agent: Agent, outer: AbortSignal): Promise<FetchResponseData> {
+  const req: FetchRequestData = parseRequestData(input, policy);
+  let url = parseUrl(req.url);
+  let method = req.method;
+  let body = req.body;
+  let headers = outgoingHeaders(req.headers);
+  try {
+    new Headers(headers);
+  } catch (err) {
+    throw new FetchError("FETCH_INVALID", `fetch: invalid headers (${(err as Error).message})`);
+  }
+
+  return withDeadline(policy, outer, url.host || url.href, async (signal) => {
+    for (let hop = 0; ; hop++) {
+      checkHop(url, policy);
+      let res: UndiciResponse;
+      try {
+        res = await undiciFetch(url, { method, headers, body, redirect: "manual", dispatcher: agent, signal });
+      } catch (err) {
+        throw networkError(err, url);
+      }
+      const location = res.headers.get("location");
+      if (REDIRECT_STATUS.has(res.status) && location !== null && req.redirect !== "manual") {
+        await discard(res);
+        if (req.redirect === "error") {
+          throw new FetchError("FETCH_REDIRECT", `fetch to ${url.host} failed: got a ${res.status} redirect with redirect: "error"`);
+        }
+        if (hop >= policy.maxRedirects) {
+          throw new FetchError("FETCH_REDIRECT", `fetch to ${url.host} failed: more than ${policy.maxRedirects} redirects`);
+        }
+        const next = parseUrl(location, url);
+        // Fetch spec, HTTP-redirect fetch step 12.
+        if ((res.status === 303 && method !== "GET" && method !== "HEAD") || ((res.status === 301 || res.status === 302) && method === "POST")) {
+          method = "GET";
+          body = null;
+          headers = withoutBodyHeaders(headers);
+        }
+        if (next.origin !== url.origin) headers = withoutCredentials(headers);
+        url = next;
+        continue;
+      }
+      try {
+        const decoded = bodyWasDecoded(method, res.status, res.headers.get("content-encoding"));
+        if (!decoded) checkDeclaredLength(res.headers.get("content-length"), policy.maxResponseBytes, url.host);
+        const bytes = await readCapped(res.body as ReadableStream<Uint8Array> | null, policy.maxResponseBytes, url.host);
+        return {
+          status: res.status,
+          statusText: res.statusText,
+          headers: incomingHeaders(res.headers as unknown as globalThis.Headers, decoded),
+          body: bytes,
+          url: url.href,
+          redirected: hop > 0,
+        };
+      } catch (err) {
+        await discard(res);
+        throw networkError(err, url);
+      }
+    }
+  });
+}
