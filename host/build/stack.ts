@@ -1,0 +1,52 @@
+import { SourceMapConsumer } from "source-map-js";
+import { BUNDLE_FILENAME } from "./bundle.ts";
+
+const CACHE_SIZE = 16;
+// Parsing a map costs milliseconds per megabyte; failed invocations of one version repeat it.
+const consumers = new Map<string, SourceMapConsumer>();
+
+function consumerFor(map: string): SourceMapConsumer {
+  const hit = consumers.get(map);
+  if (hit) {
+    consumers.delete(map);
+    consumers.set(map, hit);
+    return hit;
+  }
+  const c = new SourceMapConsumer(JSON.parse(map));
+  consumers.set(map, c);
+  if (consumers.size > CACHE_SIZE) consumers.delete(consumers.keys().next().value!);
+  return c;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Rewrites `bundle.js:line[:column]` positions in a guest stack to the original source
+ * `file:line:column` (columns 1-based, as QuickJS and V8 print them). Unmapped positions stay.
+ */
+export function mapStack(stack: string, map: string, filename: string = BUNDLE_FILENAME): string {
+  let consumer: SourceMapConsumer;
+  try {
+    consumer = consumerFor(map);
+  } catch {
+    return stack; // a broken map must not hide the original error
+  }
+  const re = new RegExp(`(?<![\\w./-])${escapeRe(filename)}:(\\d+)(?::(\\d+))?`, "g");
+  return stack.replace(re, (whole, line: string, col: string | undefined) => {
+    const pos = consumer.originalPositionFor({
+      line: Number(line),
+      column: col === undefined ? 0 : Math.max(0, Number(col) - 1),
+      // Without a column, take the first mapping on the line rather than nothing.
+      bias: col === undefined ? SourceMapConsumer.LEAST_UPPER_BOUND : SourceMapConsumer.GREATEST_LOWER_BOUND,
+    });
+    if (pos.source == null || pos.line == null) return whole;
+    return col === undefined ? `${pos.source}:${pos.line}` : `${pos.source}:${pos.line}:${(pos.column ?? 0) + 1}`;
+  });
+}
+
+/** Drops cached parsed maps (tests, or a host freeing memory). */
+export function clearStackMapCache(): void {
+  consumers.clear();
+}
