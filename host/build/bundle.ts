@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { builtinModules } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { BuildError } from "./errors.ts";
-import { hangarModule, npmSpecifiers } from "./plugins.ts";
+import { hangarModule, noRemoteImports, npmSpecifiers } from "./plugins.ts";
 
 /** A bundled function version, ready to store and evaluate as a classic script. */
 export interface Bundle {
@@ -63,7 +63,7 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
       logLevel: "silent",
       // npm packages commonly branch on this; there is no `process` in the sandbox.
       define: { "process.env.NODE_ENV": '"production"' },
-      plugins: [hangarModule(), npmSpecifiers()],
+      plugins: [hangarModule(), npmSpecifiers(), noRemoteImports()],
     });
   } catch (cause) {
     const errors = (cause as Partial<BuildFailure>).errors;
@@ -112,7 +112,7 @@ function rewrite(text: string): string {
   if (!m) return text;
   const spec = m[1]!;
   if (isNodeBuiltin(spec)) return `"${spec}" is not available in Hangar functions (no Node built-ins in the sandbox)`;
-  if (/^(jsr:|https?:)/.test(spec)) return `"${spec}" cannot be imported: only relative files and packages installed in node_modules are bundled`;
+  if (/^(https?:|jsr:|\/\/)/.test(spec)) return `"${spec}" cannot be imported: only relative files and packages installed in node_modules are bundled`;
   return `Could not resolve "${spec}": not a file, and not installed in a node_modules next to the function or above`;
 }
 

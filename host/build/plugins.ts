@@ -15,6 +15,19 @@ export function hangarModule(): Plugin {
   };
 }
 
+/**
+ * esbuild would leave URL imports external, which the sandbox cannot load (there is no module
+ * loader, and fetching code at run time would bypass the deploy). Refuse them at build time.
+ */
+export function noRemoteImports(): Plugin {
+  return {
+    name: "no-remote-imports",
+    setup(build) {
+      build.onResolve({ filter: /^(https?:|jsr:|\/\/)/ }, (args) => ({ errors: [{ text: `Could not resolve "${args.path}"` }] }));
+    },
+  };
+}
+
 const SKIP = Symbol("npm-specifier");
 
 /**
