@@ -1,0 +1,89 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { resolve } from "node:path";
+import type { Limits } from "../../runtime/types.ts";
+import { UsageError } from "../errors.ts";
+
+/** Everything an instance or CLI command needs to know, resolved once. */
+export interface HangarConfig {
+  /** Postgres URL, or null for the embedded PGlite database under `dataDir`. */
+  databaseUrl: string | null;
+  dataDir: string;
+  functionsDir: string;
+  port: number;
+  hostname: string;
+  adminToken: string;
+  /** True when the admin token was generated for this process (dev). */
+  adminTokenGenerated: boolean;
+  secretKey: string | null;
+  jwtSecret: string | null;
+  jwksUrl: string | null;
+  nodeId: string;
+  logRetentionDays: number;
+  workers: number;
+  /** Remote instance for CLI commands (`--url`), or null to use the database directly. */
+  remoteUrl: string | null;
+  /** Operator switch: let guest fetch reach loopback/private addresses. */
+  fetchAllowPrivate: boolean;
+  defaultLimits: Limits;
+  maxBodyBytes: number;
+  logFormat: "json" | "pretty";
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export type Flags = Record<string, string | boolean | undefined>;
+type Env = Record<string, string | undefined>;
+
+export const DEFAULT_LIMITS: Limits = { cpuMs: 1000, wallMs: 30_000, memoryMb: 128, subrequests: 50 };
+
+/** Resolve configuration from flags, then environment, then defaults. */
+export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, env: Env = process.env): HangarConfig {
+  const str = (flag: string | undefined, envName: string | undefined): string | undefined => {
+    const f = flag === undefined ? undefined : flags[flag];
+    if (typeof f === "string" && f !== "") return f;
+    const e = envName === undefined ? undefined : env[envName];
+    return e === undefined || e === "" ? undefined : e;
+  };
+  const int = (flag: string | undefined, envName: string | undefined, dflt: number, min: number, max: number): number => {
+    const raw = str(flag, envName);
+    if (raw === undefined) return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const where = flag && flags[flag] !== undefined ? `--${flag}` : envName;
+      throw new UsageError(`${where} must be an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return n;
+  };
+
+  const adminToken = str("token", "HANGAR_ADMIN_TOKEN");
+  const secretKey = str(undefined, "HANGAR_SECRET_KEY") ?? null;
+  if (mode === "start" && !adminToken) throw new UsageError("HANGAR_ADMIN_TOKEN is required by `hangar start`");
+  if (mode === "start" && !secretKey) throw new UsageError("HANGAR_SECRET_KEY is required by `hangar start`");
+  const dataDir = resolve(str("data-dir", "HANGAR_DATA_DIR") ?? ".hangar");
+  const logFormat = str("log-format", "HANGAR_LOG_FORMAT") ?? (mode === "dev" ? "pretty" : "json");
+  if (logFormat !== "json" && logFormat !== "pretty") throw new UsageError(`HANGAR_LOG_FORMAT must be json or pretty, got "${logFormat}"`);
+  const logLevel = str(undefined, "HANGAR_LOG_LEVEL") ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError(`HANGAR_LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
+
+  return {
+    databaseUrl: str("database-url", "DATABASE_URL") ?? null,
+    dataDir,
+    functionsDir: resolve(str("dir", "HANGAR_FUNCTIONS_DIR") ?? "functions"),
+    port: int("port", "HANGAR_PORT", 8787, 0, 65535),
+    hostname: str("host", "HANGAR_HOST") ?? (mode === "dev" ? "127.0.0.1" : "0.0.0.0"),
+    adminToken: adminToken ?? `dev_${randomBytes(18).toString("base64url")}`,
+    adminTokenGenerated: !adminToken,
+    // dev derives a stable key from the data directory so secrets survive restarts.
+    secretKey: secretKey ?? (mode === "start" ? null : `dev-insecure-key:${dataDir}`),
+    jwtSecret: str(undefined, "HANGAR_JWT_SECRET") ?? null,
+    jwksUrl: str(undefined, "HANGAR_JWKS_URL") ?? null,
+    nodeId: str(undefined, "HANGAR_NODE_ID") ?? `node-${randomUUID().slice(0, 8)}`,
+    logRetentionDays: int(undefined, "HANGAR_LOG_RETENTION_DAYS", 7, 1, 3650),
+    workers: int("workers", "HANGAR_WORKERS", 1, 1, 256),
+    remoteUrl: str("url", "HANGAR_URL") ?? null,
+    fetchAllowPrivate: ["1", "true", "yes"].includes((str(undefined, "HANGAR_FETCH_ALLOW_PRIVATE") ?? "").toLowerCase()),
+    defaultLimits: { ...DEFAULT_LIMITS },
+    maxBodyBytes: int(undefined, "HANGAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    logFormat,
+    logLevel: logLevel as HangarConfig["logLevel"],
+  };
+}

@@ -1,0 +1,129 @@
+import pg from "pg";
+import type { NotificationHandler } from "./types.ts";
+import { withTimeout } from "../util/with-timeout.ts";
+
+export interface ListenerOptions {
+  url: string;
+  applicationName: string;
+  /** How often the session proves it is alive and still listening. */
+  heartbeatMs?: number;
+}
+
+/**
+ * LISTEN on its own session (never a pooled one). A heartbeat checks
+ * `pg_listening_channels()`; a lost session is re-established with back-off,
+ * re-LISTENs, and tells `onReconnect` subscribers to catch up by query,
+ * because notifications sent while it was gone are lost for good.
+ */
+export class Listener {
+  private client: pg.Client | null = null;
+  private connecting: Promise<void> | null = null;
+  private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private readonly reconnectHandlers = new Set<() => void>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private attempts = 0;
+  private closed = false;
+
+  constructor(private readonly opts: ListenerOptions) {}
+
+  async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+    let set = this.handlers.get(channel);
+    const fresh = !set;
+    if (!set) this.handlers.set(channel, (set = new Set()));
+    set.add(handler);
+    await this.ensure();
+    if (fresh && this.client) await this.client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    return async () => {
+      set.delete(handler);
+      if (set.size === 0 && this.handlers.get(channel) === set) {
+        this.handlers.delete(channel);
+        await this.client?.query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => {});
+      }
+    };
+  }
+
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
+  }
+
+  private ensure(): Promise<void> {
+    if (this.client) return Promise.resolve();
+    this.connecting ??= this.connect().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.opts.url, application_name: this.opts.applicationName, keepAlive: true });
+    client.on("notification", (msg) => {
+      for (const h of this.handlers.get(msg.channel) ?? []) {
+        try {
+          h(msg.payload ?? "");
+        } catch {
+          // a subscriber's failure must not stop the others
+        }
+      }
+    });
+    client.on("error", () => this.lost(client));
+    client.on("end", () => this.lost(client));
+    await client.connect();
+    for (const channel of this.handlers.keys()) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+    this.attempts = 0;
+    const every = this.opts.heartbeatMs ?? 5_000;
+    this.heartbeat = setInterval(() => void this.beat(client), every);
+    this.heartbeat.unref();
+  }
+
+  private async beat(client: pg.Client): Promise<void> {
+    try {
+      const { rows } = await withTimeout(client.query<{ c: string }>("select pg_listening_channels() as c"), 5_000);
+      const listening = new Set(rows.map((r) => r.c));
+      for (const channel of this.handlers.keys()) if (!listening.has(channel)) throw new Error(`not listening on ${channel}`);
+    } catch {
+      this.lost(client);
+    }
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    client.removeAllListeners("notification");
+    client.on("error", () => {});
+    void client.end().catch(() => {});
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.retry) return;
+    const delay = Math.min(5_000, 100 * 2 ** this.attempts++) * (0.5 + Math.random() / 2);
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.ensure().then(
+        () => {
+          for (const h of this.reconnectHandlers) h();
+        },
+        () => this.scheduleReconnect(),
+      );
+    }, delay);
+    this.retry.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.retry) clearTimeout(this.retry);
+    await this.connecting?.catch(() => {});
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,26 @@
+import type pg from "pg";
+
+export type Row = Record<string, unknown>;
+
+/** Anything that runs one parameterized statement. */
+export interface Sql {
+  query<R extends Row = Row>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export type NotificationHandler = (payload: string) => void;
+
+/** The one way the host reaches Postgres, embedded or real. */
+export interface Db extends Sql {
+  readonly kind: "postgres" | "pglite";
+  /** Run `fn` in a transaction on one session; commit on success, roll back on throw. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /** Hold one session for `fn` (no transaction is opened for you). */
+  withClient<T>(fn: (client: Sql) => Promise<T>): Promise<T>;
+  /** LISTEN on a dedicated session; returns an unsubscribe function. */
+  listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /** Called after the listening session was lost and re-established: catch up by query. */
+  onReconnect(handler: () => void): () => void;
+  /** Pool figures for metrics. */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
