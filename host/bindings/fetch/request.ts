@@ -1,7 +1,7 @@
 // Validate the guest's FetchRequestData and check one hop's URL against policy.
 import type { FetchRequestData } from "../../../runtime/types.ts";
 import { checkAddress, isIpLiteral } from "./classify.ts";
-import { isHostAllowed } from "./egress.ts";
+import { isHostAllowed, normalizeHost } from "./egress.ts";
 import { egressDenied, FetchError } from "./errors.ts";
 import type { ResolvedFetchPolicy } from "./policy.ts";
 
@@ -61,6 +61,11 @@ export function checkHop(url: URL, policy: ResolvedFetchPolicy): void {
   if (url.username || url.password) throw invalid(`URL ${url.host} must not contain credentials`);
   if (!isHostAllowed(url.hostname, policy.egress)) {
     throw egressDenied(url.hostname, "host is not in the egress allow-list");
+  }
+  // RFC 6761: *.localhost is loopback whatever DNS says; refuse without asking it.
+  const name = normalizeHost(url.hostname);
+  if (!policy.allowLoopback && (name === "localhost" || name.endsWith(".localhost"))) {
+    throw egressDenied(url.hostname, "loopback name (set allowLoopback to permit)");
   }
   if (isIpLiteral(url.hostname)) {
     const why = checkAddress(url.hostname, policy);
