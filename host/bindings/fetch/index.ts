@@ -1,6 +1,6 @@
 // The guest `fetch` host binding: SSRF-safe outbound HTTP for sandboxed functions.
 import type { Agent } from "undici";
-import type { HostCallInfo, HostFunction } from "../../../runtime/types.ts";
+import { HostBindingError, type HostCallInfo, type HostFunction } from "../../../runtime/types.ts";
 import { createGuardedAgent } from "./agent.ts";
 import { performFetch } from "./fetch.ts";
 import { resolveFetchPolicy, type FetchPolicy, type ResolvedFetchPolicy } from "./policy.ts";
@@ -19,7 +19,7 @@ export interface Fetcher {
 }
 
 function bindingFor(policy: ResolvedFetchPolicy, agent: () => Agent): HostFunction {
-  return (args: unknown[], info: HostCallInfo) => performFetch(args[0], policy, agent(), info.signal);
+  return async (args: unknown[], info: HostCallInfo) => performFetch(args[0], policy, agent(), info.signal);
 }
 
 /** A fetch binding with its own Agent, closed by `close()`. */
@@ -29,7 +29,7 @@ export function createFetcher(policy: FetchPolicy = {}): Fetcher {
   let closing: Promise<void> | null = null;
   return {
     binding: bindingFor(resolved, () => {
-      if (closing) throw new Error("fetch binding used after close()");
+      if (closing) throw new HostBindingError("fetch binding used after close()", "FETCH_CLOSED");
       return agent;
     }),
     close() {
