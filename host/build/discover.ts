@@ -50,7 +50,10 @@ export async function discoverFunctions(dir: string): Promise<DiscoveredFunction
   }
   const found = new Map<string, string>();
   const problems: string[] = [];
-  const rel = (p: string) => relative(process.cwd(), p) || p;
+  const rel = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r === "" || r.startsWith("..") ? p : r;
+  };
 
   for (const file of names.sort()) {
     if (ignored(file)) continue;
