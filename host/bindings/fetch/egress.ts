@@ -13,7 +13,8 @@ export function normalizeHost(host: string): string {
 /** Canonical form of a pattern; IP literals go through URL so "127.1" and "[::1]" match. */
 function normalizePattern(pattern: string): string {
   const p = pattern.trim();
-  if (p === "*" || p.startsWith("*.")) return p.toLowerCase();
+  if (p === "*") return p;
+  if (p.startsWith("*.")) return `*.${normalizePattern(p.slice(2))}`;
   try {
     return normalizeHost(new URL(`http://${p.includes(":") && !p.startsWith("[") ? `[${p}]` : p}/`).hostname);
   } catch {

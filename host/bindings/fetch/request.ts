@@ -56,7 +56,8 @@ export function parseUrl(input: string, base?: URL): URL {
  */
 export function checkHop(url: URL, policy: ResolvedFetchPolicy): void {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw egressDenied(url.href, `scheme ${url.protocol} is not allowed (http: and https: only)`);
+    const shown = url.href.length > 100 ? `${url.href.slice(0, 100)}...` : url.href;
+    throw egressDenied(shown, `scheme ${url.protocol} is not allowed (http: and https: only)`);
   }
   if (url.username || url.password) throw invalid(`URL ${url.host} must not contain credentials`);
   if (!isHostAllowed(url.hostname, policy.egress)) {

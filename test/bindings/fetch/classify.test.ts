@@ -115,6 +115,11 @@ describe("isHostAllowed", () => {
     assert.ok(!isHostAllowed("example.com", list));
     assert.ok(!isHostAllowed("badexample.com", list));
   });
+  test("IDN patterns match the punycode hostnames URL produces", () => {
+    assert.ok(isHostAllowed(new URL("http://bücher.de/").hostname, ["bücher.de"]));
+    assert.ok(isHostAllowed(new URL("http://shop.bücher.de/").hostname, ["*.bücher.de"]));
+    assert.ok(isHostAllowed("a.example.com", ["*.EXAMPLE.com."]));
+  });
   test("IP literal patterns compare in canonical form", () => {
     assert.ok(isHostAllowed("127.0.0.1", ["127.1"]));
     assert.ok(isHostAllowed("[::1]", ["::1"]));

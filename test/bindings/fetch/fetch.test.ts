@@ -39,6 +39,9 @@ function route(r: http.IncomingMessage, res: http.ServerResponse, body: Buffer):
     case "/gzip":
       res.writeHead(200, { "content-encoding": "gzip", "content-type": "text/plain" });
       return void res.end(gzipSync("hello, compressed"));
+    case "/bomb":
+      res.writeHead(200, { "content-encoding": "gzip" });
+      return void res.end(gzipSync(Buffer.alloc(8 * 1024 * 1024)));
     case "/hang":
       return; // never answers
     case "/slow-body":
@@ -233,6 +236,16 @@ describe("limits", () => {
     }
   });
 
+  test("the cap counts decoded bytes (gzip bomb)", async () => {
+    const f = createFetcher({ allowLoopback: true, maxResponseBytes: 1024 * 1024 });
+    try {
+      const err = await rejection(call(f.binding, req(`${base}/bomb`)));
+      assert.equal(err.code, "RESPONSE_TOO_LARGE");
+    } finally {
+      await f.close();
+    }
+  });
+
   test("request body over the cap fails before sending", async () => {
     const f = createFetcher({ allowLoopback: true, maxRequestBytes: 10 });
     try {
@@ -281,6 +294,12 @@ describe("failures and bad input", () => {
     assert.equal(err.code, "FETCH_FAILED");
     assert.match(err.message, /ECONNREFUSED/);
     assert.ok(err.cause);
+  });
+
+  test("an allowed IPv6 literal reaches the network layer (no refusal)", async () => {
+    // Nothing listens on [::1] at this port; the point is it is not refused.
+    const err = await rejection(call(fetcher.binding, req(`http://[::1]:${server.port}/`)));
+    assert.equal(err.code, "FETCH_FAILED");
   });
 
   test("malformed request data is FETCH_INVALID", async () => {
