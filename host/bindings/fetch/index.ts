@@ -34,10 +34,17 @@ export function createFetcher(policy: FetchPolicy = {}): Fetcher {
     }),
     close() {
       // Drain in-flight requests briefly, then force.
-      closing ??= Promise.race([
-        agent.close(),
-        new Promise<void>((resolve) => setTimeout(resolve, 1000).unref()),
-      ]).then(() => agent.destroy()).catch(() => {});
+      closing ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([agent.close(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+        } catch {
+          // fall through to destroy
+        } finally {
+          clearTimeout(timer);
+        }
+        await agent.destroy().catch(() => {});
+      })();
       return closing;
     },
   };
