@@ -1,0 +1,74 @@
+// QuickJS-ng (sync release build): one WASM module per function instance, so a
+// memory limit is a hard cap on that module's linear memory and a broken
+// instance is thrown away whole. The compiled WebAssembly.Module is shared;
+// instantiating it costs a few ms, so one spare per memory size is kept ready.
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
+import variant from "@jitl/quickjs-ng-wasmfile-release-sync";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const PAGE = 65536;
+/** The build's initial heap (16 MiB); its memory may not start smaller. */
+const MIN_PAGES = 256;
+const MAX_PAGES = 32768;
+
+export interface EngineModule {
+  module: QuickJSWASMModule;
+  memory: WebAssembly.Memory;
+  /** Bytes the memory may reach before the guest counts as over its limit. */
+  limitBytes: number;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+function compiledModule(): WebAssembly.Module {
+  if (!compiled) {
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve("@jitl/quickjs-ng-wasmfile-release-sync/package.json"));
+    compiled = new WebAssembly.Module(readFileSync(path.join(dir, "dist", "emscripten-module.wasm")));
+  }
+  return compiled;
+}
+
+function pagesFor(memoryMb: number): number {
+  return Math.min(MAX_PAGES, Math.max(MIN_PAGES + 16, Math.ceil((memoryMb * 1024 * 1024) / PAGE)));
+}
+
+/** Instantiate a fresh QuickJS module whose memory cannot grow past memoryMb. */
+export async function newEngineModule(memoryMb: number): Promise<EngineModule> {
+  const maximum = pagesFor(memoryMb);
+  const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum });
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(variant as unknown as QuickJSSyncVariant, { wasmModule: compiledModule(), wasmMemory: memory }));
+  return { module, memory, limitBytes: maximum * PAGE };
+}
+
+/** Keeps one instantiated spare module per memory size, refilled off the request path. */
+export class SparePool {
+  private spares = new Map<number, Promise<EngineModule>>();
+  private closed = false;
+
+  /** A ready module (the spare when there is one) and a refill scheduled behind it. */
+  async take(memoryMb: number): Promise<EngineModule> {
+    const spare = this.spares.get(memoryMb);
+    this.spares.delete(memoryMb);
+    const mod = spare ? await spare.catch(() => newEngineModule(memoryMb)) : await newEngineModule(memoryMb);
+    this.refill(memoryMb);
+    return mod;
+  }
+
+  /** Prepare a spare for this memory size (no-op when one is ready). */
+  refill(memoryMb: number): void {
+    if (this.closed || this.spares.has(memoryMb)) return;
+    const p = new Promise<EngineModule>((resolve, reject) => {
+      setImmediate(() => newEngineModule(memoryMb).then(resolve, reject));
+    });
+    p.catch(() => this.spares.delete(memoryMb));
+    this.spares.set(memoryMb, p);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.spares.clear();
+  }
+}

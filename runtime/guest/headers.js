@@ -1,0 +1,78 @@
+// Headers per the Fetch standard: ordered list, lower-cased names, set-cookie kept apart.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const guardKey = Symbol("guard");
+
+function normalizeValue(v) { return String(v).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ""); }
+function checkName(name) {
+  if (!TOKEN.test(name)) throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
+}
+function checkValue(name, value) {
+  if (/[\0\r\n]/.test(value)) throw new TypeError(`Invalid value for header "${name}"`);
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 255) throw new TypeError(`Cannot convert header "${name}" value to ByteString`);
+}
+
+export class Headers {
+  constructor(init) {
+    this._list = [];
+    this[guardKey] = "none";
+    if (init === undefined || init === null) return;
+    if (init instanceof Headers) { for (const [k, v] of init._list) this._list.push([k, v]); return; }
+    if (typeof init !== "object") throw new TypeError("Failed to construct 'Headers': The provided value is not of type 'HeadersInit'");
+    if (typeof init[Symbol.iterator] === "function") {
+      for (const pair of init) {
+        const p = typeof pair === "string" ? null : [...pair];
+        if (!p || p.length !== 2) throw new TypeError("Failed to construct 'Headers': Invalid value");
+        this.append(p[0], p[1]);
+      }
+    } else {
+      for (const k of Object.keys(init)) this.append(k, init[k]);
+    }
+  }
+  _check() { if (this[guardKey] === "immutable") throw new TypeError("Headers are immutable"); }
+  append(name, value) {
+    name = String(name); value = normalizeValue(value);
+    checkName(name); checkValue(name, value); this._check();
+    this._list.push([name.toLowerCase(), value]);
+  }
+  delete(name) {
+    name = String(name); checkName(name); this._check();
+    const lower = name.toLowerCase();
+    this._list = this._list.filter((p) => p[0] !== lower);
+  }
+  get(name) {
+    name = String(name); checkName(name);
+    const lower = name.toLowerCase();
+    const vals = this._list.filter((p) => p[0] === lower).map((p) => p[1]);
+    return vals.length ? vals.join(", ") : null;
+  }
+  getSetCookie() { return this._list.filter((p) => p[0] === "set-cookie").map((p) => p[1]); }
+  has(name) { name = String(name); checkName(name); const lower = name.toLowerCase(); return this._list.some((p) => p[0] === lower); }
+  set(name, value) {
+    name = String(name); value = normalizeValue(value);
+    checkName(name); checkValue(name, value); this._check();
+    const lower = name.toLowerCase();
+    const i = this._list.findIndex((p) => p[0] === lower);
+    if (i < 0) this._list.push([lower, value]);
+    else { this._list[i][1] = value; this._list = this._list.filter((p, j) => j <= i || p[0] !== lower); }
+  }
+  /** Sorted and combined, with each set-cookie on its own (the spec's "sort and combine"). */
+  _sorted() {
+    const names = [...new Set(this._list.map((p) => p[0]))].sort();
+    const out = [];
+    for (const n of names) {
+      if (n === "set-cookie") for (const v of this.getSetCookie()) out.push([n, v]);
+      else out.push([n, this.get(n)]);
+    }
+    return out;
+  }
+  forEach(cb, thisArg) { for (const [k, v] of this._sorted()) cb.call(thisArg, v, k, this); }
+  *entries() { yield* this._sorted(); }
+  *keys() { for (const [k] of this._sorted()) yield k; }
+  *values() { for (const [, v] of this._sorted()) yield v; }
+  [Symbol.iterator]() { return this.entries(); }
+  get [Symbol.toStringTag]() { return "Headers"; }
+}
+
+export function setGuard(headers, guard) { headers[guardKey] = guard; return headers; }
+/** Raw [name, value] pairs in insertion order, every set-cookie kept. */
+export function headerPairs(headers) { return headers._list.map((p) => [p[0], p[1]]); }

@@ -1,0 +1,144 @@
+// Guest prelude: installs the Web globals, `__hangar`, `Deno`, and returns the
+// entry points the host calls (invoke, settle, fireTimer, cleanup, describe).
+import { native } from "./native.js";
+import { encode, decode } from "./marshal.js";
+import { DOMException, Event, EventTarget, AbortController, AbortSignal } from "./events.js";
+import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
+import { crypto } from "./crypto.js";
+import { URL, URLSearchParams } from "./url.js";
+import { Headers, headerPairs } from "./headers.js";
+import { Request, Response } from "./body.js";
+import { fetch } from "./fetch.js";
+import { setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, fireTimer, dropTimers } from "./timers.js";
+import { structuredClone } from "./clone.js";
+import { console } from "./console.js";
+import { settle, dropCalls, HOST_ERROR } from "./bridge.js";
+import { sql, vector } from "./hangar.js";
+
+let denoHandler = null;
+const Deno = {
+  serve(a, b) {
+    const handler = typeof a === "function" ? a : b && typeof b === "function" ? b : a && typeof a.handler === "function" ? a.handler : null;
+    if (!handler) throw new TypeError("Deno.serve needs a handler function");
+    denoHandler = handler;
+    const finished = new Promise(() => {});
+    return { finished, shutdown: async () => {}, ref() {}, unref() {}, addr: { hostname: "0.0.0.0", port: 0, transport: "tcp" } };
+  },
+  env: {
+    get: (name) => native.envGet(String(name)),
+    has: (name) => native.envGet(String(name)) !== undefined,
+    toObject: () => JSON.parse(native.envAll()),
+    set() { throw new Error("Deno.env.set is not supported in Hangar"); },
+    delete() { throw new Error("Deno.env.delete is not supported in Hangar"); },
+  },
+};
+
+const globals = {
+  DOMException, Event, EventTarget, AbortController, AbortSignal, TextEncoder, TextDecoder, atob, btoa, crypto,
+  URL, URLSearchParams, Headers, Request, Response, fetch, setTimeout, clearTimeout, setInterval, clearInterval,
+  queueMicrotask, structuredClone, console, Deno, self: globalThis,
+  performance: { now: () => Date.now(), timeOrigin: Date.now() },
+  navigator: { userAgent: "Hangar" },
+};
+for (const [k, v] of Object.entries(globals)) Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
+Object.defineProperty(globalThis, "__hangar", { value: Object.freeze({ sql, vector }), writable: false, configurable: false, enumerable: false });
+
+const STACK_RE = /stack overflow|call stack size/i;
+
+function describeError(e, kind) {
+  if (e instanceof Error || (e && typeof e === "object" && "message" in e)) {
+    const out = { kind: kind || "threw", name: String(e.name || "Error"), message: String(e.message), stack: typeof e.stack === "string" ? e.stack : undefined };
+    if (e.code !== undefined && e.code !== null) out.code = String(e.code);
+    if (!kind && e[HOST_ERROR]) out.kind = "host";
+    if (!kind && e instanceof RangeError && STACK_RE.test(out.message)) out.kind = "stack";
+    if (!kind && e.name === "InternalError" && /out of memory/.test(out.message)) out.kind = "memory";
+    return out;
+  }
+  let message;
+  try { message = typeof e === "string" ? e : JSON.stringify(e); } catch { message = String(e); }
+  return { kind: kind || "threw", name: "Error", message: `Uncaught ${message}` };
+}
+
+function describeValue(v) {
+  if (v === null) return "null";
+  if (typeof v !== "object") return typeof v;
+  return v.constructor && v.constructor.name ? `an instance of ${v.constructor.name}` : "an object";
+}
+
+function handlerFor(kind) {
+  const ex = globalThis.__hangar_exports || {};
+  const def = ex.default;
+  if (kind === "fetch") {
+    if (typeof def === "function") return (req, env, ctx) => def(req, env, ctx);
+    if (def && typeof def.fetch === "function") return (req, env, ctx) => def.fetch(req, env, ctx);
+    if (denoHandler) { const h = denoHandler; return (req) => h(req, { remoteAddr: { hostname: "0.0.0.0", port: 0, transport: "tcp" }, completed: new Promise(() => {}) }); }
+    return null;
+  }
+  if (def && (typeof def === "object" || typeof def === "function") && typeof def[kind] === "function") return (p, env, ctx) => def[kind](p, env, ctx);
+  return null;
+}
+
+const invocations = new Map();
+
+async function run(kind, data, state) {
+  const handler = handlerFor(kind);
+  if (!handler) return { ok: false, error: { kind: "no-handler", name: "Error", message: `the module exports no ${kind} handler` } };
+  const env = Object.assign(Object.create(null), data.env);
+  const ctx = {
+    waitUntil(p) { state.waits.push(Promise.resolve(p)); },
+    passThroughOnException() {},
+    requestId: data.requestId,
+    auth: data.auth,
+  };
+  const envObj = Object.freeze(Object.assign({}, env));
+  if (kind === "fetch") {
+    const r = data.request;
+    const request = new Request(r.url, { method: r.method, headers: r.headers, body: r.body });
+    const res = await handler(request, envObj, ctx);
+    if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
+    if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
+    return { ok: true, value: { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers), body: res._bytes } };
+  }
+  const value = await handler(data.payload, envObj, ctx);
+  return { ok: true, value: value === undefined ? null : value };
+}
+
+/** Run one invocation; reports through native.done and native.waitDone. */
+async function invoke(invId, kind, json, ...buffers) {
+  const state = { waits: [] };
+  invocations.set(invId, state);
+  let report;
+  try {
+    report = await run(kind, decode(json, buffers), state);
+  } catch (e) {
+    report = { ok: false, error: describeError(e) };
+  }
+  let enc;
+  try { enc = encode(report); } catch (e) { enc = encode({ ok: false, error: describeError(e) }); }
+  native.done(invId, enc[0], ...enc[1]);
+  for (let n = 0; n < state.waits.length; ) {
+    const batch = state.waits.slice(n);
+    n = state.waits.length;
+    const results = await Promise.allSettled(batch);
+    for (const r of results) if (r.status === "rejected") native.console("error", "waitUntil promise rejected: " + (r.reason && r.reason.stack ? `${r.reason.name}: ${r.reason.message}\n${r.reason.stack}` : String(r.reason)));
+  }
+  invocations.delete(invId);
+  native.waitDone(invId);
+}
+
+function cleanup(invId, json) {
+  invocations.delete(invId);
+  const { calls, timers } = JSON.parse(json);
+  dropCalls(calls);
+  dropTimers(timers);
+}
+
+function describe() {
+  const handlers = ["fetch", "scheduled", "event", "notify"].filter((k) => handlerFor(k) !== null);
+  let config = null;
+  const ex = globalThis.__hangar_exports;
+  try { config = ex && ex.config !== undefined ? encode({ v: ex.config })[0] : null; } catch (e) { config = null; }
+  return JSON.stringify({ handlers, config });
+}
+
+export const entry = { invoke, settle, fireTimer, cleanup, describe };

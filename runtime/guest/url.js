@@ -1,0 +1,101 @@
+// URL and URLSearchParams; parsing and serialising are Node's (WHATWG URL), over the bridge.
+import { native } from "./native.js";
+
+const FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"];
+const update = Symbol("update");
+
+export class URLSearchParams {
+  constructor(init = "") {
+    this._list = [];
+    this._url = null;
+    if (init instanceof URLSearchParams) this._list = init._list.map((p) => [p[0], p[1]]);
+    else if (typeof init === "object" && init !== null) {
+      if (typeof init[Symbol.iterator] === "function") {
+        for (const pair of init) {
+          const p = [...pair];
+          if (p.length !== 2) throw new TypeError("Each query pair must be an iterable [name, value] tuple");
+          this._list.push([String(p[0]), String(p[1])]);
+        }
+      } else {
+        for (const k of Object.keys(init)) this._list.push([k, String(init[k])]);
+      }
+    } else {
+      let s = String(init);
+      if (s.startsWith("?")) s = s.slice(1);
+      this._list = JSON.parse(native.searchParamsParse(s));
+    }
+  }
+  [update]() { if (this._url) this._url[update](this.toString()); }
+  get size() { return this._list.length; }
+  append(name, value) { this._list.push([String(name), String(value)]); this[update](); }
+  delete(name, value) {
+    name = String(name);
+    this._list = this._list.filter((p) => !(p[0] === name && (value === undefined || p[1] === String(value))));
+    this[update]();
+  }
+  get(name) { name = String(name); const p = this._list.find((p) => p[0] === name); return p ? p[1] : null; }
+  getAll(name) { name = String(name); return this._list.filter((p) => p[0] === name).map((p) => p[1]); }
+  has(name, value) { name = String(name); return this._list.some((p) => p[0] === name && (value === undefined || p[1] === String(value))); }
+  set(name, value) {
+    name = String(name); value = String(value);
+    const i = this._list.findIndex((p) => p[0] === name);
+    if (i < 0) this._list.push([name, value]);
+    else { this._list[i][1] = value; this._list = this._list.filter((p, j) => j <= i || p[0] !== name); }
+    this[update]();
+  }
+  sort() {
+    // stable sort by UTF-16 code units, as the spec says
+    this._list = this._list.map((p, i) => [p, i]).sort((a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1])).map((x) => x[0]);
+    this[update]();
+  }
+  forEach(cb, thisArg) { for (const [k, v] of this._list) cb.call(thisArg, v, k, this); }
+  *entries() { for (let i = 0; i < this._list.length; i++) yield [this._list[i][0], this._list[i][1]]; }
+  *keys() { for (const [k] of this.entries()) yield k; }
+  *values() { for (const [, v] of this.entries()) yield v; }
+  [Symbol.iterator]() { return this.entries(); }
+  toString() { return native.searchParamsSerialize(JSON.stringify(this._list)); }
+  get [Symbol.toStringTag]() { return "URLSearchParams"; }
+}
+
+function parse(input, base) {
+  const r = native.urlParse(String(input), base === undefined ? undefined : String(base));
+  return r === null ? null : JSON.parse(r);
+}
+
+export class URL {
+  constructor(url, base) {
+    const rec = parse(url, base);
+    if (rec === null) throw new TypeError(`Invalid URL: ${String(url)}`);
+    this._rec = rec;
+    this._params = new URLSearchParams(rec.search);
+    this._params._url = this;
+  }
+  static canParse(url, base) { return parse(url, base) !== null; }
+  static parse(url, base) { try { return new URL(url, base); } catch { return null; } }
+  [update](query) {
+    // called by searchParams: an empty query drops the "?"
+    const rec = JSON.parse(native.urlSet(this._rec.href, "search", query));
+    if (query === "") rec.href = rec.href.replace(/\?(?=#|$)/, ""), rec.search = "";
+    this._rec = rec;
+  }
+  _set(field, value) {
+    this._rec = JSON.parse(native.urlSet(this._rec.href, field, String(value)));
+    if (field === "search" || field === "href") this._params._list = new URLSearchParams(this._rec.search)._list;
+  }
+  get searchParams() { return this._params; }
+  toString() { return this._rec.href; }
+  toJSON() { return this._rec.href; }
+  get [Symbol.toStringTag]() { return "URL"; }
+}
+
+for (const f of FIELDS) {
+  Object.defineProperty(URL.prototype, f, {
+    get() { return this._rec[f]; },
+    set: f === "origin" ? undefined : function (v) {
+      if (f === "href" && parse(v) === null) throw new TypeError(`Invalid URL: ${String(v)}`);
+      this._set(f, v);
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}

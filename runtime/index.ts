@@ -1,0 +1,125 @@
+// The sandbox runtime: warm function instances by version id, LRU-bounded by memory.
+import type { FunctionInstance, Limits, InvocationInput } from "./types.ts";
+import { Instance } from "./instance.ts";
+import { SparePool } from "./engine.ts";
+import { RuntimeClosedError } from "./errors.ts";
+
+export * from "./types.ts";
+export { BundleEvalError, RuntimeClosedError } from "./errors.ts";
+
+export interface RuntimeOptions {
+  /** Total WASM heap across warm instances before idle ones are evicted (LRU); default 1024. */
+  memoryBudgetMb?: number;
+}
+
+export interface LoadOptions {
+  filename?: string;
+  limits: Limits;
+  /** Console output of the bundle's top-level code. */
+  onConsole?: InvocationInput["onConsole"];
+}
+
+export interface Runtime {
+  /** Warm instance for this id (a function version id), creating+evaluating it on first use; concurrent callers share one creation. */
+  load(id: string, bundle: string, opts: LoadOptions): Promise<FunctionInstance>;
+  get(id: string): FunctionInstance | undefined;
+  evict(id: string): Promise<void>;
+  stats(): { instances: number; heapBytes: number };
+  /** Close every instance; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** An instance that has grown past this share of its limit is replaced once idle (WASM memory never shrinks). */
+const RECYCLE_RATIO = 0.75;
+
+class HangarRuntime implements Runtime {
+  private instances = new Map<string, Instance>();
+  private creating = new Map<string, Promise<Instance>>();
+  private spares = new SparePool();
+  private closed = false;
+  private budgetBytes: number;
+
+  constructor(options: RuntimeOptions) {
+    this.budgetBytes = (options.memoryBudgetMb ?? 1024) * 1024 * 1024;
+  }
+
+  async load(id: string, bundle: string, opts: LoadOptions): Promise<FunctionInstance> {
+    if (this.closed) throw new RuntimeClosedError();
+    const warm = this.get(id);
+    if (warm) return warm;
+    const pending = this.creating.get(id);
+    if (pending) return pending;
+    const p = this.create(id, bundle, opts);
+    this.creating.set(id, p);
+    try {
+      return await p;
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  private async create(id: string, bundle: string, opts: LoadOptions): Promise<Instance> {
+    const engine = await this.spares.take(opts.limits.memoryMb);
+    const inst = await Instance.create(id, bundle, engine, opts);
+    if (this.closed) {
+      await inst.close();
+      throw new RuntimeClosedError();
+    }
+    inst.onDead = () => { if (this.instances.get(id) === inst) this.instances.delete(id); };
+    this.instances.set(id, inst);
+    await this.enforceBudget(inst);
+    return inst;
+  }
+
+  get(id: string): FunctionInstance | undefined {
+    const inst = this.instances.get(id);
+    if (!inst) return undefined;
+    if (!inst.alive) { this.instances.delete(id); return undefined; }
+    if (!inst.busy && inst.memoryBytes() > inst.limitBytes * RECYCLE_RATIO) {
+      this.instances.delete(id);
+      void inst.close();
+      return undefined;
+    }
+    // re-insert: Map order is the LRU order
+    this.instances.delete(id);
+    this.instances.set(id, inst);
+    return inst;
+  }
+
+  async evict(id: string): Promise<void> {
+    const inst = this.instances.get(id);
+    this.instances.delete(id);
+    await inst?.close();
+  }
+
+  stats(): { instances: number; heapBytes: number } {
+    let heapBytes = 0;
+    for (const inst of this.instances.values()) heapBytes += inst.memoryBytes();
+    return { instances: this.instances.size, heapBytes };
+  }
+
+  private async enforceBudget(keep: Instance): Promise<void> {
+    let total = this.stats().heapBytes;
+    for (const [id, inst] of [...this.instances]) {
+      if (total <= this.budgetBytes) break;
+      if (inst === keep || inst.busy) continue;
+      total -= inst.memoryBytes();
+      await this.evict(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.spares.close();
+    await Promise.allSettled([...this.creating.values()]);
+    const all = [...this.instances.values()];
+    this.instances.clear();
+    await Promise.all(all.map((i) => i.close()));
+  }
+}
+
+/** Create a runtime holding warm function instances. */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  return new HangarRuntime(options);
+}

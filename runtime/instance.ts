@@ -1,0 +1,449 @@
+// One function version: a QuickJS context in its own WASM module, serving
+// concurrent invocations through its event loop, with limits enforced here.
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
+import type { EventKind, FailureKind, FunctionInstance, GuestFailure, InvocationInput, Limits, Outcome } from "./types.ts";
+import { HostBindingError } from "./types.ts";
+import type { EngineModule } from "./engine.ts";
+import { installNatives, type NativeHost } from "./natives.ts";
+import { preludeSource } from "./prelude.ts";
+import { encodeValue, decodeValue } from "./marshal.ts";
+import { BundleEvalError } from "./errors.ts";
+
+/** QuickJS stack budget: small enough that V8's own stack never overflows first. */
+const MAX_STACK_BYTES = 96 * 1024;
+/** Jobs still running this long past a blown deadline mean a runaway: kill the module. */
+const RUNAWAY_GRACE_MS = 100;
+/** Host-side cleanup segments (not charged to any invocation) get this much CPU. */
+const HOUSEKEEPING_CPU_MS = 200;
+
+type Kind = "fetch" | EventKind;
+
+interface Invocation {
+  id: number;
+  input: InvocationInput;
+  limits: Limits;
+  controller: AbortController;
+  started: number;
+  wallEnd: number;
+  cpuMs: number;
+  subrequests: number;
+  calls: Set<number>;
+  timers: Map<number, ReturnType<typeof setTimeout>>;
+  wallTimer?: ReturnType<typeof setTimeout>;
+  report?: { ok: boolean; value?: unknown; error?: GuestFailure };
+  waitDone: boolean;
+  responded: boolean;
+  ended: boolean;
+  resolve: (o: Outcome<unknown>) => void;
+  onValue: (v: unknown) => Outcome<unknown>;
+}
+
+interface Entry { invoke: QuickJSHandle; settle: QuickJSHandle; fireTimer: QuickJSHandle; cleanup: QuickJSHandle; describe: QuickJSHandle }
+
+export interface InstanceOptions {
+  filename?: string;
+  limits: Limits;
+  /** Console output while the bundle evaluates (top-level code). */
+  onConsole?: InvocationInput["onConsole"];
+}
+
+class Killed extends Error {
+  constructor(readonly kind: FailureKind, message: string) { super(message); }
+}
+
+function limitMessage(kind: FailureKind, limits: Limits): string {
+  switch (kind) {
+    case "cpu": return `CPU time limit of ${limits.cpuMs} ms exceeded`;
+    case "wall": return `wall-clock limit of ${limits.wallMs} ms exceeded`;
+    case "memory": return `memory limit of ${limits.memoryMb} MiB exceeded`;
+    case "stack": return "Maximum call stack size exceeded";
+    default: return "the instance stopped";
+  }
+}
+
+export class Instance implements FunctionInstance {
+  readonly handlers = new Set<"fetch" | EventKind>();
+  config: unknown = undefined;
+  /** Called once when the module is thrown away (limit hit) or closed. */
+  onDead?: () => void;
+  private rt: QuickJSRuntime;
+  private ctx: QuickJSContext;
+  private entry!: Entry;
+  private invs = new Map<number, Invocation>();
+  private timerOwner = new Map<number, Invocation>();
+  private nextInvId = 1;
+  private nextCallId = 1;
+  private current: Invocation | null = null;
+  private deadline = Infinity;
+  private wallDeadline = Infinity;
+  private interruptReason: FailureKind | null = null;
+  private touched = new Set<Invocation>();
+  private dead: { kind: FailureKind; message: string } | null = null;
+  private closed = false;
+  private loadConsole?: InstanceOptions["onConsole"];
+
+  private constructor(readonly id: string, private engine: EngineModule) {
+    this.rt = engine.module.newRuntime();
+    this.rt.setMaxStackSize(MAX_STACK_BYTES);
+    this.ctx = this.rt.newContext();
+    this.rt.setInterruptHandler(() => this.shouldInterrupt());
+  }
+
+  /** Create the context, install the prelude and evaluate the bundle. */
+  static async create(id: string, bundle: string, engine: EngineModule, opts: InstanceOptions): Promise<Instance> {
+    const inst = new Instance(id, engine);
+    try {
+      inst.loadConsole = opts.onConsole;
+      inst.setup();
+      inst.evaluate(bundle, opts);
+      return inst;
+    } catch (e) {
+      await inst.close();
+      throw e;
+    }
+  }
+
+  memoryBytes(): number {
+    return this.engine.memory.buffer.byteLength;
+  }
+
+  /** Bytes the instance may grow to before it counts as over its limit. */
+  get limitBytes(): number { return this.engine.limitBytes; }
+  get alive(): boolean { return !this.dead && !this.closed; }
+  get busy(): boolean { return this.invs.size > 0; }
+
+  /** QuickJS object and allocation counts (for leak tests). */
+  debugCounts(): { objects: number; mallocs: number } {
+    const h = this.rt.computeMemoryUsage();
+    try {
+      const u = this.ctx.dump(h) as { obj_count: number; malloc_count: number };
+      return { objects: u.obj_count, mallocs: u.malloc_count };
+    } finally { h.dispose(); }
+  }
+
+  async fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>> {
+    let body: Uint8Array | null = null;
+    if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) body = new Uint8Array(await request.arrayBuffer());
+    const headers: [string, string][] = [];
+    request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
+    for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
+    const data = { url: request.url, method: request.method, headers, body };
+    return this.start("fetch", { request: data }, input, (v) => toResponse(v)) as Promise<Outcome<Response>>;
+  }
+
+  dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
+    return this.start(kind, { payload }, input, (v) => ({ ok: true, value: v, stats: zeroStats() }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const inv of [...this.invs.values()]) this.end(inv, { kind: "threw", message: "the function instance was closed" });
+    if (!this.dead) {
+      // a healthy module is disposed handle by handle (a leak would show here)
+      for (const h of Object.values(this.entry ?? {})) if (h.alive) h.dispose();
+      this.ctx.dispose();
+      this.rt.dispose();
+    }
+    this.onDead?.();
+  }
+
+  // ---- invocations ----
+
+  private start(kind: Kind, data: Record<string, unknown>, input: InvocationInput, onValue: (v: unknown) => Outcome<unknown>): Promise<Outcome<unknown>> {
+    const now = performance.now();
+    const limits = input.limits;
+    const inv: Invocation = {
+      id: this.nextInvId++, input, limits, controller: new AbortController(), started: now, wallEnd: now + limits.wallMs,
+      cpuMs: 0, subrequests: 0, calls: new Set(), timers: new Map(), waitDone: false, responded: false, ended: false,
+      resolve: () => {}, onValue,
+    };
+    const promise = new Promise<Outcome<unknown>>((resolve) => { inv.resolve = resolve; });
+    if (!this.alive) {
+      inv.responded = true;
+      inv.resolve({ ok: false, error: this.dead ?? { kind: "threw", message: "the function instance is closed" }, stats: this.stats(inv) });
+      return promise;
+    }
+    this.invs.set(inv.id, inv);
+    inv.wallTimer = setTimeout(() => this.end(inv, { kind: "wall", message: limitMessage("wall", limits) }), limits.wallMs);
+    let enc: { json: string; buffers: Uint8Array[] };
+    try {
+      enc = encodeValue({ ...data, env: input.env, requestId: input.requestId, auth: input.auth });
+    } catch (e) {
+      this.end(inv, { kind: "threw", message: `payload is not JSON-like: ${(e as Error).message}` });
+      return promise;
+    }
+    this.segment(inv, () => this.call(this.entry.invoke, [inv.id, kind, enc.json, ...enc.buffers]));
+    return promise;
+  }
+
+  private stats(inv: Invocation) {
+    return { cpuMs: inv.cpuMs, wallMs: performance.now() - inv.started, memoryBytes: this.memoryBytes() };
+  }
+
+  /** End an invocation: abort its host work, cancel its timers, answer if it has not. */
+  private end(inv: Invocation, failure?: GuestFailure): void {
+    if (inv.ended) return;
+    inv.ended = true;
+    clearTimeout(inv.wallTimer);
+    for (const [id, t] of inv.timers) { clearTimeout(t); this.timerOwner.delete(id); }
+    this.invs.delete(inv.id);
+    inv.controller.abort();
+    if (!inv.responded) {
+      inv.responded = true;
+      inv.resolve({ ok: false, error: failure ?? { kind: "threw", message: "the invocation ended without a result" }, stats: this.stats(inv) });
+    }
+    if (this.alive && (failure || inv.calls.size || inv.timers.size)) {
+      const leftovers = JSON.stringify({ calls: [...inv.calls], timers: [...inv.timers.keys()] });
+      this.segment(null, () => this.call(this.entry.cleanup, [inv.id, leftovers]));
+    }
+    inv.calls.clear();
+    inv.timers.clear();
+  }
+
+  private respond(inv: Invocation): void {
+    const r = inv.report!;
+    inv.responded = true;
+    if (!r.ok) { inv.resolve({ ok: false, error: r.error!, stats: this.stats(inv) }); return; }
+    const o = inv.onValue(r.value);
+    inv.resolve({ ...o, stats: this.stats(inv) } as Outcome<unknown>);
+  }
+
+  // ---- running guest code ----
+
+  private shouldInterrupt(): boolean {
+    if (this.engine.memory.buffer.byteLength >= this.engine.limitBytes) { this.interruptReason = "memory"; return true; }
+    const now = performance.now();
+    if (now > this.deadline) { this.interruptReason ??= "cpu"; return true; }
+    if (now > this.wallDeadline) { this.interruptReason ??= "wall"; return true; }
+    return false;
+  }
+
+  /** Call a guest function with host values turned into handles (numbers, strings, bytes). */
+  private call(fn: QuickJSHandle, args: (number | string | Uint8Array)[]): VmCallResult<QuickJSHandle> {
+    const handles = args.map((a) => typeof a === "number" ? this.ctx.newNumber(a)
+      : typeof a === "string" ? this.ctx.newString(a)
+      : this.ctx.newArrayBuffer(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength) as ArrayBuffer));
+    try {
+      return this.ctx.callFunction(fn, this.ctx.undefined, ...handles);
+    } finally {
+      for (const h of handles) h.dispose();
+    }
+  }
+
+  /**
+   * Run guest code and then every job it queued, charged to `inv`.
+   * Returns the guest's thrown value (dumped) if the body threw.
+   */
+  private segment(inv: Invocation | null, body: () => VmCallResult<QuickJSHandle> | void): { error?: unknown } {
+    if (!this.alive) return {};
+    const t0 = performance.now();
+    const limits = inv?.limits;
+    this.current = inv;
+    this.deadline = t0 + (limits ? Math.max(0, limits.cpuMs - inv!.cpuMs) : HOUSEKEEPING_CPU_MS);
+    this.wallDeadline = inv ? inv.wallEnd : Infinity;
+    this.interruptReason = null;
+    let thrown: unknown;
+    let killed: Killed | undefined;
+    try {
+      const r = body();
+      if (r) {
+        if (r.error) { thrown = this.ctx.dump(r.error); r.error.dispose(); } else r.value.dispose();
+      }
+      this.drain();
+    } catch (e) {
+      killed = e instanceof Killed ? e
+        : e instanceof RangeError && /call stack/i.test(e.message) ? new Killed("stack", limitMessage("stack", limits ?? ({} as Limits)))
+        : new Killed(this.interruptReason ?? "threw", `the engine failed: ${(e as Error)?.message ?? String(e)}`);
+    } finally {
+      if (inv) inv.cpuMs += performance.now() - t0;
+      this.current = null;
+    }
+    if (!killed && this.memoryBytes() >= this.engine.limitBytes) killed = new Killed("memory", "");
+    if (!killed && this.interruptReason === "memory") killed = new Killed("memory", "");
+    if (killed) {
+      const message = killed.message || limitMessage(killed.kind, limits ?? ({ memoryMb: Math.round(this.engine.limitBytes / 1048576) } as Limits));
+      this.kill({ kind: killed.kind, message });
+      return { error: { name: "Error", message } };
+    }
+    if (this.interruptReason && inv && limits) this.end(inv, { kind: this.interruptReason, message: limitMessage(this.interruptReason, limits) });
+    this.afterSegment();
+    return { error: thrown };
+  }
+
+  private drain(): void {
+    while (this.rt.hasPendingJob()) {
+      const r = this.rt.executePendingJobs();
+      if (r.error) r.error.dispose();
+      if (this.interruptReason === "memory") throw new Killed("memory", "");
+      if (this.interruptReason && performance.now() > this.deadline + RUNAWAY_GRACE_MS) {
+        throw new Killed(this.interruptReason, "");
+      }
+    }
+  }
+
+  private afterSegment(): void {
+    const touched = [...this.touched];
+    this.touched.clear();
+    for (const inv of touched) {
+      if (inv.report && !inv.responded) this.respond(inv);
+      if (inv.waitDone) this.end(inv);
+    }
+  }
+
+  /** The module is unusable (limit hit inside it): fail everything and drop it without touching it again. */
+  private kill(reason: { kind: FailureKind; message: string }): void {
+    if (this.dead) return;
+    this.dead = reason;
+    for (const inv of [...this.invs.values()]) this.end(inv, { kind: reason.kind, message: reason.message });
+    this.closed = true;
+    this.onDead?.();
+  }
+
+  // ---- setup ----
+
+  private setup(): void {
+    installNatives(this.ctx, this.nativeHost());
+    const r = this.ctx.evalCode(preludeSource(), "hangar:prelude.js", { type: "global" });
+    if (r.error) {
+      const err = this.ctx.dump(r.error);
+      r.error.dispose();
+      throw new Error(`guest prelude failed: ${JSON.stringify(err)}`);
+    }
+    const obj = r.value;
+    try {
+      const get = (name: string) => this.ctx.getProp(obj, name);
+      this.entry = { invoke: get("invoke"), settle: get("settle"), fireTimer: get("fireTimer"), cleanup: get("cleanup"), describe: get("describe") };
+    } finally {
+      obj.dispose();
+    }
+  }
+
+  private evaluate(bundle: string, opts: InstanceOptions): void {
+    const now = performance.now();
+    // top-level code runs as a pseudo-invocation so its timers and host calls are bounded too
+    const loadInv: Invocation = {
+      id: 0, input: { requestId: "load", env: {}, auth: null, limits: opts.limits, host: {}, onConsole: opts.onConsole },
+      limits: opts.limits, controller: new AbortController(), started: now, wallEnd: now + opts.limits.wallMs, cpuMs: 0, subrequests: 0,
+      calls: new Set(), timers: new Map(), waitDone: false, responded: true, ended: false, resolve: () => {}, onValue: () => ({ ok: true, value: null, stats: zeroStats() }),
+    };
+    const reason = () => this.dead ?? (this.interruptReason ? { kind: this.interruptReason, message: limitMessage(this.interruptReason, opts.limits) } : null);
+    const res = this.segment(loadInv, () => this.ctx.evalCode(bundle, opts.filename ?? "bundle.js", { type: "global" }));
+    const stopped = reason();
+    this.end(loadInv);
+    if (stopped) throw new BundleEvalError(`evaluating ${opts.filename ?? "the bundle"} stopped: ${stopped.message}`, { kind: stopped.kind });
+    if (res.error !== undefined) {
+      const e = res.error as { name?: string; message?: string; stack?: string } | string;
+      const msg = typeof e === "object" && e !== null ? `${e.name ?? "Error"}: ${e.message}` : String(e);
+      throw new BundleEvalError(`evaluating ${opts.filename ?? "the bundle"} threw ${msg}`, { stack: typeof e === "object" && e ? e.stack : undefined });
+    }
+    const d = this.ctx.callFunction(this.entry.describe, this.ctx.undefined);
+    if (d.error) { d.error.dispose(); throw new BundleEvalError("could not read the module's exports"); }
+    const info = JSON.parse(d.value.consume((h) => this.ctx.getString(h))) as { handlers: ("fetch" | EventKind)[]; config: string | null };
+    for (const h of info.handlers) this.handlers.add(h);
+    this.config = info.config === null ? undefined : (decodeValue(info.config, []) as { v: unknown }).v;
+    this.loadConsole = undefined;
+  }
+
+  private nativeHost(): NativeHost {
+    return {
+      hostCall: (name, json, buffers) => {
+        const id = this.nextCallId++;
+        const inv = this.current;
+        if (!inv || inv.ended) return id; // nobody to answer to: the promise stays pending
+        inv.calls.add(id);
+        void this.runHostCall(inv, id, name, json, buffers);
+        return id;
+      },
+      setTimer: (id, ms) => {
+        const inv = this.current;
+        if (!inv || inv.ended) return;
+        const t = setTimeout(() => {
+          inv.timers.delete(id);
+          this.timerOwner.delete(id);
+          this.segment(inv, () => this.call(this.entry.fireTimer, [id]));
+        }, Math.min(ms, 2 ** 31 - 1));
+        inv.timers.set(id, t);
+        this.timerOwner.set(id, inv);
+      },
+      clearTimer: (id) => {
+        const inv = this.timerOwner.get(id);
+        if (!inv) return;
+        clearTimeout(inv.timers.get(id));
+        inv.timers.delete(id);
+        this.timerOwner.delete(id);
+      },
+      console: (level, message) => {
+        const sink = this.current?.input.onConsole ?? this.loadConsole;
+        try { sink?.(level as never, message); } catch { /* a logging sink must not break the guest */ }
+      },
+      envGet: (name) => {
+        const env = this.current?.input.env;
+        return env && Object.hasOwn(env, name) ? env[name] : undefined;
+      },
+      envAll: () => ({ ...(this.current?.input.env ?? {}) }),
+      done: (invId, json, buffers) => {
+        const inv = this.invs.get(invId);
+        if (!inv || inv.responded) return;
+        inv.report = decodeValue(json, buffers) as Invocation["report"];
+        this.touched.add(inv);
+      },
+      waitDone: (invId) => {
+        const inv = this.invs.get(invId);
+        if (!inv) return;
+        inv.waitDone = true;
+        this.touched.add(inv);
+      },
+    };
+  }
+
+  private async runHostCall(inv: Invocation, id: number, name: string, json: string, buffers: Uint8Array[]): Promise<void> {
+    let ok = true;
+    let value: unknown;
+    try {
+      const fn = Object.hasOwn(inv.input.host, name) ? inv.input.host[name] : undefined;
+      if (!fn) throw Object.assign(new Error(`host function "${name}" is not available`), { code: "ENOSYS" });
+      if (name === "fetch" && ++inv.subrequests > inv.limits.subrequests) {
+        throw Object.assign(new Error(`subrequest limit of ${inv.limits.subrequests} fetch calls per invocation exceeded`), { code: "SUBREQUEST_LIMIT" });
+      }
+      const args = decodeValue(json, buffers) as unknown[];
+      value = await fn(args, { requestId: inv.input.requestId, signal: inv.controller.signal });
+    } catch (e) {
+      ok = false;
+      value = errorInfo(e);
+    }
+    if (!this.alive || inv.ended || !inv.calls.delete(id)) return;
+    let enc: { json: string; buffers: Uint8Array[] };
+    try { enc = encodeValue(value); } catch (e) { ok = false; enc = encodeValue(errorInfo(e)); }
+    this.segment(inv, () => this.call(this.entry.settle, [id, ok ? 1 : 0, enc.json, ...enc.buffers]));
+  }
+}
+
+function errorInfo(e: unknown): Record<string, unknown> {
+  const err = e as { name?: unknown; message?: unknown; code?: unknown; detail?: unknown } | null;
+  const host = e instanceof HostBindingError || (err !== null && typeof err === "object" && err.name === "HostBindingError");
+  if (err === null || typeof err !== "object") return { name: "Error", message: String(e), host: false };
+  return {
+    name: typeof err.name === "string" ? err.name : "Error",
+    message: typeof err.message === "string" ? err.message : String(e),
+    code: typeof err.code === "string" || typeof err.code === "number" ? err.code : undefined,
+    detail: typeof err.detail === "string" ? err.detail : undefined,
+    host,
+  };
+}
+
+function zeroStats() { return { cpuMs: 0, wallMs: 0, memoryBytes: 0 }; }
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+function toResponse(v: unknown): Outcome<unknown> {
+  const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null };
+  try {
+    const headers = new Headers();
+    for (const [k, val] of r.headers) headers.append(k, val);
+    const body = NULL_BODY.has(r.status) || r.body === null ? null : r.body;
+    return { ok: true, value: new Response(body as BodyInit | null, { status: r.status, statusText: r.statusText, headers }), stats: zeroStats() };
+  } catch (e) {
+    return { ok: false, error: { kind: "bad-response", message: `invalid response: ${(e as Error).message}` }, stats: zeroStats() };
+  }
+}
