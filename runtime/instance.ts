@@ -81,8 +81,15 @@ export class Instance implements FunctionInstance {
   private dead: { kind: FailureKind; message: string } | null = null;
   private closed = false;
   private loadConsole?: InstanceOptions["onConsole"];
+  private growFailed = false;
 
   private constructor(readonly id: string, private engine: EngineModule) {
+    // the engine grows this very Memory object: a refused growth means the guest wanted more than its limit
+    const memory = engine.memory;
+    const grow = memory.grow.bind(memory);
+    memory.grow = (delta: number) => {
+      try { return grow(delta); } catch (e) { this.growFailed = true; throw e; }
+    };
     this.rt = engine.module.newRuntime();
     this.rt.setMaxStackSize(MAX_STACK_BYTES);
     this.ctx = this.rt.newContext();
@@ -211,8 +218,12 @@ export class Instance implements FunctionInstance {
 
   // ---- running guest code ----
 
+  private overMemory(): boolean {
+    return this.growFailed || this.engine.memory.buffer.byteLength >= this.engine.limitBytes;
+  }
+
   private shouldInterrupt(): boolean {
-    if (this.engine.memory.buffer.byteLength >= this.engine.limitBytes) { this.interruptReason = "memory"; return true; }
+    if (this.overMemory()) { this.interruptReason = "memory"; return true; }
     const now = performance.now();
     if (now > this.deadline) { this.interruptReason ??= "cpu"; return true; }
     if (now > this.wallDeadline) { this.interruptReason ??= "wall"; return true; }
@@ -235,7 +246,7 @@ export class Instance implements FunctionInstance {
    * Run guest code and then every job it queued, charged to `inv`.
    * Returns the guest's thrown value (dumped) if the body threw.
    */
-  private segment(inv: Invocation | null, body: () => VmCallResult<QuickJSHandle> | void): { error?: unknown } {
+  private segment(inv: Invocation | null, body: () => VmCallResult<QuickJSHandle> | void): { error?: unknown; stopped?: FailureKind } {
     if (!this.alive) return {};
     const t0 = performance.now();
     const limits = inv?.limits;
@@ -259,16 +270,17 @@ export class Instance implements FunctionInstance {
       if (inv) inv.cpuMs += performance.now() - t0;
       this.current = null;
     }
-    if (!killed && this.memoryBytes() >= this.engine.limitBytes) killed = new Killed("memory", "");
+    if (!killed && this.overMemory()) killed = new Killed("memory", "");
     if (!killed && this.interruptReason === "memory") killed = new Killed("memory", "");
     if (killed) {
       const message = killed.message || limitMessage(killed.kind, limits ?? ({ memoryMb: Math.round(this.engine.limitBytes / 1048576) } as Limits));
       this.kill({ kind: killed.kind, message });
-      return { error: { name: "Error", message } };
+      return { error: { name: "Error", message }, stopped: killed.kind };
     }
-    if (this.interruptReason && inv && limits) this.end(inv, { kind: this.interruptReason, message: limitMessage(this.interruptReason, limits) });
+    const stopped = this.interruptReason ?? undefined;
+    if (stopped && inv && limits) this.end(inv, { kind: stopped, message: limitMessage(stopped, limits) });
     this.afterSegment();
-    return { error: thrown };
+    return { error: thrown, stopped };
   }
 
   private drain(): void {
@@ -327,9 +339,8 @@ export class Instance implements FunctionInstance {
       limits: opts.limits, controller: new AbortController(), started: now, wallEnd: now + opts.limits.wallMs, cpuMs: 0, subrequests: 0,
       calls: new Set(), timers: new Map(), waitDone: false, responded: true, ended: false, resolve: () => {}, onValue: () => ({ ok: true, value: null, stats: zeroStats() }),
     };
-    const reason = () => this.dead ?? (this.interruptReason ? { kind: this.interruptReason, message: limitMessage(this.interruptReason, opts.limits) } : null);
     const res = this.segment(loadInv, () => this.ctx.evalCode(bundle, opts.filename ?? "bundle.js", { type: "global" }));
-    const stopped = reason();
+    const stopped = this.dead ?? (res.stopped ? { kind: res.stopped, message: limitMessage(res.stopped, opts.limits) } : null);
     this.end(loadInv);
     if (stopped) throw new BundleEvalError(`evaluating ${opts.filename ?? "the bundle"} stopped: ${stopped.message}`, { kind: stopped.kind });
     if (res.error !== undefined) {
@@ -398,6 +409,7 @@ export class Instance implements FunctionInstance {
   }
 
   private async runHostCall(inv: Invocation, id: number, name: string, json: string, buffers: Uint8Array[]): Promise<void> {
+    await null; // never answer inside the segment that made the call
     let ok = true;
     let value: unknown;
     try {
