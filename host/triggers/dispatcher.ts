@@ -1,0 +1,222 @@
+import type { Db } from "../db/index.ts";
+import { coerceError } from "../errors.ts";
+import type { InvokeResult, Invoker } from "../invoke/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ActiveFunction } from "../registry/types.ts";
+import {
+  backoffMs, claimEvents, claimInTransaction, completeEvent, countClaimable, failClaimed, failRolledBack, pruneDone,
+  type ClaimedEvent,
+} from "./queue.ts";
+
+/** The channel `hangar.capture_event()` notifies: a wake-up hint carrying the function name. */
+export const EVENTS_CHANNEL = "hangar_events";
+
+export interface DispatcherOptions {
+  /** Poll interval, the fallback for lost NOTIFYs. Default 1000. */
+  pollMs?: number;
+  /** Lease on a claimed at-least-once event; raised to the function's wallMs + 15 s when shorter. Default 60000. */
+  leaseMs?: number;
+  /** Attempts before an event is dead-lettered. Default 5. */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt, with jitter. Default 1000. */
+  backoffBaseMs?: number;
+  /** Cap on the retry delay. Default 1 hour. */
+  maxBackoffMs?: number;
+  /** Events of one function handled at once (never two of one row). Default 4. */
+  concurrencyPerFunction?: number;
+  /** wallMs for functions that set none (the host's default limit). Default 30000. */
+  defaultWallMs?: number;
+  /** Done events are deleted this long after they finished. Default 7 days; 0 keeps them. */
+  retainDoneMs?: number;
+}
+
+export interface DispatcherDeps {
+  db: Db;
+  invoker: Invoker;
+  /** The functions active on this instance right now. */
+  functions: () => ActiveFunction[];
+  nodeId: string;
+  logger?: Logger;
+  options?: DispatcherOptions;
+}
+
+export interface EventDispatcher {
+  /** Stop claiming, let in-flight handlers finish, clear timers. Safe twice. */
+  close(): Promise<void>;
+  /** Look for claimable events now (after a deploy, a NOTIFY, a reconnect). */
+  wake(): void;
+}
+
+const LEASE_MARGIN_MS = 15_000;
+const PRUNE_EVERY_MS = 60_000;
+
+/** Thrown inside an exactly-once transaction so it rolls back; carries the attempt's failure. */
+class AttemptFailed extends Error {}
+
+/**
+ * Deliver table events to the functions subscribed to them: wake on NOTIFY,
+ * poll as a fallback, claim with SKIP LOCKED, retry with backoff, dead-letter.
+ * Events of functions not active here (undeployed, or no longer subscribed
+ * to that table) are left pending, never dropped.
+ */
+export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventDispatcher> {
+  const { db, invoker, nodeId } = deps;
+  const log = deps.logger ?? silentLogger;
+  const o = deps.options ?? {};
+  const pollMs = o.pollMs ?? 1000;
+  const maxAttempts = o.maxAttempts ?? 5;
+  const baseMs = o.backoffBaseMs ?? 1000;
+  const maxBackoff = o.maxBackoffMs ?? 3_600_000;
+  const concurrency = Math.max(1, o.concurrencyPerFunction ?? 4);
+  const retainDoneMs = o.retainDoneMs ?? 7 * 24 * 3_600_000;
+
+  const inflight = new Map<string, number>();
+  const tasks = new Set<Promise<void>>();
+  let ticking: Promise<void> | null = null;
+  let dirty = false;
+  let closed = false;
+  let closing: Promise<void> | null = null;
+
+  const leaseFor = (fn: ActiveFunction) => Math.max(o.leaseMs ?? 60_000, (fn.config.limits.wallMs ?? o.defaultWallMs ?? 30_000) + LEASE_MARGIN_MS);
+  const tablesOf = (fn: ActiveFunction) => fn.config.events.map((e) => `${e.schema}.${e.table}`);
+  const retryIn = (attempt: number) => backoffMs(attempt, baseMs, maxBackoff);
+
+  function track(fnName: string, work: () => Promise<void>): void {
+    inflight.set(fnName, (inflight.get(fnName) ?? 0) + 1);
+    const p = work()
+      .catch((err) => log.error("event handling failed", { function: fnName, err: coerceError(err) }))
+      .finally(() => {
+        inflight.set(fnName, (inflight.get(fnName) ?? 1) - 1);
+        tasks.delete(p);
+        // Its row's next event may be claimable now, and there is a free slot.
+        wake();
+      });
+    tasks.add(p);
+  }
+
+  async function invokeEvent(fn: ActiveFunction, ev: ClaimedEvent, sqlSession?: Parameters<Invoker["invoke"]>[0]["sqlSession"]): Promise<string | null> {
+    let result: InvokeResult;
+    try {
+      result = await invoker.invoke({
+        functionName: fn.name,
+        trigger: "event",
+        kind: "event",
+        payload: { id: ev.id, schema: ev.schema_name, table: ev.table_name, op: ev.op, old: ev.old, new: ev.new, attempt: ev.attempts },
+        sqlSession,
+      });
+    } catch (err) {
+      return `invoke failed: ${coerceError(err).message}`;
+    }
+    if (result.error) return `${result.error.code}: ${result.error.message}`;
+    if (result.status >= 400) return `failed with status ${result.status}`;
+    return null;
+  }
+
+  async function runLeased(fn: ActiveFunction, ev: ClaimedEvent): Promise<void> {
+    const error =
+      ev.attempts > maxAttempts
+        ? `lease expired on its last attempt ${maxAttempts} times (an instance died or hung handling it)`
+        : await invokeEvent(fn, ev);
+    if (error === null) {
+      if (!(await completeEvent(db, ev, nodeId))) log.warn("event lease lost before completion; it will run again", { function: fn.name, event: ev.id });
+      return;
+    }
+    const status = await failClaimed(db, ev, nodeId, { error, maxAttempts, retryInMs: retryIn(ev.attempts) });
+    logFailure(fn.name, ev.id, ev.attempts, status, error);
+  }
+
+  async function runExactlyOnce(fn: ActiveFunction): Promise<void> {
+    let claimed: ClaimedEvent | null = null;
+    try {
+      // Nothing but `tx` may touch the database in here: on PGlite the pool is one session.
+      await db.transaction(async (tx) => {
+        claimed = await claimInTransaction(tx, { functionName: fn.name, tables: tablesOf(fn), leaseMs: leaseFor(fn), nodeId });
+        if (!claimed) return;
+        const error = await invokeEvent(fn, claimed, tx);
+        if (error !== null) throw new AttemptFailed(error);
+        await completeEvent(tx, claimed, nodeId);
+      });
+    } catch (err) {
+      const ev = claimed as ClaimedEvent | null;
+      if (!ev) throw err;
+      const error = err instanceof AttemptFailed ? err.message : `transaction failed: ${coerceError(err).message}`;
+      const status = await failRolledBack(db, ev.id, { error, maxAttempts, retryInMs: retryIn(ev.attempts) });
+      logFailure(fn.name, ev.id, ev.attempts, status, error);
+    }
+  }
+
+  function logFailure(fnName: string, id: string, attempt: number, status: string | null, error: string): void {
+    if (status === "dead") log.error("event dead-lettered", { function: fnName, event: id, attempt, error });
+    else log.warn("event failed; will retry", { function: fnName, event: id, attempt, error });
+  }
+
+  async function tick(): Promise<void> {
+    for (const fn of deps.functions()) {
+      if (closed) return;
+      if (!fn.config.events.length) continue;
+      const free = concurrency - (inflight.get(fn.name) ?? 0);
+      if (free <= 0) continue;
+      try {
+        if (fn.config.delivery === "exactly-once") {
+          // Each exactly-once event holds a transaction (a session) while it runs.
+          const n = await countClaimable(db, fn.name, tablesOf(fn), free);
+          for (let i = 0; i < n && !closed; i++) track(fn.name, () => runExactlyOnce(fn));
+        } else {
+          const events = await claimEvents(db, { functionName: fn.name, tables: tablesOf(fn), limit: free, leaseMs: leaseFor(fn), nodeId });
+          for (const ev of events) track(fn.name, () => runLeased(fn, ev));
+        }
+      } catch (err) {
+        log.warn("claiming events failed", { function: fn.name, err: coerceError(err) });
+      }
+    }
+  }
+
+  function wake(): void {
+    if (closed) return;
+    if (ticking) {
+      dirty = true;
+      return;
+    }
+    ticking = (async () => {
+      do {
+        dirty = false;
+        await tick();
+      } while (dirty && !closed);
+    })().finally(() => (ticking = null));
+  }
+
+  const unlisten = await db.listen(EVENTS_CHANNEL, () => wake());
+  const offReconnect = db.onReconnect(() => wake());
+  const poll = setInterval(wake, pollMs);
+  poll.unref();
+  let pruning = false;
+  const prune = setInterval(() => {
+    if (retainDoneMs <= 0 || pruning || closed) return;
+    pruning = true;
+    pruneDone(db, retainDoneMs)
+      .then((n) => n && log.debug("pruned done events", { count: n }))
+      .catch((err) => log.warn("pruning done events failed", { err: coerceError(err) }))
+      .finally(() => (pruning = false));
+  }, PRUNE_EVERY_MS);
+  prune.unref();
+  wake();
+
+  return {
+    wake,
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        clearInterval(poll);
+        clearInterval(prune);
+        offReconnect();
+        await unlisten().catch(() => {});
+        await ticking?.catch(() => {});
+        while (tasks.size) await Promise.allSettled([...tasks]);
+      })();
+      return closing;
+    },
+  };
+}
+
+const noop = () => {};
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };

@@ -1,0 +1,105 @@
+import { createHash } from "node:crypto";
+import pg from "pg";
+import type { TableEventSpec } from "../build/index.ts";
+import type { Sql } from "../db/index.ts";
+import { UserError } from "../errors.ts";
+
+export type EventSpec = TableEventSpec;
+
+/** The trigger a function owns on each table it watches; one name per function, stable across deploys. */
+export function triggerName(fnName: string): string {
+  const plain = `hangar_evt_${fnName}`;
+  if (Buffer.byteLength(plain) <= 63) return plain;
+  // Postgres truncates identifiers at 63 bytes: keep names distinct with a hash.
+  const hash = createHash("sha256").update(fnName).digest("hex").slice(0, 10);
+  return `hangar_evt_${fnName.slice(0, 40)}_${hash}`;
+}
+
+const q = (id: string) => pg.escapeIdentifier(id);
+
+type Tracked = {
+  schema_name: string;
+  table_name: string;
+  trigger_name: string;
+};
+
+/**
+ * Make `fnName`'s table triggers match `events`, inside the caller's deploy
+ * transaction: create or replace one trigger per watched table, drop those it
+ * no longer watches. Throws UserError when a table does not exist.
+ */
+export async function syncTableTriggers(tx: Sql, fnName: string, events: EventSpec[]): Promise<void> {
+  const name = triggerName(fnName);
+  const wanted = new Set<string>();
+  for (const spec of events) {
+    const table = await resolveTable(tx, fnName, spec);
+    wanted.add(`${table.schema}.${table.table}`);
+    const ops = spec.ops.map((o) => o.toUpperCase()).join(" OR ");
+    await tx.query(
+      `create or replace trigger ${q(name)} after ${ops} on ${q(table.schema)}.${q(table.table)} ` +
+        `for each row execute function hangar.capture_event(${pg.escapeLiteral(fnName)})`,
+    );
+    await tx.query(
+      `insert into hangar.event_triggers (function_name, schema_name, table_name, trigger_name, ops)
+       values ($1, $2, $3, $4, $5)
+       on conflict (function_name, schema_name, table_name)
+       do update set trigger_name = excluded.trigger_name, ops = excluded.ops, updated_at = now()`,
+      [fnName, table.schema, table.table, name, spec.ops],
+    );
+  }
+  const { rows } = await tx.query<Tracked>(
+    "select schema_name, table_name, trigger_name from hangar.event_triggers where function_name = $1",
+    [fnName],
+  );
+  for (const t of rows) {
+    if (wanted.has(`${t.schema_name}.${t.table_name}`)) continue;
+    await dropOne(tx, fnName, t);
+  }
+}
+
+/** Drop every table trigger `fnName` owns (the function is being removed). */
+export async function dropTableTriggers(tx: Sql, fnName: string): Promise<void> {
+  const { rows } = await tx.query<Tracked>(
+    "select schema_name, table_name, trigger_name from hangar.event_triggers where function_name = $1",
+    [fnName],
+  );
+  for (const t of rows) await dropOne(tx, fnName, t);
+}
+
+async function dropOne(tx: Sql, fnName: string, t: Tracked): Promise<void> {
+  // The table may have been dropped since (taking its trigger with it).
+  const { rowCount } = await tx.query(
+    "select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2",
+    [t.schema_name, t.table_name],
+  );
+  if (rowCount) await tx.query(`drop trigger if exists ${q(t.trigger_name)} on ${q(t.schema_name)}.${q(t.table_name)}`);
+  await tx.query("delete from hangar.event_triggers where function_name = $1 and schema_name = $2 and table_name = $3", [
+    fnName,
+    t.schema_name,
+    t.table_name,
+  ]);
+}
+
+/**
+ * Find the table a spec names: exactly as written, else as Postgres folds an
+ * unquoted name (lower case), so `public.Orders` finds `orders`.
+ */
+async function resolveTable(tx: Sql, fnName: string, spec: EventSpec): Promise<{ schema: string; table: string }> {
+  const { rows } = await tx.query<{ schema: string; table: string; kind: string }>(
+    `select n.nspname as schema, c.relname as table, c.relkind::text as kind
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where (n.nspname::text, c.relname::text) in (($1::text, $2::text), (lower($1::text), lower($2::text)))
+      order by (n.nspname::text = $1::text and c.relname::text = $2::text) desc
+      limit 1`,
+    [spec.schema, spec.table],
+  );
+  const found = rows[0];
+  const label = `${spec.schema}.${spec.table}`;
+  if (!found) {
+    throw new UserError(`function "${fnName}": config.events: table "${label}" does not exist; create it before deploying`, "TABLE_NOT_FOUND");
+  }
+  if (found.kind !== "r" && found.kind !== "p") {
+    throw new UserError(`function "${fnName}": config.events: "${label}" is not a table (views and other relations cannot have change triggers)`, "NOT_A_TABLE");
+  }
+  return { schema: found.schema, table: found.table };
+}
