@@ -2,11 +2,17 @@ import { parseArgs } from "node:util";
 import { HangarError, UsageError, UserError } from "../errors.ts";
 import { COMMON_OPTIONS, type Command, type Io } from "./command.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { deployCommand, invokeCommand, keysCommand, listCommand, rollbackCommand } from "./commands/functions.ts";
 import { devCommand, startCommand } from "./commands/serve.ts";
 
 const COMMANDS: Record<string, Command> = {
   dev: devCommand,
   start: startCommand,
+  deploy: deployCommand,
+  rollback: rollbackCommand,
+  list: listCommand,
+  invoke: invokeCommand,
+  keys: keysCommand,
   migrate: migrateCommand,
 };
 

@@ -3,7 +3,7 @@ import { PgliteDb } from "./pglite.ts";
 import { PostgresDb } from "./postgres.ts";
 import type { Db } from "./types.ts";
 
-export type { Db, Sql, Row, NotificationHandler } from "./types.ts";
+export type { Db, Sql, Row, NotificationHandler, QueryResult } from "./types.ts";
 export { migrate, migrationFiles } from "./migrate.ts";
 
 export interface OpenDbOptions {

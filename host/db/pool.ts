@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Db, NotificationHandler, Row, Sql } from "./types.ts";
+import type { Db, NotificationHandler, QueryResult, Row, Sql } from "./types.ts";
 
 /** Shared Db behaviour over a node-postgres Pool; backends supply LISTEN and close. */
 export abstract class PoolDb implements Db {
@@ -7,8 +7,8 @@ export abstract class PoolDb implements Db {
   protected closed = false;
   constructor(protected readonly pool: pg.Pool) {}
 
-  query<R extends Row = Row>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(text, values);
+  query<R extends object = Row>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    return this.pool.query(text, values) as Promise<QueryResult<R>>;
   }
 
   async withClient<T>(fn: (client: Sql) => Promise<T>): Promise<T> {

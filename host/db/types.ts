@@ -1,10 +1,14 @@
-import type pg from "pg";
-
 export type Row = Record<string, unknown>;
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number | null;
+  fields: { name: string; dataTypeID: number }[];
+}
 
 /** Anything that runs one parameterized statement. */
 export interface Sql {
-  query<R extends Row = Row>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends object = Row>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
 }
 
 export type NotificationHandler = (payload: string) => void;

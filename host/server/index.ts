@@ -1,41 +1,73 @@
+import type { Hono } from "hono";
+import { ADMIN_OPS } from "../admin/ops.ts";
 import type { HangarConfig } from "../config/index.ts";
 import { migrate, openDb, type Db } from "../db/index.ts";
+import { adminRoutes } from "../http/admin.ts";
 import { createApp } from "../http/app.ts";
+import { createAuthenticator } from "../http/auth.ts";
+import { functionRoutes } from "../http/functions.ts";
 import type { Logger } from "../log/logger.ts";
 import { HANGAR_VERSION } from "../version.ts";
+import { createCore, type Core } from "./core.ts";
 import { listen } from "./http-server.ts";
 
 export interface ServerOptions {
   config: HangarConfig;
   logger: Logger;
+  /** Use this database instead of opening one (tests); the server does not close it. */
+  db?: Db;
+  /** dev: include guest stacks in error responses. */
+  dev?: boolean;
 }
 
 export interface HangarServer {
   url: string;
   port: number;
   db: Db;
+  core: Core;
+  app: Hono;
   /** Graceful: stop accepting, finish in-flight work, close everything. Safe twice. */
   close(): Promise<void>;
 }
 
-/** Compose one instance: database, migrations, HTTP. */
-export async function startServer({ config, logger }: ServerOptions): Promise<HangarServer> {
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId });
-  const closers: (() => Promise<void>)[] = [() => db.close()];
+/** Compose one instance: database, migrations, registry, sandbox, HTTP. */
+export async function startServer({ config, logger, db: given, dev }: ServerOptions): Promise<HangarServer> {
+  const db = given ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId }));
+  const closers: (() => Promise<void>)[] = given ? [] : [() => db.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((err) => logger.error("close failed", { err }));
   };
   try {
     const { applied, version } = await migrate(db);
     if (applied.length) logger.info("migrated", { applied, version });
-    const app = createApp({ db, version: HANGAR_VERSION, nodeId: config.nodeId });
+    const core = await createCore({ db, config, logger, exposeStacks: dev });
+    closers.push(() => core.close());
+    const authenticate = createAuthenticator({ jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, db });
+    const app = createApp({
+      db,
+      version: HANGAR_VERSION,
+      nodeId: config.nodeId,
+      mount(app) {
+        app.route(
+          "/functions/v1",
+          functionRoutes({ invoker: core.invoker, lookup: (n) => core.registry.get(n), authenticate, maxBodyBytes: config.maxBodyBytes }),
+        );
+        app.route(
+          "/_hangar/api",
+          adminRoutes({ token: config.adminToken, ops: ADMIN_OPS, context: { db, config, runtime: core.runtime, invoker: core.invoker } }),
+        );
+      },
+    });
     const http = await listen(app, config.port, config.hostname);
+    // In-flight requests get up to their wall-clock limit to finish.
     closers.push(() => http.close(config.defaultLimits.wallMs));
     let closing: Promise<void> | null = null;
     return {
       url: http.url,
       port: http.port,
       db,
+      core,
+      app,
       close() {
         closing ??= closeAll();
         return closing;

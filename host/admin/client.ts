@@ -1,0 +1,59 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { resolveConfig, type Flags, type HangarConfig } from "../config/index.ts";
+import { migrate, openDb } from "../db/index.ts";
+import { UserError } from "../errors.ts";
+import { ADMIN_OPS } from "./ops.ts";
+
+/** Where a running `hangar dev` announces itself, so other CLI commands use it instead of opening the embedded database twice. */
+export const devStateFile = (dataDir: string) => join(dataDir, "dev.json");
+
+interface Target {
+  url: string;
+  token: string;
+}
+
+async function remoteTarget(config: HangarConfig): Promise<Target | null> {
+  if (config.remoteUrl) return { url: config.remoteUrl.replace(/\/$/, ""), token: config.adminTokenGenerated ? "" : config.adminToken };
+  if (config.databaseUrl) return null;
+  try {
+    const state = JSON.parse(await readFile(devStateFile(config.dataDir), "utf8")) as { url: string; token: string; pid: number };
+    process.kill(state.pid, 0);
+    return { url: state.url, token: state.token };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Run an admin operation: on the remote instance (`--url`, HANGAR_URL, or a
+ * running `hangar dev`), else directly against the configured database.
+ */
+export async function callAdmin(flags: Flags, op: string, args: Record<string, unknown>): Promise<unknown> {
+  const config = resolveConfig("cli", flags);
+  const remote = await remoteTarget(config);
+  if (remote) {
+    let res: Response;
+    try {
+      res = await fetch(`${remote.url}/_hangar/api/${op}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${remote.token}` },
+        body: JSON.stringify(args),
+      });
+    } catch (err) {
+      throw new UserError(`cannot reach ${remote.url}: ${(err as Error).message}`);
+    }
+    const body = (await res.json().catch(() => null)) as { result?: unknown; error?: { message: string } } | null;
+    if (!res.ok) throw new UserError(body?.error?.message ?? `${remote.url} answered ${res.status}`);
+    return body?.result ?? null;
+  }
+  const fn = ADMIN_OPS[op];
+  if (!fn) throw new UserError(`no admin operation "${op}"`);
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId });
+  try {
+    await migrate(db);
+    return await fn({ db, config, actor: `cli:${process.env.USER ?? "unknown"}` }, args);
+  } finally {
+    await db.close();
+  }
+}

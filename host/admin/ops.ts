@@ -1,0 +1,7 @@
+import { registryOps } from "../registry/admin.ts";
+import type { AdminOp } from "./types.ts";
+
+/** Every admin operation, by name: served at `/_hangar/api/<name>` and run locally by the CLI. */
+export const ADMIN_OPS: Record<string, AdminOp> = {
+  ...registryOps,
+};

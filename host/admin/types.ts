@@ -1,0 +1,22 @@
+import type { HangarConfig } from "../config/index.ts";
+import type { Db } from "../db/index.ts";
+import type { Invoker } from "../invoke/types.ts";
+import type { Runtime } from "../../runtime/index.ts";
+
+export interface AdminContext {
+  db: Db;
+  config: HangarConfig;
+  /** Who is acting, recorded in ledgers ("cli:<user>", "api"). */
+  actor: string;
+  /** The instance's sandbox runtime, when the op runs inside a server (deploy reads config through it). */
+  runtime?: Runtime;
+  /** The instance's invoker, when the op runs inside a server. */
+  invoker?: Invoker;
+}
+
+/**
+ * An admin operation: the one implementation behind both the admin HTTP API
+ * (`POST /_hangar/api/<name>` with JSON args) and the CLI run against a local
+ * database. Arguments and result are JSON. Throw UserError for bad input.
+ */
+export type AdminOp = (ctx: AdminContext, args: Record<string, unknown>) => Promise<unknown>;

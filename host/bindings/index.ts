@@ -1,0 +1,24 @@
+import type { HangarConfig } from "../config/index.ts";
+import type { Db } from "../db/index.ts";
+import type { BindingContext, InvocationBindings } from "../invoke/invoker.ts";
+import { createFetchBinding } from "./fetch/index.ts";
+
+export interface BindingFactoryDeps {
+  db: Db;
+  config: HangarConfig;
+}
+
+/** Build the host functions one invocation gets: sql, vector and fetch, scoped to it. */
+export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingContext) => Promise<InvocationBindings> {
+  return async (ctx) => {
+    const fetch = createFetchBinding({
+      allowLoopback: deps.config.fetchAllowPrivate,
+      allowPrivate: deps.config.fetchAllowPrivate,
+      egress: ctx.fn.config.egress,
+    });
+    return {
+      functions: { fetch },
+      close: async () => {},
+    };
+  };
+}

@@ -1,0 +1,73 @@
+import { Hono } from "hono";
+import type { Invoker } from "../invoke/types.ts";
+import type { ActiveFunction } from "../registry/index.ts";
+import type { AuthResult } from "./auth.ts";
+import { errorResponse } from "./errors.ts";
+
+export interface FunctionRoutesDeps {
+  invoker: Invoker;
+  lookup(name: string): ActiveFunction | undefined;
+  authenticate(fn: ActiveFunction, headers: Headers): Promise<AuthResult>;
+  maxBodyBytes: number;
+}
+
+/** `ANY /functions/v1/<name>[/<rest>]`: the full request in, the guest's response out. */
+export function functionRoutes(deps: FunctionRoutesDeps): Hono {
+  const app = new Hono();
+  const handle = async (c: import("hono").Context) => {
+    const name = c.req.param("name")!;
+    const fn = deps.lookup(name);
+    if (!fn) return errorResponse(c, 404, "NOT_FOUND", `function "${name}" is not deployed`);
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > deps.maxBodyBytes) return tooLarge(c, deps.maxBodyBytes);
+    const auth = await deps.authenticate(fn, c.req.raw.headers);
+    if (!auth.ok) return errorResponse(c, auth.status, auth.code, auth.message);
+    let body: Uint8Array | null = null;
+    if (c.req.raw.body) {
+      body = await readCapped(c.req.raw.body, deps.maxBodyBytes);
+      if (!body) return tooLarge(c, deps.maxBodyBytes);
+    }
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("x-request-id", c.get("requestId"));
+    const request = new Request(c.req.url, { method: c.req.method, headers, body: body && body.byteLength ? (body as Uint8Array<ArrayBuffer>) : null });
+    const result = await deps.invoker.invoke({
+      functionName: name,
+      trigger: "http",
+      request,
+      requestId: c.get("requestId"),
+      auth: auth.claims,
+    });
+    return result.response!;
+  };
+  app.all("/:name", handle);
+  app.all("/:name/*", handle);
+  return app;
+}
+
+function tooLarge(c: import("hono").Context, max: number): Response {
+  return errorResponse(c, 413, "PAYLOAD_TOO_LARGE", `request body exceeds the limit of ${max} bytes`);
+}
+
+/** Read a body fully, or null as soon as it passes `max` bytes. */
+async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+import type { ConsoleLevel, TriggerKind } from "../../runtime/types.ts";
+
+export interface ConsoleLine {
+  level: ConsoleLevel;
+  message: string;
+  time: Date;
+}
+
+/** One invocation, whatever triggered it: what the ledger stores and metrics count. */
+export interface InvocationRecord {
+  /** Time-ordered id (UUIDv7). */
+  id: string;
+  requestId: string;
+  functionName: string;
+  versionId: string | null;
+  trigger: TriggerKind;
+  /** "ok", or the failure code (GUEST_THREW, CPU_LIMIT, ...). */
+  status: string;
+  httpStatus: number;
+  startedAt: Date;
+  durationMs: number;
+  cpuMs: number;
+  memoryBytes: number;
+  error: { message: string; stack?: string } | null;
+  nodeId: string;
+  logs: ConsoleLine[];
+}
+
+/** Receives every finished invocation. Must never block or throw. */
+export interface InvocationRecorder {
+  record(rec: InvocationRecord): void;
+}

@@ -1,0 +1,128 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createRuntime } from "../../runtime/index.ts";
+import type { AdminContext, AdminOp } from "../admin/types.ts";
+import { BUNDLE_FILENAME, ConfigError, isValidFunctionName, validateConfig, type FunctionConfig } from "../build/index.ts";
+import { UserError } from "../errors.ts";
+import { hashKey } from "../http/auth.ts";
+import { deployVersion, rollbackVersion, type ActivateHook } from "./store.ts";
+
+let activateHook: ActivateHook | undefined;
+/** Side effects of activating a version (table triggers), run in the switch transaction. */
+export function setActivateHook(hook: ActivateHook): void {
+  activateHook = hook;
+}
+
+function str(args: Record<string, unknown>, key: string, what: string): string {
+  const v = args[key];
+  if (typeof v !== "string" || !v) throw new UserError(`${what} is required`);
+  return v;
+}
+
+function fnName(args: Record<string, unknown>): string {
+  const name = str(args, "name", "a function name");
+  if (!isValidFunctionName(name)) throw new UserError(`"${name}" is not a valid function name: use lowercase letters, digits and dashes (^[a-z0-9][a-z0-9-]{0,62}$)`);
+  return name;
+}
+
+/** Evaluate the bundle in a sandbox to read its exported config, then validate it. */
+async function readConfig(ctx: AdminContext, name: string, code: string, hash: string): Promise<FunctionConfig> {
+  const runtime = ctx.runtime ?? (await createRuntime({ memoryBudgetMb: 256 }));
+  const id = `deploy:${name}:${hash}`;
+  try {
+    const instance = await runtime
+      .load(id, code, { filename: BUNDLE_FILENAME, limits: { ...ctx.config.defaultLimits, wallMs: 10_000 } })
+      .catch((err: Error) => {
+        throw new UserError(`function "${name}": evaluating the bundle failed: ${err.message}`, "DEPLOY_FAILED");
+      });
+    if (!instance.handlers.size) {
+      throw new UserError(`function "${name}" has no handler: export default a fetch handler or an object with fetch/scheduled/event/notify, or call Deno.serve`, "DEPLOY_FAILED");
+    }
+    try {
+      return validateConfig(name, instance.config);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UserError(err.message, err.code);
+      throw err;
+    }
+  } finally {
+    await runtime.evict(id).catch(() => {});
+    if (!ctx.runtime) await runtime.close();
+  }
+}
+
+export const registryOps: Record<string, AdminOp> = {
+  async "functions.deploy"(ctx, args) {
+    const name = fnName(args);
+    const code = str(args, "code", "the bundle code");
+    const hash = str(args, "hash", "the bundle hash");
+    const config = await readConfig(ctx, name, code, hash);
+    const map = typeof args.map === "string" ? args.map : null;
+    return deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook);
+  },
+
+  async "functions.rollback"(ctx, args) {
+    const name = fnName(args);
+    const to = args.to === undefined || args.to === null ? null : Number(args.to);
+    if (to !== null && (!Number.isInteger(to) || to < 1)) throw new UserError(`--to must be a version number, got "${args.to}"`);
+    return rollbackVersion(ctx.db, name, to, ctx.actor, activateHook);
+  },
+
+  async "functions.list"(ctx) {
+    const { rows } = await ctx.db.query(
+      `select f.name, v.version, v.hash, v.created_at as deployed_at, v.deployed_by, v.config,
+              (select count(*)::int from hangar.versions x where x.function_name = f.name) as versions
+       from hangar.functions f left join hangar.versions v on v.id = f.active_version order by f.name`,
+    );
+    return rows;
+  },
+
+  async "functions.versions"(ctx, args) {
+    const name = fnName(args);
+    const { rows } = await ctx.db.query(
+      `select v.version, v.hash, v.created_at, v.deployed_by, (f.active_version = v.id) as active
+       from hangar.versions v join hangar.functions f on f.name = v.function_name where v.function_name = $1 order by v.version desc`,
+      [name],
+    );
+    return rows;
+  },
+
+  async "functions.invoke"(ctx, args) {
+    const name = fnName(args);
+    if (!ctx.invoker) throw new UserError("invoke needs a running instance: start `hangar dev` or pass --url");
+    const method = typeof args.method === "string" ? args.method.toUpperCase() : "GET";
+    const path = typeof args.path === "string" ? args.path : "";
+    const headers = new Headers((args.headers as [string, string][] | undefined) ?? []);
+    const body = typeof args.body === "string" && method !== "GET" && method !== "HEAD" ? args.body : null;
+    const url = new URL(`/functions/v1/${name}${path}`, ctx.config.remoteUrl ?? "http://localhost");
+    const result = await ctx.invoker.invoke({ functionName: name, trigger: "http", request: new Request(url, { method, headers, body }) });
+    const res = result.response!;
+    return { status: res.status, headers: [...res.headers], body: await res.text(), requestId: result.requestId };
+  },
+
+  async "keys.create"(ctx, args) {
+    const name = fnName(args);
+    const key = `hk_${randomBytes(24).toString("base64url")}`;
+    const id = randomUUID();
+    const label = typeof args.label === "string" ? args.label : "";
+    const { rowCount } = await ctx.db.query(
+      "insert into hangar.function_keys (id, function_name, key_hash, label) select $1, $2, $3, $4 where exists (select 1 from hangar.functions where name = $2)",
+      [id, name, hashKey(key), label],
+    );
+    if (!rowCount) throw new UserError(`function "${name}" is not deployed`, "NOT_FOUND", 404);
+    return { id, function: name, key, label };
+  },
+
+  async "keys.list"(ctx, args) {
+    const { rows } = await ctx.db.query(
+      "select id, function_name as function, label, created_at from hangar.function_keys where $1::text is null or function_name = $1 order by created_at",
+      [typeof args.name === "string" ? args.name : null],
+    );
+    return rows;
+  },
+
+  async "keys.revoke"(ctx, args) {
+    const id = str(args, "id", "a key id");
+    const { rowCount } = await ctx.db.query("delete from hangar.function_keys where id::text = $1", [id]);
+    if (!rowCount) throw new UserError(`no key with id ${id}`, "NOT_FOUND", 404);
+    return { revoked: id };
+  },
+};

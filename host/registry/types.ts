@@ -1,0 +1,28 @@
+import type { FunctionConfig } from "../build/index.ts";
+
+/** The active version of a deployed function, as every instance sees it. */
+export interface ActiveFunction {
+  name: string;
+  versionId: string;
+  version: number;
+  hash: string;
+  config: FunctionConfig;
+}
+
+export interface DeployInput {
+  name: string;
+  code: string;
+  map: string | null;
+  hash: string;
+  config: FunctionConfig;
+  actor: string;
+}
+
+export interface DeployResult {
+  name: string;
+  version: number;
+  versionId: string;
+  hash: string;
+  /** True when identical content was already active: nothing changed. */
+  unchanged: boolean;
+}

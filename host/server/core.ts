@@ -1,0 +1,69 @@
+import { createRuntime, type Runtime } from "../../runtime/index.ts";
+import { createBindingFactory } from "../bindings/index.ts";
+import { BUNDLE_FILENAME } from "../build/index.ts";
+import type { HangarConfig } from "../config/index.ts";
+import type { Db } from "../db/index.ts";
+import { createInvoker } from "../invoke/invoker.ts";
+import type { Invoker } from "../invoke/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { InvocationRecorder } from "../logs/types.ts";
+import { Registry } from "../registry/index.ts";
+
+export interface Core {
+  registry: Registry;
+  runtime: Runtime;
+  invoker: Invoker;
+  /** Safe twice. */
+  close(): Promise<void>;
+}
+
+export interface CoreOptions {
+  db: Db;
+  config: HangarConfig;
+  logger: Logger;
+  recorder?: InvocationRecorder;
+  exposeStacks?: boolean;
+}
+
+/** Registry, sandbox runtime and the invoker over them: everything an instance runs functions with. */
+export async function createCore(opts: CoreOptions): Promise<Core> {
+  const { db, config, logger } = opts;
+  const runtime = await createRuntime({});
+  const limitsFor = (overrides: object) => ({ ...config.defaultLimits, ...overrides });
+  const registry = new Registry(db, {
+    logger,
+    prewarm: async (fn, bundle) => {
+      await runtime.load(fn.versionId, bundle.code, { filename: BUNDLE_FILENAME, limits: limitsFor(fn.config.limits) });
+    },
+  });
+  try {
+    await registry.start();
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  const invoker = createInvoker({
+    functions: registry,
+    load: (id, code, limits) => runtime.load(id, code, { filename: BUNDLE_FILENAME, limits }),
+    bindings: createBindingFactory({ db, config }),
+    env: async () => ({}),
+    defaultLimits: config.defaultLimits,
+    nodeId: config.nodeId,
+    recorder: opts.recorder,
+    logger,
+    exposeStacks: opts.exposeStacks,
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    registry,
+    runtime,
+    invoker,
+    close() {
+      closing ??= (async () => {
+        await registry.close();
+        await runtime.close();
+      })();
+      return closing;
+    },
+  };
+}
