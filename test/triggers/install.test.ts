@@ -1,0 +1,103 @@
+// @both-backends
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Db } from "../../host/db/index.ts";
+import { UserError } from "../../host/errors.ts";
+import { dropTableTriggers, syncTableTriggers, triggerName } from "../../host/triggers/install.ts";
+import { backend, createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+
+let t: TestDatabase;
+let db: Db;
+before(async () => {
+  t = await createTestDatabase();
+  db = t.db;
+  await db.query("create table orders (id int primary key, note text)");
+  await db.query("create table lines (order_id int, n int, qty int, primary key (order_id, n))");
+  await db.query("create table nokey (v text)");
+  await db.query("create view orders_v as select * from orders");
+});
+after(() => t.close());
+
+async function triggers(table: string): Promise<string[]> {
+  const { rows } = await db.query<{ tgname: string }>(
+    "select tgname from pg_trigger where tgrelid = $1::regclass and not tgisinternal order by tgname",
+    [table],
+  );
+  return rows.map((r) => r.tgname);
+}
+
+
+test(`${backend}: install, change ops, move table, remove`, async () => {
+  await db.transaction((tx) => syncTableTriggers(tx, "order-hook", [{ schema: "public", table: "orders", ops: ["insert"] }]));
+  assert.deepEqual(await triggers("orders"), ["hangar_evt_order-hook"]);
+  await db.query("insert into orders values (1, 'a')");
+  await db.query("update orders set note = 'b' where id = 1");
+  let { rows } = await db.query("select op from hangar.events where function_name = 'order-hook' order by id");
+  assert.deepEqual(rows.map((r) => r.op), ["insert"], "only the subscribed op is captured");
+
+  await db.transaction((tx) => syncTableTriggers(tx, "order-hook", [{ schema: "public", table: "orders", ops: ["insert", "update", "delete"] }]));
+  await db.query("update orders set note = 'c' where id = 1");
+  await db.query("delete from orders where id = 1");
+  ({ rows } = await db.query("select op, old, new, row_key from hangar.events where function_name = 'order-hook' order by id"));
+  assert.deepEqual(rows.map((r) => r.op), ["insert", "update", "delete"]);
+  assert.deepEqual(rows[1].old, { id: 1, note: "b" });
+  assert.deepEqual(rows[1].new, { id: 1, note: "c" });
+  assert.equal(rows[2].new, null);
+  assert.equal(rows[2].row_key, "[1]");
+
+  await db.transaction((tx) => syncTableTriggers(tx, "order-hook", [{ schema: "public", table: "lines", ops: ["insert"] }]));
+  assert.deepEqual(await triggers("orders"), [], "the trigger on the table it stopped watching is dropped");
+  assert.deepEqual(await triggers("lines"), ["hangar_evt_order-hook"]);
+  await db.query("insert into lines values (7, 2, 1)");
+  ({ rows } = await db.query("select row_key from hangar.events where table_name = 'lines'"));
+  assert.equal(rows[0].row_key, "[7, 2]", "composite keys in key order");
+
+  await db.transaction((tx) => dropTableTriggers(tx, "order-hook"));
+  assert.deepEqual(await triggers("lines"), []);
+  const tracked = await db.query("select * from hangar.event_triggers where function_name = 'order-hook'");
+  assert.equal(tracked.rowCount, 0);
+});
+
+test(`${backend}: two functions on one table each get their own event`, async () => {
+  await db.transaction(async (tx) => {
+    await syncTableTriggers(tx, "a", [{ schema: "public", table: "nokey", ops: ["insert"] }]);
+    await syncTableTriggers(tx, "b", [{ schema: "public", table: "nokey", ops: ["insert"] }]);
+  });
+  await db.query("insert into nokey values ('x')");
+  const { rows } = await db.query("select function_name, row_key from hangar.events where table_name = 'nokey' order by function_name");
+  assert.deepEqual(rows, [{ function_name: "a", row_key: null }, { function_name: "b", row_key: null }]);
+  await db.transaction(async (tx) => {
+    await dropTableTriggers(tx, "a");
+    await dropTableTriggers(tx, "b");
+  });
+});
+
+test(`${backend}: a missing table or a view fails the deploy with the function and table named, and changes nothing`, async () => {
+  await assert.rejects(
+    db.transaction((tx) => syncTableTriggers(tx, "bad-fn", [{ schema: "public", table: "orders", ops: ["insert"] }, { schema: "public", table: "nope", ops: ["insert"] }])),
+    (err: unknown) => err instanceof UserError && /function "bad-fn"/.test(err.message) && /"public\.nope" does not exist/.test(err.message),
+  );
+  assert.deepEqual(await triggers("orders"), [], "the deploy transaction rolled back");
+  await assert.rejects(
+    db.transaction((tx) => syncTableTriggers(tx, "bad-fn", [{ schema: "public", table: "orders_v", ops: ["insert"] }])),
+    /"public\.orders_v" is not a table/,
+  );
+});
+
+test(`${backend}: unquoted-style names fold to lower case; a dropped table does not block removal`, async () => {
+  await db.query("create table temp_t (id int primary key)");
+  await db.transaction((tx) => syncTableTriggers(tx, "folder", [{ schema: "public", table: "Temp_T", ops: ["insert"] }]));
+  assert.deepEqual(await triggers("temp_t"), ["hangar_evt_folder"]);
+  await db.query("drop table temp_t");
+  await db.transaction((tx) => syncTableTriggers(tx, "folder", []));
+  const tracked = await db.query("select * from hangar.event_triggers where function_name = 'folder'");
+  assert.equal(tracked.rowCount, 0);
+});
+
+test("long function names keep distinct trigger names within 63 bytes", () => {
+  const a = triggerName("a".repeat(60) + "x");
+  const b = triggerName("a".repeat(60) + "y");
+  assert.ok(a.length <= 63 && b.length <= 63);
+  assert.notEqual(a, b);
+  assert.equal(triggerName("on-signup"), "hangar_evt_on-signup");
+});
