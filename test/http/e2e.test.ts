@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SignJWT } from "jose";
+import { runCli, startServerProcess, type ServerProcess } from "../helpers/cli.ts";
+import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
+
+const FIXTURES = new URL("./fixtures/functions", import.meta.url).pathname;
+const JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256";
+
+let dbUrl: string;
+let dir: string;
+let env: Record<string, string>;
+const servers: ServerProcess[] = [];
+
+async function start(extra: Record<string, string> = {}): Promise<ServerProcess> {
+  const s = await startServerProcess(["start"], { ...env, ...extra });
+  servers.push(s);
+  return s;
+}
+
+before(async () => {
+  dbUrl = await createPgDatabase();
+  dir = await mkdtemp(join(tmpdir(), "hangar-e2e-"));
+  await cp(FIXTURES, join(dir, "functions"), { recursive: true });
+  env = {
+    DATABASE_URL: dbUrl,
+    HANGAR_ADMIN_TOKEN: "admin-token",
+    HANGAR_SECRET_KEY: "secret-key",
+    HANGAR_JWT_SECRET: JWT_SECRET,
+    HANGAR_MAX_BODY_BYTES: "4096",
+  };
+  const r = await runCli(["deploy", "--dir", join(dir, "functions")], env);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+});
+
+after(async () => {
+  await Promise.all(servers.map((s) => s.kill()));
+  await dropPgDatabase(dbUrl);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("a deployed instance over a real port", () => {
+  let s: ServerProcess;
+  before(async () => {
+    s = await start();
+  });
+
+  test("the guest sees the full request and its response comes back whole", async () => {
+    const res = await fetch(`${s.url}/functions/v1/echo/deep/path?q=1&q=2`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: new Uint8Array([0, 1, 2, 255]),
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get("x-echo"), "yes");
+    assert.deepEqual(res.headers.getSetCookie(), ["a=1", "b=2"]);
+    const body = await res.json();
+    assert.equal(body.url, `${s.url.replace("localhost", "localhost")}/functions/v1/echo/deep/path?q=1&q=2`);
+    assert.equal(body.method, "POST");
+    assert.equal(body.contentType, "application/octet-stream");
+    assert.deepEqual(body.bodyBytes, [0, 1, 2, 255]);
+    assert.equal(body.requestId, res.headers.get("x-request-id"));
+  });
+
+  test("each error status of SPEC §5 comes from a real cause", async () => {
+    const expectError = async (path: string, status: number, code: string, init?: RequestInit) => {
+      const res = await fetch(`${s.url}${path}`, init);
+      const body = await res.json();
+      assert.equal(res.status, status, `${path}: ${JSON.stringify(body)}`);
+      assert.equal(body.error.code, code);
+      assert.equal(body.error.requestId, res.headers.get("x-request-id"));
+      return body.error.message as string;
+    };
+    assert.match(await expectError("/functions/v1/missing", 404, "NOT_FOUND"), /"missing" is not deployed/);
+    await expectError("/functions/v1/echo", 413, "PAYLOAD_TOO_LARGE", { method: "POST", body: new Uint8Array(5000) });
+    assert.match(await expectError("/functions/v1/boom", 500, "GUEST_THREW"), /kaboom from guest/);
+    await expectError("/functions/v1/stall", 504, "WALL_TIME_LIMIT");
+    await expectError("/functions/v1/spin", 546, "CPU_LIMIT");
+    await expectError("/functions/v1/hog", 546, "MEMORY_LIMIT");
+    // after each limit, the same and other functions still answer
+    assert.equal((await fetch(`${s.url}/functions/v1/echo`)).status, 201);
+    await expectError("/functions/v1/spin", 546, "CPU_LIMIT");
+  });
+
+  test("auth: jwt accepts a valid token and refuses others", async () => {
+    const token = await new SignJWT({ sub: "user-1" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("5m").sign(new TextEncoder().encode(JWT_SECRET));
+    const ok = await fetch(`${s.url}/functions/v1/private-jwt`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { sub: "user-1" });
+    assert.equal((await fetch(`${s.url}/functions/v1/private-jwt`)).status, 401);
+    const forged = await new SignJWT({ sub: "x" }).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode("wrong-secret-wrong-secret-wrong-secret"));
+    const bad = await fetch(`${s.url}/functions/v1/private-jwt`, { headers: { authorization: `Bearer ${forged}` } });
+    assert.equal(bad.status, 401);
+    assert.equal((await bad.json()).error.code, "INVALID_TOKEN");
+  });
+
+  test("auth: key accepts a created key, refuses a wrong or missing one", async () => {
+    const created = await runCli(["keys", "create", "private-key", "--json"], env);
+    assert.equal(created.code, 0, created.stderr);
+    const { key } = JSON.parse(created.stdout);
+    const ok = await fetch(`${s.url}/functions/v1/private-key`, { headers: { "x-api-key": key } });
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), "secret stuff");
+    assert.equal((await fetch(`${s.url}/functions/v1/private-key`)).status, 401);
+    assert.equal((await fetch(`${s.url}/functions/v1/private-key`, { headers: { "x-api-key": "hk_nope" } })).status, 403);
+  });
+
+  test("the admin API needs the admin token", async () => {
+    assert.equal((await fetch(`${s.url}/_hangar/api/functions.list`, { method: "POST" })).status, 401);
+    const wrong = await fetch(`${s.url}/_hangar/api/functions.list`, { method: "POST", headers: { authorization: "Bearer nope" } });
+    assert.equal(wrong.status, 403);
+    const list = await runCli(["list", "--json", "--url", s.url, "--token", "admin-token"], { DATABASE_URL: "" });
+    assert.equal(list.code, 0, list.stderr);
+    assert.ok(JSON.parse(list.stdout).some((f: { name: string }) => f.name === "echo"));
+  });
+
+  test("SIGTERM lets in-flight requests finish", async () => {
+    const extra = await start();
+    const inflight = fetch(`${extra.url}/functions/v1/slow?ms=1200`);
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = extra.stop(20_000);
+    const res = await inflight;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "slept 1200");
+    assert.equal(await stopped, 0);
+  });
+});
+
+test("two instances switch to a new version within a second of the deploy, and back on rollback", async () => {
+  const a = await start();
+  const b = await start();
+  const versionOf = async (s: ServerProcess) => (await (await fetch(`${s.url}/functions/v1/echo`)).json()).version as string;
+  assert.equal(await versionOf(a), "v1");
+  assert.equal(await versionOf(b), "v1");
+  const file = join(dir, "functions", "echo.ts");
+  await writeFile(file, (await readFile(file, "utf8")).replace('"v1"', '"v2"'));
+  const deployed = await runCli(["deploy", "echo", "--dir", join(dir, "functions")], env);
+  assert.equal(deployed.code, 0, deployed.stderr);
+  assert.match(deployed.stdout, /echo: deployed version 2/);
+  const switchedWithin = async (want: string) => {
+    const t0 = Date.now();
+    const seen = await Promise.all(
+      [a, b].map(async (s) => {
+        while (Date.now() - t0 < 5_000) {
+          if ((await versionOf(s)) === want) return Date.now() - t0;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return Infinity;
+      }),
+    );
+    return Math.max(...seen);
+  };
+  assert.ok((await switchedWithin("v2")) <= 1_000, "both instances serve v2 within a second");
+  const again = await runCli(["deploy", "echo", "--dir", join(dir, "functions")], env);
+  assert.match(again.stdout, /echo: unchanged \(version 2/);
+  const rolled = await runCli(["rollback", "echo"], env);
+  assert.equal(rolled.code, 0, rolled.stderr);
+  assert.match(rolled.stdout, /now serving version 1/);
+  assert.ok((await switchedWithin("v1")) <= 1_000, "both instances serve v1 again within a second");
+  const to2 = await runCli(["rollback", "echo", "--to", "2"], env);
+  assert.match(to2.stdout, /now serving version 2/);
+});
+
+test("killing one of two instances mid-request loses no request on the other", async () => {
+  const a = await start();
+  const b = await start();
+  const slowOnA = fetch(`${a.url}/functions/v1/slow?ms=2000`).then(
+    () => "answered",
+    () => "connection lost",
+  );
+  let stop = false;
+  const results: number[] = [];
+  const load = (async () => {
+    while (!stop) {
+      const res = await fetch(`${b.url}/functions/v1/slow?ms=5`);
+      results.push(res.status);
+      await res.text();
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 300));
+  await a.kill();
+  await new Promise((r) => setTimeout(r, 700));
+  stop = true;
+  await load;
+  assert.equal(await slowOnA, "connection lost");
+  assert.ok(results.length > 10, `b served ${results.length} requests`);
+  assert.ok(results.every((s) => s === 200), "every request on the surviving instance succeeded");
+});
+
+test("start refuses a bad deploy with the function, key and reason", async () => {
+  const bad = await mkdtemp(join(tmpdir(), "hangar-bad-"));
+  try {
+    await writeFile(join(bad, "broken.ts"), 'export const config = { schedule: "*/61 * * * *", colour: "red" };\nexport default async () => new Response("x");\n');
+    const r = await runCli(["deploy", "--dir", bad], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /broken/);
+    assert.match(r.stderr, /config\.schedule/);
+    assert.match(r.stderr, /config\.colour/);
+    await writeFile(join(bad, "broken.ts"), 'import { readFileSync } from "node:fs";\nexport default async () => new Response(readFileSync("/etc/passwd", "utf8"));\n');
+    const r2 = await runCli(["deploy", "--dir", bad], env);
+    assert.equal(r2.code, 1);
+    assert.match(r2.stderr, /broken\.ts:1:\d+: "node:fs" is not available/);
+  } finally {
+    await rm(bad, { recursive: true, force: true });
+  }
+});
