@@ -1,0 +1,223 @@
+import { randomUUID } from "node:crypto";
+import { HostBindingError, type HostFunctions } from "../../../runtime/types.ts";
+import type { Db, Sql } from "../../db/index.ts";
+import { DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, restoreSql, saveContext, type GuestContext, type Saved, type SqlLimits } from "./context.ts";
+import { isConnectionFailure, SqlError, toGuestError } from "./errors.ts";
+import { checkStatement } from "./gate.ts";
+import { holdSession, mutexFor, type HeldSession } from "./lanes.ts";
+import { pgParams, plainRows } from "./values.ts";
+
+export interface SqlBindingOptions {
+  db: Db;
+  /** Exactly-once: run every guest statement on this session, inside the caller's open transaction. */
+  session?: Sql;
+  /** Database role the function runs as; default `hangar_guest`. */
+  role?: string | null;
+  /** Verified JWT claims, visible as current_setting('request.jwt.claims', true). */
+  claims?: Record<string, unknown> | null;
+  limits?: Partial<SqlLimits>;
+}
+
+export interface SqlBindings {
+  /** "sql.query", "sql.begin", "sql.commit", "sql.rollback". */
+  functions: HostFunctions;
+  /**
+   * The session vector (and other host work for this invocation) must use
+   * instead of the pool, or null to use the pool: the exactly-once session,
+   * or on PGlite the one session an open sql.begin holds.
+   */
+  sharedSession(): Sql | null;
+  /** Roll back and release any transaction the guest left open; safe twice. */
+  close(): Promise<void>;
+}
+
+interface Tx {
+  id: string;
+  sql: Sql;
+  /** Set when the transaction is ours (BEGIN on a held pool session). */
+  held?: HeldSession;
+  /** Set when it is a savepoint inside someone else's transaction. */
+  savepoint?: string;
+  saved?: Saved;
+}
+
+/** Guest SQL host functions for one invocation. */
+export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
+  const { db } = opts;
+  const ctx: GuestContext = {
+    role: opts.role || GUEST_ROLE,
+    claims: opts.claims ?? null,
+    limits: { ...DEFAULT_SQL_LIMITS, ...opts.limits },
+    idleTimeout: db.kind !== "pglite",
+  };
+  const enter = enterSql(ctx);
+  const txs = new Map<string, Tx>();
+  let closing: Promise<void> | null = null;
+  let savepoints = 0;
+
+  const alive = () => {
+    if (closing) throw new HostBindingError("sql used after the invocation ended", "SQL_CLOSED");
+  };
+
+  const sharedSession = (): Sql | null => {
+    if (opts.session) return opts.session;
+    if (db.kind === "pglite") for (const tx of txs.values()) if (tx.held) return tx.sql;
+    return null;
+  };
+
+  /** One guest statement: refused unless allowed, always the extended protocol, rows capped. */
+  async function statement(s: Sql, text: string, params: unknown[]) {
+    const verdict = checkStatement(text);
+    if (!verdict.ok) {
+      throw new SqlError(`statement not allowed: "${verdict.leading}"`, "42501", {
+        detail: "Functions may run SELECT, INSERT, UPDATE, DELETE, MERGE, WITH, VALUES, TABLE, EXPLAIN, TRUNCATE and CREATE/ALTER/DROP TABLE or INDEX; use sql.begin for transactions.",
+      });
+    }
+    // queryMode "extended" even without parameters: the simple protocol would accept several statements.
+    const query = { text, values: pgParams(params), queryMode: "extended" } as unknown as string;
+    const res = await s.query(query);
+    const rows = res.rows ?? [];
+    if (rows.length > ctx.limits.maxRows) {
+      throw new SqlError(`query returned more than ${ctx.limits.maxRows} rows (the row limit); add a LIMIT or page through results`, "ROW_LIMIT");
+    }
+    return plainRows(rows);
+  }
+
+  /** A statement in a savepoint of someone else's transaction, leaving its settings as they were. */
+  function nested(s: Sql, text: string, params: unknown[]) {
+    return mutexFor(s).run(async () => {
+      const saved = await saveContext(s);
+      const sp = `hangar_q${++savepoints}`;
+      await s.query(`savepoint ${sp}; ${enter}`);
+      let rows;
+      try {
+        rows = await statement(s, text, params);
+      } catch (err) {
+        await s.query(`rollback to savepoint ${sp}; release savepoint ${sp}`).catch(() => {});
+        throw err;
+      }
+      await s.query(`release savepoint ${sp}; ${restoreSql(saved)}`);
+      return rows;
+    });
+  }
+
+  /** A statement in a transaction of its own on a pool session. */
+  function own(text: string, params: unknown[]) {
+    return db.withClient(async (s) => {
+      await s.query(`begin; ${enter}`);
+      try {
+        const rows = await statement(s, text, params);
+        await s.query("commit");
+        return rows;
+      } catch (err) {
+        if (!isConnectionFailure(err)) await s.query("rollback").catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  function txFor(txId: unknown): Tx {
+    const tx = typeof txId === "string" ? txs.get(txId) : undefined;
+    if (!tx) throw new SqlError(`unknown or finished transaction ${JSON.stringify(txId)}`, "25000");
+    return tx;
+  }
+
+  async function begin(): Promise<string> {
+    const id = randomUUID();
+    const shared = sharedSession();
+    if (shared) {
+      await mutexFor(shared).run(async () => {
+        const saved = await saveContext(shared);
+        const savepoint = `hangar_tx${++savepoints}`;
+        await shared.query(`savepoint ${savepoint}; ${enter}`);
+        txs.set(id, { id, sql: shared, savepoint, saved });
+      });
+      return id;
+    }
+    const held = await holdSession(db);
+    try {
+      await held.sql.query(`begin; ${enter}`);
+    } catch (err) {
+      await held.release(isConnectionFailure(err) ? (err as Error) : undefined);
+      throw err;
+    }
+    txs.set(id, { id, sql: held.sql, held });
+    return id;
+  }
+
+  async function finish(tx: Tx, commit: boolean): Promise<void> {
+    txs.delete(tx.id);
+    if (tx.held) {
+      // Savepoints nested on this session (PGlite) end with it.
+      for (const t of [...txs.values()]) if (t.sql === tx.sql) txs.delete(t.id);
+      let broken: Error | undefined;
+      try {
+        const res = await mutexFor(tx.sql).run(() => tx.sql.query(commit ? "commit" : "rollback"));
+        if (commit && (res as { command?: string }).command === "ROLLBACK") {
+          throw new SqlError("the transaction was aborted by an earlier error and has been rolled back", "25P02");
+        }
+      } catch (err) {
+        if (isConnectionFailure(err)) broken = err as Error;
+        throw err;
+      } finally {
+        await tx.held.release(broken);
+      }
+      return;
+    }
+    const sp = tx.savepoint!;
+    await mutexFor(tx.sql).run(async () => {
+      if (!commit) return void (await tx.sql.query(`rollback to savepoint ${sp}; release savepoint ${sp}`));
+      try {
+        await tx.sql.query(`release savepoint ${sp}; ${restoreSql(tx.saved!)}`);
+      } catch (err) {
+        await tx.sql.query(`rollback to savepoint ${sp}; release savepoint ${sp}`).catch(() => {});
+        if ((err as { code?: string }).code === "25P02") {
+          throw new SqlError("the transaction was aborted by an earlier error and has been rolled back", "25P02");
+        }
+        throw err;
+      }
+    });
+  }
+
+  const guard =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      alive();
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw toGuestError(err);
+      }
+    };
+
+  const functions: HostFunctions = {
+    "sql.query": guard(async (args: unknown[]) => {
+      const [text, params, txId] = args;
+      if (typeof text !== "string" || !text.trim()) throw new SqlError("sql.query: text must be a non-empty string", "22023");
+      if (params != null && !Array.isArray(params)) throw new SqlError("sql.query: params must be an array", "22023");
+      const values = (params as unknown[] | null | undefined) ?? [];
+      if (txId != null) {
+        const tx = txFor(txId);
+        return mutexFor(tx.sql).run(() => statement(tx.sql, text, values));
+      }
+      const shared = sharedSession();
+      return shared ? nested(shared, text, values) : own(text, values);
+    }),
+    "sql.begin": guard(async () => begin()),
+    "sql.commit": guard(async (args: unknown[]) => (await finish(txFor(args[0]), true), null)),
+    "sql.rollback": guard(async (args: unknown[]) => (await finish(txFor(args[0]), false), null)),
+  };
+
+  return {
+    functions,
+    sharedSession,
+    close() {
+      closing ??= (async () => {
+        // Savepoints first (innermost), then our own transactions.
+        const open = [...txs.values()].sort((a, b) => Number(!!a.held) - Number(!!b.held));
+        for (const tx of open) if (txs.has(tx.id)) await finish(tx, false).catch(() => {});
+      })();
+      return closing;
+    },
+  };
+}

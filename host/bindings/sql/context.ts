@@ -1,0 +1,73 @@
+// The per-transaction context guest SQL runs in: timeouts, verified claims,
+// and the role. Written by the host as SET LOCAL (host text, escaped
+// literals), before the guest's first statement; the guest cannot change
+// any of it afterwards (see README.md).
+import pg from "pg";
+import type { Sql } from "../../db/index.ts";
+
+export interface SqlLimits {
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTxTimeoutMs: number;
+  /** More rows than this is an error (ROW_LIMIT), never a silent truncation. */
+  maxRows: number;
+}
+
+export const DEFAULT_SQL_LIMITS: SqlLimits = { statementTimeoutMs: 5_000, lockTimeoutMs: 2_000, idleInTxTimeoutMs: 10_000, maxRows: 10_000 };
+
+/** The unprivileged role guest SQL runs as when the function configures none (sql/0004_vector.sql creates it). */
+export const GUEST_ROLE = "hangar_guest";
+
+export interface GuestContext {
+  role: string;
+  claims: Record<string, unknown> | null;
+  limits: SqlLimits;
+  /** PGlite is one session: an idle-in-transaction timeout there would end the whole embedded database. */
+  idleTimeout: boolean;
+}
+
+const ms = (n: number) => `'${Math.max(0, Math.floor(n))}ms'`;
+
+/** SET LOCAL statements entering the guest context; the role switch comes last, after everything the guest may not touch. */
+export function enterSql(c: GuestContext): string {
+  const parts = [
+    `set local statement_timeout = ${ms(c.limits.statementTimeoutMs)}`,
+    `set local lock_timeout = ${ms(c.limits.lockTimeoutMs)}`,
+    c.idleTimeout ? `set local idle_in_transaction_session_timeout = ${ms(c.limits.idleInTxTimeoutMs)}` : "",
+    `set local "request.jwt.claims" = ${pg.escapeLiteral(c.claims ? JSON.stringify(c.claims) : "")}`,
+    `set local role ${pg.escapeIdentifier(c.role)}`,
+  ];
+  return parts.filter(Boolean).join("; ");
+}
+
+/** What a caller's transaction had before a nested guest statement, to put back afterwards. */
+export interface Saved {
+  st: string;
+  lt: string;
+  it: string;
+  claims: string | null;
+  cu: string;
+  su: string;
+}
+
+/** Read the settings `enterSql` overwrites. */
+export async function saveContext(s: Sql): Promise<Saved> {
+  const { rows } = await s.query<Saved>(
+    `select current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt,
+       current_setting('idle_in_transaction_session_timeout') as it,
+       current_setting('request.jwt.claims', true) as claims, current_user::text as cu, session_user::text as su`,
+    [],
+  );
+  return rows[0];
+}
+
+/** SET LOCAL statements restoring saved settings: role first, since the guest role may not change the rest. */
+export function restoreSql(saved: Saved): string {
+  return [
+    saved.cu === saved.su ? "set local role none" : `set local role ${pg.escapeIdentifier(saved.cu)}`,
+    `set local statement_timeout = ${pg.escapeLiteral(saved.st)}`,
+    `set local lock_timeout = ${pg.escapeLiteral(saved.lt)}`,
+    `set local idle_in_transaction_session_timeout = ${pg.escapeLiteral(saved.it)}`,
+    `set local "request.jwt.claims" = ${pg.escapeLiteral(saved.claims ?? "")}`,
+  ].join("; ");
+}

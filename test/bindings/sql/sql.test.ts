@@ -1,0 +1,276 @@
+// @both-backends
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { HostBindingError, type HostCallInfo } from "../../../runtime/types.ts";
+import type { Db } from "../../../host/db/index.ts";
+import { createSqlBindings, type SqlBindingOptions } from "../../../host/bindings/sql/index.ts";
+import { backend, createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
+
+let t: TestDatabase;
+let db: Db;
+const info: HostCallInfo = { requestId: "req-test", signal: new AbortController().signal };
+
+before(async () => {
+  t = await createTestDatabase();
+  db = t.db;
+  await db.query(`create table notes (id serial primary key, owner text not null, body text)`);
+  await db.query(`create table kinds (i int8, n numeric, at timestamptz, b bytea, j jsonb, arr int8[], ok boolean)`);
+  await db.query(`alter table notes enable row level security`);
+  await db.query(`create policy own on notes using (owner = (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))`);
+  await db.query(`insert into notes (owner, body) values ('alice', 'a1'), ('alice', 'a2'), ('bob', 'b1')`);
+  await db.query(`do $$ begin create role hangar_test_authenticated nologin noinherit; exception when duplicate_object then null; end $$`);
+  await db.query(`grant select, insert on notes to hangar_test_authenticated`);
+  await db.query(`grant usage on sequence notes_id_seq to hangar_test_authenticated`);
+});
+after(() => t.close());
+
+/** Run `fn` with fresh per-invocation bindings, closing them after. */
+async function withSql<T>(opts: Partial<SqlBindingOptions>, fn: (call: (name: string, ...args: unknown[]) => Promise<any>) => Promise<T>): Promise<T> {
+  const b = createSqlBindings({ db, ...opts });
+  try {
+    return await fn((name, ...args) => b.functions[name](args, info));
+  } finally {
+    await b.close();
+  }
+}
+
+const q = (call: (name: string, ...args: unknown[]) => Promise<any>, text: string, params: unknown[] = [], tx: string | null = null) =>
+  call("sql.query", text, params, tx);
+
+test(`${backend}: parameterized query returns plain rows`, async () => {
+  await withSql({}, async (call) => {
+    const rows = await q(call, "select $1::int + 1 as n, current_user as who", [41]);
+    assert.deepEqual(rows, [{ n: 42, who: "hangar_guest" }]);
+  });
+});
+
+test(`${backend}: a multi-statement string is refused by the extended protocol, even without parameters`, async () => {
+  await withSql({}, async (call) => {
+    await assert.rejects(q(call, "select 1; select 2"), (e: any) => e.code === "42601" && /multiple commands/.test(e.message));
+    await assert.rejects(q(call, "select 1; set role postgres"), (e: any) => e.code === "42601");
+  });
+});
+
+for (const text of [
+  "RESET ROLE",
+  "set role postgres",
+  "SET SESSION AUTHORIZATION postgres",
+  "reset session authorization",
+  "set statement_timeout = 0",
+  "SET LOCAL statement_timeout = 0",
+  "reset statement_timeout",
+  "reset all",
+  "set request.jwt.claims = '{\"sub\":\"bob\"}'",
+  "begin",
+  "commit",
+  "rollback",
+  "savepoint s",
+  "start transaction",
+  "do $$ begin perform 1; end $$",
+  "copy notes to program 'id'",
+  "copy notes from stdin",
+  "listen chat",
+  "notify chat",
+  "create function f() returns int language sql as 'select 1'",
+  "create role x",
+  "alter role hangar_guest superuser",
+  "call p()",
+  "prepare p as select 1",
+  "discard all",
+  "load 'x'",
+  "/* select */ set role postgres",
+  "/* /* nested */ select */ reset role",
+  "-- select\nreset role",
+  "  \n\t reset role",
+]) {
+  test(`${backend}: refuses ${JSON.stringify(text)}`, async () => {
+    await withSql({}, async (call) => {
+      await assert.rejects(q(call, text), (e: any) => e.code === "42501" && /not allowed/.test(e.message) && !(e instanceof HostBindingError));
+      const [{ who }] = await q(call, "select current_user as who");
+      assert.equal(who, "hangar_guest");
+    });
+  });
+}
+
+test(`${backend}: set_config cannot undo the role, the timeouts or the claims`, async () => {
+  await withSql({ claims: { sub: "alice" } }, async (call) => {
+    for (const text of [
+      "select set_config('role', 'postgres', false)",
+      "select set_config('session_authorization', 'postgres', false)",
+      "select set_config('statement_timeout', '0', false)",
+      "select set_config('request.jwt.claims', '{\"sub\":\"bob\"}', false)",
+      "select pg_catalog.set_config('request.jwt.claims', '{\"sub\":\"bob\"}', true)",
+      "select query_to_xml('select set_config(''role'', ''postgres'', false)', true, true, '')",
+    ]) {
+      await assert.rejects(q(call, text), (e: any) => e.code === "42501", text);
+    }
+    const [row] = await q(call, "select current_user as who, current_setting('request.jwt.claims', true) as claims");
+    assert.deepEqual(row, { who: "hangar_guest", claims: '{"sub":"alice"}' });
+  });
+});
+
+test(`${backend}: forged claims in one statement are not visible to the next (inside sql.begin too)`, async () => {
+  await withSql({ claims: { sub: "alice" } }, async (call) => {
+    const tx = await call("sql.begin");
+    await assert.rejects(q(call, "select set_config('request.jwt.claims', '{\"sub\":\"bob\"}', true)", [], tx));
+    await call("sql.rollback", tx);
+    const [{ c }] = await q(call, "select current_setting('request.jwt.claims', true) as c");
+    assert.equal(c, '{"sub":"alice"}');
+  });
+});
+
+test(`${backend}: claims are visible as request.jwt.claims; none is the empty string`, async () => {
+  await withSql({ claims: { sub: "alice", role: "authenticated" } }, async (call) => {
+    const [{ c }] = await q(call, "select current_setting('request.jwt.claims', true)::jsonb as c");
+    assert.deepEqual(c, { sub: "alice", role: "authenticated" });
+  });
+  await withSql({}, async (call) => {
+    const [{ c }] = await q(call, "select current_setting('request.jwt.claims', true) as c");
+    assert.equal(c, "");
+  });
+});
+
+test(`${backend}: RLS applies under a configured role`, async () => {
+  await withSql({ role: "hangar_test_authenticated", claims: { sub: "alice" } }, async (call) => {
+    const rows = await q(call, "select body, current_user as who from notes order by body");
+    assert.deepEqual(rows, [{ body: "a1", who: "hangar_test_authenticated" }, { body: "a2", who: "hangar_test_authenticated" }]);
+    await assert.rejects(q(call, "insert into notes (owner, body) values ('bob', 'forged')"), (e: any) => e.code === "42501" && /row-level security/.test(e.message));
+  });
+  await withSql({ role: "hangar_test_authenticated", claims: null }, async (call) => {
+    assert.deepEqual(await q(call, "select body from notes"), []);
+  });
+});
+
+test(`${backend}: pg_sleep past the statement timeout is cancelled with 57014`, { skip: backend === "pglite" ? "PGlite cannot interrupt a running statement (no timers in the WASM backend): documented gap" : false }, async () => {
+  await withSql({ limits: { statementTimeoutMs: 200 } }, async (call) => {
+    const started = Date.now();
+    await assert.rejects(q(call, "select pg_sleep(5)"), (e: any) => e.code === "57014");
+    assert.ok(Date.now() - started < 2000);
+    const [{ st }] = await q(call, "select current_setting('statement_timeout') as st");
+    assert.equal(st, "200ms");
+  });
+});
+
+test(`${backend}: more rows than the cap is an error, not a truncation`, async () => {
+  await withSql({ limits: { maxRows: 10 } }, async (call) => {
+    assert.equal((await q(call, "select g from generate_series(1, 10) g")).length, 10);
+    await assert.rejects(q(call, "select g from generate_series(1, 11) g"), (e: any) => e.code === "ROW_LIMIT" && /10 rows/.test(e.message));
+  });
+});
+
+test(`${backend}: types cross as SPEC §4 says`, async () => {
+  await withSql({}, async (call) => {
+    await q(call, "insert into kinds values ($1, $2, $3, $4, $5, $6, $7)", ["9007199254740993", "1.50", new Date("2026-01-02T03:04:05Z"), new Uint8Array([1, 2, 255]), { a: [1, "x"] }, ["1", "2"], true]);
+    const [row] = await q(call, "select * from kinds");
+    assert.equal(row.i, "9007199254740993");
+    assert.equal(row.n, "1.50");
+    assert.ok(row.at instanceof Date);
+    assert.equal(row.at.toISOString(), "2026-01-02T03:04:05.000Z");
+    assert.equal(Object.getPrototypeOf(row.b), Uint8Array.prototype);
+    assert.deepEqual([...row.b], [1, 2, 255]);
+    assert.deepEqual(row.j, { a: [1, "x"] });
+    assert.deepEqual(row.arr, ["1", "2"]);
+    assert.equal(row.ok, true);
+    assert.equal(Object.getPrototypeOf(row), Object.prototype);
+  });
+});
+
+test(`${backend}: Postgres errors carry code, message and detail; they are guest errors`, async () => {
+  await db.query("create table uniq (k text primary key)");
+  await withSql({}, async (call) => {
+    await q(call, "insert into uniq values ($1)", ["a"]);
+    await assert.rejects(q(call, "insert into uniq values ($1)", ["a"]), (e: any) => {
+      assert.ok(!(e instanceof HostBindingError));
+      assert.equal(e.code, "23505");
+      assert.match(e.message, /duplicate key/);
+      assert.match(e.detail, /Key \(k\)=\(a\) already exists/);
+      return true;
+    });
+    await assert.rejects(q(call, "select * from nope"), (e: any) => e.code === "42P01");
+    await assert.rejects(q(call, "select * from hangar.secrets"), (e: any) => e.code === "42501");
+  });
+});
+
+test(`${backend}: sql.begin commits and rolls back; statements inside see the transaction`, async () => {
+  await db.query("create table ledger (n int)");
+  await withSql({}, async (call) => {
+    const tx = await call("sql.begin");
+    await q(call, "insert into ledger values (1)", [], tx);
+    assert.deepEqual(await q(call, "select n from ledger", [], tx), [{ n: 1 }]);
+    await call("sql.commit", tx);
+    const tx2 = await call("sql.begin");
+    await q(call, "insert into ledger values (2)", [], tx2);
+    await call("sql.rollback", tx2);
+    await assert.rejects(call("sql.commit", tx2), (e: any) => e.code === "25000");
+  });
+  const { rows } = await db.query("select n from ledger order by n");
+  assert.deepEqual(rows, [{ n: 1 }]);
+});
+
+test(`${backend}: committing a transaction an error aborted is an error and rolls back`, async () => {
+  await db.query("create table aborted (n int primary key)");
+  await withSql({}, async (call) => {
+    const tx = await call("sql.begin");
+    await q(call, "insert into aborted values (1)", [], tx);
+    await assert.rejects(q(call, "insert into aborted values (1)", [], tx), (e: any) => e.code === "23505");
+    await assert.rejects(q(call, "select 1", [], tx), (e: any) => e.code === "25P02");
+    await assert.rejects(call("sql.commit", tx), (e: any) => e.code === "25P02");
+  });
+  assert.equal((await db.query("select * from aborted")).rows.length, 0);
+});
+
+test(`${backend}: close() rolls back a transaction the guest left open, and is safe twice`, async () => {
+  await db.query("create table leftover (n int)");
+  const b = createSqlBindings({ db });
+  const tx = await b.functions["sql.begin"]([], info);
+  await b.functions["sql.query"](["insert into leftover values (1)", [], tx], info);
+  await b.close();
+  await b.close();
+  assert.equal((await db.query("select * from leftover")).rows.length, 0);
+  await assert.rejects(b.functions["sql.query"](["select 1", []], info), (e: any) => e instanceof HostBindingError);
+  // The session went back to the pool clean.
+  const { rows } = await db.query("select current_user as who, current_setting('statement_timeout') as st");
+  assert.notEqual(rows[0].who, "hangar_guest");
+});
+
+test(`${backend}: a query outside the open transaction still works (PGlite: it shares the held session)`, async () => {
+  await withSql({}, async (call) => {
+    const tx = await call("sql.begin");
+    const rows = await q(call, "select 7 as n");
+    assert.deepEqual(rows, [{ n: 7 }]);
+    await call("sql.rollback", tx);
+  });
+});
+
+test(`${backend}: exactly-once session: guest SQL commits or rolls back with the caller, and leaves its settings as they were`, async () => {
+  await db.query("create table claimed (n int)");
+  for (const commit of [true, false]) {
+    await db.withClient(async (session) => {
+      await session.query("begin");
+      const before = (await session.query("select current_user as who, current_setting('statement_timeout') as st")).rows[0];
+      const b = createSqlBindings({ db, session, claims: { sub: "alice" } });
+      const call = (name: string, ...args: unknown[]) => b.functions[name](args, info);
+      await q(call, "insert into claimed values ($1)", [commit ? 1 : 2]);
+      await assert.rejects(q(call, "insert into claimed values ('x')"), (e: any) => e.code === "22P02");
+      const tx = await call("sql.begin");
+      await q(call, "insert into claimed values ($1)", [commit ? 10 : 20], tx);
+      await call("sql.commit", tx);
+      const tx2 = await call("sql.begin");
+      await q(call, "insert into claimed values (99)", [], tx2);
+      await call("sql.rollback", tx2);
+      await b.close();
+      const afterRow = (await session.query("select current_user as who, current_setting('statement_timeout') as st")).rows[0];
+      assert.deepEqual(afterRow, before);
+      await session.query(commit ? "commit" : "rollback");
+    });
+  }
+  const { rows } = await db.query("select n from claimed order by n");
+  assert.deepEqual(rows.map((r) => r.n), [1, 10]);
+});
+
+test(`${backend}: concurrent guest queries in one invocation`, async () => {
+  await withSql({}, async (call) => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => q(call, "select $1::int as i", [i])));
+    assert.deepEqual(results.map((r) => r[0].i), [...Array(10).keys()]);
+  });
+});
