@@ -22,7 +22,8 @@ interface Invocation {
   id: number;
   input: InvocationInput;
   limits: Limits;
-  controller: AbortController;
+  /** Created on the first host call: most invocations never need one. */
+  controller?: AbortController;
   started: number;
   wallEnd: number;
   cpuMs: number;
@@ -161,7 +162,7 @@ export class Instance implements FunctionInstance {
     const now = performance.now();
     const limits = input.limits;
     const inv: Invocation = {
-      id: this.nextInvId++, input, limits, controller: new AbortController(), started: now, wallEnd: now + limits.wallMs,
+      id: this.nextInvId++, input, limits, started: now, wallEnd: now + limits.wallMs,
       cpuMs: 0, subrequests: 0, calls: new Set(), timers: new Map(), waitDone: false, responded: false, ended: false,
       resolve: () => {}, onValue,
     };
@@ -195,7 +196,7 @@ export class Instance implements FunctionInstance {
     clearTimeout(inv.wallTimer);
     for (const [id, t] of inv.timers) { clearTimeout(t); this.timerOwner.delete(id); }
     this.invs.delete(inv.id);
-    inv.controller.abort();
+    inv.controller?.abort();
     if (!inv.responded) {
       inv.responded = true;
       inv.resolve({ ok: false, error: failure ?? { kind: "threw", message: "the invocation ended without a result" }, stats: this.stats(inv) });
@@ -336,7 +337,7 @@ export class Instance implements FunctionInstance {
     // top-level code runs as a pseudo-invocation so its timers and host calls are bounded too
     const loadInv: Invocation = {
       id: 0, input: { requestId: "load", env: {}, auth: null, limits: opts.limits, host: {}, onConsole: opts.onConsole },
-      limits: opts.limits, controller: new AbortController(), started: now, wallEnd: now + opts.limits.wallMs, cpuMs: 0, subrequests: 0,
+      limits: opts.limits, started: now, wallEnd: now + opts.limits.wallMs, cpuMs: 0, subrequests: 0,
       calls: new Set(), timers: new Map(), waitDone: false, responded: true, ended: false, resolve: () => {}, onValue: () => ({ ok: true, value: null, stats: zeroStats() }),
     };
     const res = this.segment(loadInv, () => this.ctx.evalCode(bundle, opts.filename ?? "bundle.js", { type: "global" }));
@@ -419,6 +420,7 @@ export class Instance implements FunctionInstance {
         throw Object.assign(new Error(`subrequest limit of ${inv.limits.subrequests} fetch calls per invocation exceeded`), { code: "SUBREQUEST_LIMIT" });
       }
       const args = decodeValue(json, buffers) as unknown[];
+      inv.controller ??= new AbortController();
       value = await fn(args, { requestId: inv.input.requestId, signal: inv.controller.signal });
     } catch (e) {
       ok = false;

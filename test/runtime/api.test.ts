@@ -1,6 +1,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { createRuntime, HostBindingError } from "../../runtime/index.ts";
+import { createRuntime, HostBindingError, type ConsoleLevel } from "../../runtime/index.ts";
 import { LIMITS, input, fetchBundle, moduleBundle, req } from "./helpers.ts";
 
 const rt = await createRuntime();
@@ -131,7 +131,7 @@ test("encoding, base64, crypto, structuredClone, timers, AbortController", async
 });
 
 test("console formats like util.format", async () => {
-  const logs: [string, string][] = [];
+  const logs: [ConsoleLevel, string][] = [];
   await guest(`console.log("a %s b %d %j", "x", 42, { k: [1] }, { extra: "y" }); console.error(new Error("bad").message); console.warn([1, "s", null]); return 1;`, {}, { logs });
   assert.deepEqual(logs, [["log", `a x b 42 {"k":[1]} { extra: 'y' }`], ["error", "bad"], ["warn", "[ 1, 's', null ]"]]);
 });
