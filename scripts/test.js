@@ -6,7 +6,7 @@
 // Usage: npm test [-- test/some.test.ts ...] ; HANGAR_TEST_SKIP_PGLITE=1 skips the second pass.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, chownSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chownSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
@@ -59,6 +59,11 @@ async function startCluster() {
     log(`initdb ${data}`);
     as(join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   }
+  const users = join(base, "users");
+  mkdirSync(users, { recursive: true });
+  await lock(base);
+  try {
+  writeFileSync(join(users, String(process.pid)), "");
   const status = spawnSync(asRoot ? "runuser" : join(bin, "pg_ctl"), asRoot ? ["-u", "postgres", "--", join(bin, "pg_ctl"), "status", "-D", data] : ["status", "-D", data]);
   let port;
   if (status.status === 0) {
@@ -75,8 +80,49 @@ async function startCluster() {
   }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    stop: () => as(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w"]),
+    // Several `npm test` runs may share the cluster: the last one out stops it.
+    stop: async () => {
+      await lock(base);
+      try {
+        rmSync(join(users, String(process.pid)), { force: true });
+        const alive = readdirSync(users).filter((pid) => {
+          try {
+            process.kill(Number(pid), 0);
+            return true;
+          } catch {
+            rmSync(join(users, pid), { force: true });
+            return false;
+          }
+        });
+        if (!alive.length) as(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w"]);
+      } finally {
+        unlock(base);
+      }
+    },
   };
+  } finally {
+    unlock(base);
+  }
+}
+
+/** A cross-process lock: mkdir is atomic; a lock older than a minute is stale. */
+async function lock(base) {
+  const dir = join(base, "lock");
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      return;
+    } catch {
+      try {
+        if (Date.now() - statSync(dir).mtimeMs > 60_000) rmSync(dir, { recursive: true, force: true });
+      } catch {}
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function unlock(base) {
+  rmSync(join(base, "lock"), { recursive: true, force: true });
 }
 
 function migrationsHash() {
@@ -90,19 +136,17 @@ async function ensureTemplate(adminUrl) {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [name]);
-    if (rowCount) return name;
+    // Concurrent runs build the template once, one at a time.
+    await admin.query("select pg_advisory_lock(7460013)");
+    const { rows } = await admin.query("select datistemplate from pg_database where datname = $1", [name]);
+    if (rows[0]?.datistemplate) return name;
+    if (rows.length) await admin.query(`drop database ${name} with (force)`);
     log(`creating template database ${name}`);
     await admin.query(`create database ${name}`);
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     run(process.execPath, [join(root, "bin/hangar.js"), "migrate"], { env: { ...process.env, DATABASE_URL: url.toString() } });
     await admin.query(`alter database ${name} is_template true`);
-    const old = await admin.query("select datname from pg_database where datname like 'hangar_template_%' and datname <> $1", [name]);
-    for (const { datname } of old.rows) {
-      await admin.query(`alter database ${datname} is_template false`);
-      await admin.query(`drop database if exists ${datname} with (force)`);
-    }
     return name;
   } finally {
     await admin.end();
@@ -162,7 +206,7 @@ async function main() {
   } finally {
     if (cluster) {
       try {
-        cluster.stop();
+        await cluster.stop();
       } catch (err) {
         log(`stopping the cluster failed: ${err.message}`);
       }
