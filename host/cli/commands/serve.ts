@@ -65,6 +65,8 @@ async function serve(mode: "dev" | "start", flags: Record<string, unknown>, io: 
   if (mode === "dev" && !config.databaseUrl) await rm(stateFile, { force: true });
   await server.close();
   logger.info("stopped");
+  // The IPC channel to the cluster primary would keep a worker alive.
+  if (cluster.isWorker) process.disconnect();
   return 0;
 }
 
