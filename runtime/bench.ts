@@ -58,7 +58,10 @@ console.log(`warm dispatch (scheduled, no Request): ${((performance.now() - t0) 
 
 await rt.close();
 const rt2 = await createRuntime();
-const K = 20;
+const K = 40;
+await new Promise((r) => setTimeout(r, 200));
+global.gc?.();
+await new Promise((r) => setTimeout(r, 100));
 global.gc?.();
 const rss0 = process.memoryUsage().rss;
 for (let i = 0; i < K; i++) await (await rt2.load(`idle-${i}`, bundle(10, `i${i}`), { limits })).fetch(new Request("http://x/"), input);
