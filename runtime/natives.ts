@@ -1,7 +1,7 @@
 // Synchronous host functions the guest prelude captures as `__hangar_native`.
 // Web-standard work (URL, text codecs, digests, randomness) is Node's own.
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 
 /** What the natives need from the instance that owns the context. */
 export interface NativeHost {
@@ -84,6 +84,7 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): void {
       try { return ctx.newString(atob(str(s))); } catch (e) { return errorObject(e instanceof Error ? e.message : String(e)); }
     },
     digest: (alg, buf) => ctx.newArrayBuffer(arrayBufferOf(createHash(str(alg)).update(bytes(buf)).digest())),
+    hmac: (alg, key, buf) => ctx.newArrayBuffer(arrayBufferOf(createHmac(str(alg), bytes(key)).update(bytes(buf)).digest())),
     randomBytes: (n) => ctx.newArrayBuffer(arrayBufferOf(randomBytes(Math.max(0, Math.min(65536, num(n)))))),
     randomUUID: () => ctx.newString(randomUUID()),
   };

@@ -4,7 +4,7 @@ import { native } from "./native.js";
 import { encode, decode } from "./marshal.js";
 import { DOMException, Event, EventTarget, AbortController, AbortSignal } from "./events.js";
 import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
-import { crypto } from "./crypto.js";
+import { crypto, CryptoKey } from "./crypto.js";
 import { URL, URLSearchParams } from "./url.js";
 import { Headers, headerPairs } from "./headers.js";
 import { Request, Response } from "./body.js";
@@ -34,7 +34,7 @@ const Deno = {
 };
 
 const globals = {
-  DOMException, Event, EventTarget, AbortController, AbortSignal, TextEncoder, TextDecoder, atob, btoa, crypto,
+  DOMException, Event, EventTarget, AbortController, AbortSignal, TextEncoder, TextDecoder, atob, btoa, crypto, CryptoKey,
   URL, URLSearchParams, Headers, Request, Response, fetch, setTimeout, clearTimeout, setInterval, clearInterval,
   queueMicrotask, structuredClone, console, Deno, self: globalThis,
   performance: { now: () => Date.now(), timeOrigin: Date.now() },

@@ -130,6 +130,24 @@ test("encoding, base64, crypto, structuredClone, timers, AbortController", async
     abort: [true, "AbortError", 1] });
 });
 
+test("crypto.subtle HMAC matches node:crypto and keeps the key opaque", async () => {
+  const { createHmac } = await import("node:crypto");
+  const out = await guest(`const enc = new TextEncoder();
+    const key = await crypto.subtle.importKey("raw", enc.encode("whsec"), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode("payload")));
+    const ok = await crypto.subtle.verify("HMAC", key, sig, enc.encode("payload"));
+    const bad = await crypto.subtle.verify("HMAC", key, sig, enc.encode("tampered"));
+    const signOnly = await crypto.subtle.importKey("raw", enc.encode("k"), { name: "HMAC", hash: { name: "SHA-1" } }, false, ["sign"]);
+    let refused; try { await crypto.subtle.verify("HMAC", signOnly, sig, enc.encode("x")); } catch (e) { refused = e.name; }
+    let rsa; try { await crypto.subtle.importKey("raw", enc.encode("k"), { name: "RSA-PSS" }, false, ["sign"]); } catch (e) { rsa = e.name; }
+    return { hex: [...sig].map((x) => x.toString(16).padStart(2, "0")).join(""), ok, bad, refused, rsa, own: Object.keys(key).sort(), tag: String(key), isKey: key instanceof CryptoKey };`);
+  assert.deepEqual(out, {
+    hex: createHmac("sha256", "whsec").update("payload").digest("hex"),
+    ok: true, bad: false, refused: "InvalidAccessError", rsa: "NotSupportedError",
+    own: ["algorithm", "extractable", "type", "usages"], tag: "[object CryptoKey]", isKey: true,
+  });
+});
+
 test("console formats like util.format", async () => {
   const logs: [ConsoleLevel, string][] = [];
   await guest(`console.log("a %s b %d %j", "x", 42, { k: [1] }, { extra: "y" }); console.error(new Error("bad").message); console.warn([1, "s", null]); return 1;`, {}, { logs });
