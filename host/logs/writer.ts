@@ -54,6 +54,8 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   const warnEveryMs = opts.warnEveryMs ?? 10_000;
   const nodeId = opts.nodeId ?? "unknown";
   let buffer: InvocationRecord[] = [];
+  // Taken from the buffer but not written yet: still counts against maxBuffer.
+  let inflight = 0;
   let written = 0;
   let dropped = 0;
   let droppedSinceWarn = 0;
@@ -90,10 +92,13 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     while (buffer.length) {
       const batch = buffer.length <= batchSize ? buffer : buffer.slice(0, batchSize);
       buffer = buffer.length <= batchSize ? [] : buffer.slice(batchSize);
+      inflight = batch.length;
       try {
         await write(batch);
       } catch (err) {
         drop(batch.length, "write failed", err);
+      } finally {
+        inflight = 0;
       }
       if (!closed && buffer.length < batchSize) break;
     }
@@ -133,7 +138,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     record(rec) {
       try {
         if (closed) return drop(1, "writer closed");
-        if (buffer.length >= maxBuffer) return drop(1, "buffer full");
+        if (buffer.length + inflight >= maxBuffer) return drop(1, "buffer full");
         buffer.push(rec);
         if (buffer.length >= batchSize) void kick();
       } catch {
@@ -172,6 +177,6 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       })();
       return closing;
     },
-    stats: () => ({ written, dropped, buffered: buffer.length }),
+    stats: () => ({ written, dropped, buffered: buffer.length + inflight }),
   };
 }
