@@ -1,0 +1,7 @@
+-- The table the webhook receiver stores into. Apply once: psql "$DATABASE_URL" -f schema.sql
+create table if not exists webhook_events (
+  delivery_id text primary key,
+  event text not null,
+  payload jsonb not null,
+  received_at timestamptz not null default now()
+);
