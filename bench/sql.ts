@@ -1,2 +1,97 @@
-import type { Benchmark } from "./lib/report.ts";
-export const sqlBench: Benchmark = { name: "sql", title: "todo", async run() { throw new Error("not written yet"); } };
+// `select 1` and a 100-row select through a deployed function vs `pg` from Hono on Node; both over HTTP.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { probe, startHangar, type Hangar } from "./lib/hangar.ts";
+import { warmAndLoad, type LoadResult } from "./lib/load.ts";
+import { scratchDir, startNodeScript } from "./lib/peers.ts";
+import { waitForHttp } from "./lib/procs.ts";
+import { table, type Benchmark } from "./lib/report.ts";
+import { fmt, fmtRatio, ratio, verdict } from "./lib/stats.ts";
+import { CONNECTIONS, SECONDS, WARM_SECONDS } from "./lib/time.ts";
+
+const ONE = `import { sql } from "hangar";
+export default { async fetch() { return Response.json(await sql\`select 1 as one\`); } };
+`;
+const ROWS = `import { sql } from "hangar";
+export default { async fetch() { return Response.json(await sql\`select id, name, value from bench_rows order by id limit \${100}\`); } };
+`;
+
+async function seed(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query("create table bench_rows (id int primary key, name text not null, value float8 not null)");
+  await c.query("insert into bench_rows select g, 'row-' || g, g * 1.5 from generate_series(1, 1000) g");
+  await c.end();
+}
+
+export const sqlBench: Benchmark = {
+  name: "sql",
+  title: "SQL through a function vs direct pg (both over HTTP)",
+  async run({ cluster, log }) {
+    const db = await cluster.createDb("bench_sql");
+    await seed(db);
+    const dir = scratchDir("sql");
+    writeFileSync(join(dir, "sql-one.ts"), ONE);
+    writeFileSync(join(dir, "sql-rows.ts"), ROWS);
+    const run = async (label: string, url: string) => {
+      const r = await warmAndLoad(url, { connections: CONNECTIONS, seconds: SECONDS, warmSeconds: WARM_SECONDS });
+      log(`${label}: ${fmt(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
+      return r;
+    };
+
+    let skip: string | null = null;
+    const hangar: Record<string, LoadResult> = {};
+    const h: Hangar = await startHangar({ databaseUrl: db });
+    try {
+      skip = await probe(h, "sql-one", join(dir, "sql-one.ts"));
+      if (skip) log(`Hangar side skipped: ${skip}`);
+      else {
+        skip = await probe(h, "sql-rows", join(dir, "sql-rows.ts"));
+        if (!skip) {
+          hangar.one = await run("hangar select 1", `${h.url}/functions/v1/sql-one`);
+          hangar.rows = await run("hangar 100 rows", `${h.url}/functions/v1/sql-rows`);
+        }
+      }
+    } finally {
+      await h.stop();
+    }
+
+    const direct: Record<string, LoadResult> = {};
+    const p = await startNodeScript("pg-hono.ts", "/one", { DATABASE_URL: db });
+    try {
+      await waitForHttp(`${p.url}/rows`, p.proc);
+      direct.one = await run("direct select 1", `${p.url}/one`);
+      direct.rows = await run("direct 100 rows", `${p.url}/rows`);
+    } finally {
+      await p.stop();
+    }
+
+    const rows: (string | number)[][] = [["query", "system", "req/s", "p50 ms", "p99 ms", "errors + non-2xx", "direct / Hangar (req/s): overhead"]];
+    const summary: string[] = [];
+    const verdicts: string[] = [];
+    for (const [key, label] of [["one", "`select 1`"], ["rows", "100-row select"]] as const) {
+      const d = direct[key];
+      const g = hangar[key];
+      if (g) rows.push([label, "Hangar function (`sql` binding)", fmt(g.rps, 0), g.p50, g.p99, g.errors + g.non2xx, fmtRatio(ratio(d.rps, g.rps))]);
+      else rows.push([label, "Hangar function (`sql` binding)", "skipped", "", "", "", ""]);
+      rows.push([label, "Hono on Node + `pg` (pool of 10)", fmt(d.rps, 0), d.p50, d.p99, d.errors + d.non2xx, ""]);
+      const overhead = g ? ratio(d.rps, g.rps) : NaN;
+      verdicts.push(`| ${label}: SQL overhead <= 1.2x direct pg | ${g ? verdict(overhead, 1.2, true) : "not measured (skipped)"} |`);
+      summary.push(`${label}: ${g ? `Hangar ${fmt(g.rps, 0)} req/s, ` : "Hangar skipped, "}direct ${fmt(d.rps, 0)} req/s${g ? `, overhead ${fmtRatio(overhead)}` : ""}`);
+    }
+    if (skip) summary.push(`Hangar side skipped: ${skip}`);
+    const markdown = `${skip ? `**Hangar side skipped**: the \`sql\` binding is not usable in the guest yet (probe function \`import { sql } from "hangar"\`, \`select 1\`): ${skip}\n\n` : ""}${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up then ${SECONDS} s per row. The table \`bench_rows\` has 1,000 rows; the
+100-row query is \`select id, name, value from bench_rows order by id limit $1\` in both. Overhead is direct req/s
+divided by Hangar req/s (1.00x = no overhead). The direct \`select 1\` goes through pg's simple protocol (no
+parameters); guest SQL always uses the extended protocol.
+
+${table(rows)}
+
+| target | result |
+|---|---|
+${verdicts.join("\n")}
+`;
+    return { markdown, summary };
+  },
+};

@@ -1,0 +1,24 @@
+// The direct baseline: Hono on Node querying Postgres through `pg`, with the
+// same queries and JSON responses as the guest functions of the sql and vector benchmarks.
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import pg from "pg";
+import { DIM, QUERY_SEED, seededVector } from "../lib/rand.ts";
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+const app = new Hono();
+let next = 0;
+
+app.get("/one", async (c) => c.json((await pool.query("select 1 as one")).rows));
+app.get("/rows", async (c) => c.json((await pool.query("select id, name, value from bench_rows order by id limit $1", [100])).rows));
+app.get("/vsearch", async (c) => {
+  const q = c.req.query("q");
+  const i = q === undefined ? next++ % 1000 : Number(q);
+  const v = JSON.stringify(seededVector(QUERY_SEED + i, DIM));
+  const { rows } = await pool.query(
+    "select id, 1 - (embedding <=> $1::vector) as score from bench_vec order by embedding <=> $1::vector limit 10",
+    [v],
+  );
+  return c.json(rows);
+});
+serve({ fetch: app.fetch, port: Number(process.env.PORT), hostname: "127.0.0.1" });
