@@ -1,7 +1,7 @@
 // QuickJS-ng (sync release build): one WASM module per function instance, so a
 // memory limit is a hard cap on that module's linear memory and a broken
 // instance is thrown away whole. The compiled WebAssembly.Module is shared;
-// instantiating it costs a few ms, so one spare per memory size is kept ready.
+// instantiating it costs a few ms, so spares are prepared ahead (see SparePool).
 import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
 import variant from "@jitl/quickjs-ng-wasmfile-release-sync";
 import { readFileSync } from "node:fs";
@@ -43,32 +43,41 @@ export async function newEngineModule(memoryMb: number): Promise<EngineModule> {
   return { module, memory, limitBytes: maximum * PAGE };
 }
 
-/** Keeps one instantiated spare module per memory size, refilled off the request path. */
-export class SparePool {
-  private spares = new Map<number, Promise<EngineModule>>();
+/**
+ * Keeps one ready spare per memory size, made off the request path (setImmediate)
+ * right after the previous one is taken. What a spare is (a bare module, or a
+ * module with its context and prelude already set up) is the maker's choice.
+ */
+export class SparePool<T> {
+  private spares = new Map<number, Promise<T>>();
   private closed = false;
 
-  /** A ready module (the spare when there is one) and a refill scheduled behind it. */
-  async take(memoryMb: number): Promise<EngineModule> {
+  constructor(private readonly make: (memoryMb: number) => Promise<T>, private readonly dispose: (spare: T) => Promise<void>) {}
+
+  /** A ready spare (made now when none is waiting) and a refill scheduled behind it. */
+  async take(memoryMb: number): Promise<T> {
     const spare = this.spares.get(memoryMb);
     this.spares.delete(memoryMb);
-    const mod = spare ? await spare.catch(() => newEngineModule(memoryMb)) : await newEngineModule(memoryMb);
+    const got = spare ? await spare.catch(() => this.make(memoryMb)) : await this.make(memoryMb);
     this.refill(memoryMb);
-    return mod;
+    return got;
   }
 
   /** Prepare a spare for this memory size (no-op when one is ready). */
   refill(memoryMb: number): void {
     if (this.closed || this.spares.has(memoryMb)) return;
-    const p = new Promise<EngineModule>((resolve, reject) => {
-      setImmediate(() => newEngineModule(memoryMb).then(resolve, reject));
+    const p = new Promise<T>((resolve, reject) => {
+      setImmediate(() => (this.closed ? reject(new Error("closed")) : this.make(memoryMb).then(resolve, reject)));
     });
     p.catch(() => this.spares.delete(memoryMb));
     this.spares.set(memoryMb, p);
   }
 
-  close(): void {
+  /** Dispose the waiting spares; safe twice. */
+  async close(): Promise<void> {
     this.closed = true;
+    const waiting = [...this.spares.values()];
     this.spares.clear();
+    for (const r of await Promise.allSettled(waiting)) if (r.status === "fulfilled") await this.dispose(r.value);
   }
 }

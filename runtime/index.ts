@@ -1,7 +1,7 @@
 // The sandbox runtime: warm function instances by version id, LRU-bounded by memory.
 import type { FunctionInstance, Limits, InvocationInput } from "./types.ts";
 import { Instance } from "./instance.ts";
-import { SparePool } from "./engine.ts";
+import { SparePool, newEngineModule } from "./engine.ts";
 import { RuntimeClosedError } from "./errors.ts";
 
 export * from "./types.ts";
@@ -35,7 +35,11 @@ const RECYCLE_RATIO = 0.75;
 class HangarRuntime implements Runtime {
   private instances = new Map<string, Instance>();
   private creating = new Map<string, Promise<Instance>>();
-  private spares = new SparePool();
+  // Spares are prepared instances (module, context, prelude): a cold start only evaluates the bundle.
+  private spares = new SparePool<Instance>(
+    async (memoryMb) => Instance.prepare(await newEngineModule(memoryMb)),
+    (inst) => inst.close(),
+  );
   private closed = false;
   private budgetBytes: number;
 
@@ -59,8 +63,8 @@ class HangarRuntime implements Runtime {
   }
 
   private async create(id: string, bundle: string, opts: LoadOptions): Promise<Instance> {
-    const engine = await this.spares.take(opts.limits.memoryMb);
-    const inst = await Instance.create(id, bundle, engine, opts);
+    const prepared = await this.spares.take(opts.limits.memoryMb);
+    const inst = await prepared.load(id, bundle, opts);
     if (this.closed) {
       await inst.close();
       throw new RuntimeClosedError();
@@ -111,8 +115,8 @@ class HangarRuntime implements Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.spares.close();
     await Promise.allSettled([...this.creating.values()]);
+    await this.spares.close();
     const all = [...this.instances.values()];
     this.instances.clear();
     await Promise.all(all.map((i) => i.close()));

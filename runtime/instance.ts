@@ -84,7 +84,10 @@ export class Instance implements FunctionInstance {
   private loadConsole?: InstanceOptions["onConsole"];
   private growFailed = false;
 
-  private constructor(readonly id: string, private engine: EngineModule) {
+  /** The function version id; set when a prepared instance is given its bundle. */
+  id = "";
+
+  private constructor(private engine: EngineModule) {
     // the engine grows this very Memory object: a refused growth means the guest wanted more than its limit
     const memory = engine.memory;
     const grow = memory.grow.bind(memory);
@@ -97,16 +100,27 @@ export class Instance implements FunctionInstance {
     this.rt.setInterruptHandler(() => this.shouldInterrupt());
   }
 
-  /** Create the context, install the prelude and evaluate the bundle. */
-  static async create(id: string, bundle: string, engine: EngineModule, opts: InstanceOptions): Promise<Instance> {
-    const inst = new Instance(id, engine);
+  /** Create the context and install the prelude: everything but the bundle, so it can be done ahead. */
+  static async prepare(engine: EngineModule): Promise<Instance> {
+    const inst = new Instance(engine);
     try {
-      inst.loadConsole = opts.onConsole;
       inst.setup();
-      inst.evaluate(bundle, opts);
       return inst;
     } catch (e) {
       await inst.close();
+      throw e;
+    }
+  }
+
+  /** Evaluate the function's bundle in a prepared instance; closes it on failure. */
+  async load(id: string, bundle: string, opts: InstanceOptions): Promise<Instance> {
+    try {
+      this.id = id;
+      this.loadConsole = opts.onConsole;
+      this.evaluate(bundle, opts);
+      return this;
+    } catch (e) {
+      await this.close();
       throw e;
     }
   }
