@@ -1,4 +1,4 @@
-import type { Db } from "../db/index.ts";
+import type { Db, Sql } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
 import type { InvokeResult, Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -49,9 +49,6 @@ export interface EventDispatcher {
 
 const LEASE_MARGIN_MS = 15_000;
 const PRUNE_EVERY_MS = 60_000;
-
-/** Thrown inside an exactly-once transaction so it rolls back; carries the attempt's failure. */
-class AttemptFailed extends Error {}
 
 /**
  * Deliver table events to the functions subscribed to them: wake on NOTIFY,
@@ -125,21 +122,47 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
     logFailure(fn.name, ev.id, ev.attempts, status, error);
   }
 
+  /**
+   * One event in one transaction: claim, run the guest's SQL on the same
+   * session, mark done, commit. A failed attempt rolls back to a savepoint
+   * taken after the claim, so its SQL is undone while the attempt is counted
+   * and the retry scheduled atomically, before any other worker can take it.
+   */
   async function runExactlyOnce(fn: ActiveFunction): Promise<void> {
     let claimed: ClaimedEvent | null = null;
     try {
       // Nothing but `tx` may touch the database in here: on PGlite the pool is one session.
       await db.transaction(async (tx) => {
+        // This session is held for up to the handler's wall clock. If the
+        // server ends it meanwhile, node-postgres emits "error" on the
+        // checked-out client, which with no listener would crash the process;
+        // the failed query already tells us. The listener stays on a session
+        // that failed (it is discarded, and may still emit after we return).
+        const emitter = tx as Partial<Pick<NodeJS.EventEmitter, "on" | "off">>;
+        emitter.on?.("error", ignore);
+        await runClaimed(tx);
+        emitter.off?.("error", ignore);
+      });
+      async function runClaimed(tx: Sql): Promise<void> {
         claimed = await claimInTransaction(tx, { functionName: fn.name, tables: tablesOf(fn), leaseMs: leaseFor(fn), nodeId });
         if (!claimed) return;
+        await tx.query("savepoint hangar_handler");
         const error = await invokeEvent(fn, claimed, tx);
-        if (error !== null) throw new AttemptFailed(error);
-        await completeEvent(tx, claimed, nodeId);
-      });
+        if (error === null) {
+          await tx.query("release savepoint hangar_handler");
+          await completeEvent(tx, claimed, nodeId);
+          return;
+        }
+        await tx.query("rollback to savepoint hangar_handler");
+        const status = await failClaimed(tx, claimed, nodeId, { error, maxAttempts, retryInMs: retryIn(claimed.attempts) });
+        logFailure(fn.name, claimed.id, claimed.attempts, status, error);
+      }
     } catch (err) {
       const ev = claimed as ClaimedEvent | null;
       if (!ev) throw err;
-      const error = err instanceof AttemptFailed ? err.message : `transaction failed: ${coerceError(err).message}`;
+      // The transaction itself failed (session lost, commit refused): nothing
+      // of it stands, so count the attempt in a transaction of its own.
+      const error = `transaction failed: ${coerceError(err).message}`;
       const status = await failRolledBack(db, ev.id, { error, maxAttempts, retryInMs: retryIn(ev.attempts) });
       logFailure(fn.name, ev.id, ev.attempts, status, error);
     }
@@ -219,4 +242,5 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
 }
 
 const noop = () => {};
+const ignore = () => {};
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };
