@@ -97,3 +97,15 @@ export async function probe(h: Hangar, name: string, entry: string, path = ""): 
     return `the probe answered ${res.status}: ${text}`;
   }
 }
+
+/** Wait until `name` is active on the instance (any answer but 404). */
+export async function waitDeployed(h: Hangar, name: string, timeoutMs = 10_000): Promise<void> {
+  const t0 = performance.now();
+  for (;;) {
+    const res = await fetch(`${h.url}/functions/v1/${name}`);
+    await res.arrayBuffer();
+    if (res.status !== 404) return;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${name} was not active after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

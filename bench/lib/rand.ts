@@ -15,14 +15,24 @@ function seededVector(seed, dim) {
   for (let i = 0; i < dim; i++) v[i] = Math.round((r() * 2 - 1) * 1e6) / 1e6;
   return v;
 }
+// 100 seeded centres plus noise: data with the neighbourhood structure real embeddings have
+// (uniform random vectors in 128 dims have none, and no ANN index finds their neighbours well).
+function benchVector(seed, dim) {
+  const r = mulberry32(seed * 2246822519 + 7);
+  const c = seededVector(5000000 + Math.floor(r() * 100), dim);
+  const n = seededVector(seed, dim);
+  for (let i = 0; i < dim; i++) c[i] = Math.round((c[i] + 0.35 * n[i]) * 1e6) / 1e6;
+  return c;
+}
 `;
 
-const mod = new Function(`${RAND_SOURCE}; return { mulberry32, seededVector };`)() as {
+const mod = new Function(`${RAND_SOURCE}; return { mulberry32, seededVector, benchVector };`)() as {
   seededVector(seed: number, dim: number): number[];
+  benchVector(seed: number, dim: number): number[];
 };
 
 /** Deterministic vector for a seed; data rows use seeds 0..n-1, queries 1_000_000 + i. */
-export const seededVector = mod.seededVector;
+export const benchVector = mod.benchVector;
 export const QUERY_SEED = 1_000_000;
 export const DIM = 128;
 

@@ -3,7 +3,7 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import pg from "pg";
-import { DIM, QUERY_SEED, seededVector } from "../lib/rand.ts";
+import { DIM, QUERY_SEED, benchVector } from "../lib/rand.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const app = new Hono();
@@ -14,7 +14,7 @@ app.get("/rows", async (c) => c.json((await pool.query("select id, name, value f
 app.get("/vsearch", async (c) => {
   const q = c.req.query("q");
   const i = q === undefined ? next++ % 1000 : Number(q);
-  const v = JSON.stringify(seededVector(QUERY_SEED + i, DIM));
+  const v = JSON.stringify(benchVector(QUERY_SEED + i, DIM));
   const { rows } = await pool.query(
     "select id, 1 - (embedding <=> $1::vector) as score from bench_vec order by embedding <=> $1::vector limit 10",
     [v],
