@@ -1,0 +1,40 @@
+import { VectorError } from "./errors.ts";
+
+export const COLLECTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const MAX_K = 1000;
+export const MAX_DIMENSION = 2000;
+export const MAX_ITEMS = 10_000;
+
+export function collectionName(op: string, name: unknown): string {
+  if (typeof name !== "string" || !COLLECTION_NAME.test(name)) {
+    throw new VectorError(`${op}: collection name ${JSON.stringify(name)} must match ${COLLECTION_NAME.source}`, "VECTOR_INVALID");
+  }
+  return name;
+}
+
+/** An embedding as pgvector text, checked to be finite numbers of the expected length. */
+export function embeddingText(op: string, collection: string, e: unknown, expected: number | null, what: string): string {
+  if (!Array.isArray(e) || e.length === 0 || !e.every((x) => typeof x === "number" && Number.isFinite(x))) {
+    throw new VectorError(`${op}("${collection}"): ${what} must be a non-empty array of finite numbers`, "VECTOR_INVALID");
+  }
+  if (e.length > MAX_DIMENSION) throw new VectorError(`${op}("${collection}"): ${what} has ${e.length} dimensions; at most ${MAX_DIMENSION} are supported`, "VECTOR_INVALID");
+  if (expected !== null && e.length !== expected) {
+    throw new VectorError(`${op}("${collection}"): ${what} has ${e.length} dimensions; collection "${collection}" expects ${expected}`, "VECTOR_DIMENSION");
+  }
+  return `[${e.join(",")}]`;
+}
+
+export function topK(k: unknown): number {
+  if (k === undefined || k === null) return 10;
+  if (typeof k !== "number" || !Number.isInteger(k) || k < 1) throw new VectorError(`vector.search: k must be a positive integer, got ${JSON.stringify(k)}`, "VECTOR_INVALID");
+  if (k > MAX_K) throw new VectorError(`vector.search: k is ${k}; at most ${MAX_K} results per search`, "VECTOR_K_LIMIT");
+  return k;
+}
+
+export function plainObject(op: string, what: string, v: unknown): Record<string, unknown> | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "object" || Array.isArray(v) || v instanceof Date || v instanceof Uint8Array) {
+    throw new VectorError(`${op}: ${what} must be a plain object`, "VECTOR_INVALID");
+  }
+  return v as Record<string, unknown>;
+}

@@ -1,0 +1,122 @@
+// @both-backends
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { HostCallInfo } from "../../../runtime/types.ts";
+import { createSqlBindings } from "../../../host/bindings/sql/index.ts";
+import { createVectorBindings } from "../../../host/bindings/vector/index.ts";
+import { backend, createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
+
+let t: TestDatabase;
+const info: HostCallInfo = { requestId: "vec", signal: new AbortController().signal };
+before(async () => {
+  t = await createTestDatabase();
+});
+after(() => t.close());
+
+function vec() {
+  const v = createVectorBindings({ db: t.db });
+  const call = (name: string, ...args: unknown[]) => v.functions[name](args, info) as Promise<any>;
+  return { call, close: () => v.close() };
+}
+
+test(`${backend}: upsert creates the collection with an HNSW index; search ranks by cosine`, async () => {
+  const { call, close } = vec();
+  assert.deepEqual(
+    await call("vector.upsert", "docs", [
+      { id: "x", embedding: [1, 0, 0], content: "x axis", metadata: { lang: "en" } },
+      { id: "y", embedding: [0, 1, 0], content: "y axis", metadata: { lang: "de" } },
+      { id: "xy", embedding: [1, 1, 0], content: "diagonal", metadata: { lang: "en", tag: "d" } },
+    ]),
+    { count: 3 },
+  );
+  const hits = await call("vector.search", "docs", [1, 0.1, 0], { k: 2 });
+  assert.deepEqual(hits.map((h: any) => h.id), ["x", "xy"]);
+  assert.ok(Math.abs(hits[0].score - (1 - (1 - 1 / Math.sqrt(1.01)))) < 1e-4);
+  assert.deepEqual(hits[0].metadata, { lang: "en" });
+  assert.equal(hits[0].content, "x axis");
+  const { rows } = await t.db.query("select dimension, metric from hangar.vector_collections where name = 'docs'");
+  assert.deepEqual(rows, [{ dimension: 3, metric: "cosine" }]);
+  const idx = await t.db.query("select indexdef from pg_indexes where schemaname = 'hangar_vectors' and tablename = 'docs' and indexdef like '%hnsw%'");
+  assert.match(String(idx.rows[0].indexdef), /vector_cosine_ops/);
+  await close();
+});
+
+test(`${backend}: a wrong dimension is a clear error naming the collection, expected and got`, async () => {
+  const { call } = vec();
+  await call("vector.upsert", "dims", [{ id: "a", embedding: [1, 2, 3, 4] }]);
+  await assert.rejects(call("vector.upsert", "dims", [{ id: "b", embedding: [1, 2, 3] }]), (e: any) => e.code === "VECTOR_DIMENSION" && /"dims"/.test(e.message) && /expects 4/.test(e.message) && /has 3/.test(e.message));
+  await assert.rejects(call("vector.search", "dims", [1, 2]), (e: any) => e.code === "VECTOR_DIMENSION" && /expects 4/.test(e.message) && /has 2/.test(e.message));
+  await assert.rejects(call("vector.upsert", "dims2", [{ id: "a", embedding: [1, 2] }, { id: "b", embedding: [1] }]), (e: any) => e.code === "VECTOR_DIMENSION");
+  // The failed first upsert created nothing.
+  assert.deepEqual(await call("vector.search", "dims2", [1, 2]), []);
+});
+
+test(`${backend}: metadata filter, upsert replaces, remove deletes`, async () => {
+  const { call } = vec();
+  await call("vector.upsert", "filt", [
+    { id: "a", embedding: [1, 0], metadata: { lang: "en", n: 1 } },
+    { id: "b", embedding: [0.9, 0.1], metadata: { lang: "de" } },
+    { id: "c", embedding: [0, 1], metadata: { lang: "en" } },
+  ]);
+  assert.deepEqual((await call("vector.search", "filt", [1, 0], { filter: { lang: "en" } })).map((h: any) => h.id), ["a", "c"]);
+  assert.deepEqual((await call("vector.search", "filt", [1, 0], { filter: { lang: "en", n: 1 } })).map((h: any) => h.id), ["a"]);
+  await call("vector.upsert", "filt", [{ id: "a", embedding: [0, 1], content: "moved", metadata: { lang: "fr" } }]);
+  const [top] = await call("vector.search", "filt", [0, 1], { k: 1, filter: { lang: "fr" } });
+  assert.equal(top.content, "moved");
+  assert.deepEqual(await call("vector.remove", "filt", ["a", "zzz"]), { count: 1 });
+  assert.deepEqual((await call("vector.search", "filt", [1, 0])).map((h: any) => h.id), ["b", "c"]);
+  assert.deepEqual(await call("vector.remove", "nothing-here", ["a"]), { count: 0 });
+});
+
+test(`${backend}: k is capped, names are validated, items are checked`, async () => {
+  const { call } = vec();
+  await call("vector.upsert", "caps", [{ id: "a", embedding: [1, 0] }]);
+  await assert.rejects(call("vector.search", "caps", [1, 0], { k: 1001 }), (e: any) => e.code === "VECTOR_K_LIMIT" && /at most 1000/.test(e.message));
+  await assert.rejects(call("vector.search", "caps", [1, 0], { k: 0 }), (e: any) => e.code === "VECTOR_INVALID");
+  for (const bad of ["Docs", "a b", 'x"; drop table hangar.functions; --', "", "a".repeat(64), "../x"]) {
+    await assert.rejects(call("vector.upsert", bad, [{ id: "a", embedding: [1] }]), (e: any) => e.code === "VECTOR_INVALID", bad);
+  }
+  await assert.rejects(call("vector.upsert", "caps", [{ id: "b", embedding: [1, NaN] }]), (e: any) => e.code === "VECTOR_INVALID");
+  await assert.rejects(call("vector.upsert", "caps", [{ embedding: [1, 0] }]), (e: any) => e.code === "VECTOR_INVALID");
+  assert.equal((await call("vector.search", "caps", [1, 0], { k: 1000 })).length, 1);
+});
+
+test(`${backend}: other metrics: l2 and inner product`, async () => {
+  const { call } = vec();
+  await call("vector.upsert", "l2c", [{ id: "near", embedding: [1, 1] }, { id: "far", embedding: [5, 5] }], { metric: "l2" });
+  const hits = await call("vector.search", "l2c", [1, 1]);
+  assert.deepEqual(hits.map((h: any) => h.id), ["near", "far"]);
+  assert.equal(hits[0].score, 1);
+  await call("vector.upsert", "ipc", [{ id: "big", embedding: [3, 0] }, { id: "small", embedding: [1, 0] }], { metric: "ip" });
+  const ip = await call("vector.search", "ipc", [1, 0]);
+  assert.deepEqual(ip.map((h: any) => [h.id, h.score]), [["big", 3], ["small", 1]]);
+  await assert.rejects(call("vector.upsert", "l2c", [{ id: "x", embedding: [1, 1] }], { metric: "cosine" }), /uses metric l2/);
+});
+
+test(`${backend}: racing first upserts create the collection once`, async () => {
+  const bindings = Array.from({ length: 4 }, () => vec());
+  const results = await Promise.all(bindings.map((b, i) => b.call("vector.upsert", "race", [{ id: `r${i}`, embedding: [i, 1] }])));
+  assert.deepEqual(results, Array(4).fill({ count: 1 }));
+  assert.equal((await bindings[0].call("vector.search", "race", [1, 1], { k: 10 })).length, 4);
+});
+
+test(`${backend}: inside an open sql.begin (PGlite: on the held session) and an exactly-once session`, async () => {
+  const sql = createSqlBindings({ db: t.db });
+  const v = createVectorBindings({ db: t.db, sharedSession: sql.sharedSession });
+  const tx = await sql.functions["sql.begin"]([], info);
+  await v.functions["vector.upsert"](["shared", [{ id: "a", embedding: [1, 0] }]], info);
+  assert.equal(((await v.functions["vector.search"](["shared", [1, 0]], info)) as unknown[]).length, 1);
+  await sql.functions["sql.rollback"]([tx], info);
+  await sql.close();
+  await t.db.withClient(async (session) => {
+    await session.query("begin");
+    const s2 = createSqlBindings({ db: t.db, session });
+    const v2 = createVectorBindings({ db: t.db, sharedSession: s2.sharedSession });
+    await v2.functions["vector.upsert"](["once", [{ id: "a", embedding: [1, 0] }]], info);
+    await assert.rejects(v2.functions["vector.upsert"](["once", [{ id: "b", embedding: [1] }]], info));
+    await s2.close();
+    await session.query("rollback");
+  });
+  const { rows } = await t.db.query("select name from hangar.vector_collections where name = 'once'");
+  assert.equal(rows.length, 0);
+});
