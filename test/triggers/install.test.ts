@@ -101,3 +101,15 @@ test("long function names keep distinct trigger names within 63 bytes", () => {
   assert.notEqual(a, b);
   assert.equal(triggerName("on-signup"), "hangar_evt_on-signup");
 });
+
+test(`${backend}: a change made as the unprivileged guest role is still captured`, async () => {
+  await db.query("create table guest_t (id int primary key)");
+  await db.query("grant select, insert on guest_t to hangar_guest");
+  await db.transaction((tx) => syncTableTriggers(tx, "guest-fn", [{ schema: "public", table: "guest_t", ops: ["insert"] }]));
+  await db.transaction(async (tx) => {
+    await tx.query("set local role hangar_guest");
+    await tx.query("insert into guest_t values (1)");
+  });
+  const { rows } = await db.query("select new from hangar.events where function_name = 'guest-fn'");
+  assert.deepEqual(rows.map((r) => r.new), [{ id: 1 }]);
+});
