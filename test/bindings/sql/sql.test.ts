@@ -222,7 +222,7 @@ test(`${backend}: committing a transaction an error aborted is an error and roll
 test(`${backend}: close() rolls back a transaction the guest left open, and is safe twice`, async () => {
   await db.query("create table leftover (n int)");
   const b = createSqlBindings({ db });
-  const tx = await b.functions["sql.begin"]([], info);
+  const tx = (await b.functions["sql.begin"]([], info)) as string;
   await b.functions["sql.query"](["insert into leftover values (1)", [], tx], info);
   await b.close();
   await b.close();
