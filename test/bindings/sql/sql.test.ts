@@ -249,7 +249,7 @@ test(`${backend}: exactly-once session: guest SQL commits or rolls back with the
       await session.query("begin");
       const before = (await session.query("select current_user as who, current_setting('statement_timeout') as st")).rows[0];
       const b = createSqlBindings({ db, session, claims: { sub: "alice" } });
-      const call = (name: string, ...args: unknown[]) => b.functions[name](args, info);
+      const call = (name: string, ...args: unknown[]) => b.functions[name](args, info) as Promise<any>;
       await q(call, "insert into claimed values ($1)", [commit ? 1 : 2]);
       await assert.rejects(q(call, "insert into claimed values ('x')"), (e: any) => e.code === "22P02");
       const tx = await call("sql.begin");
