@@ -1,0 +1,65 @@
+// The demo corpus `search` seeds itself with: short notes on databases,
+// runtimes, the web and a few things further afield.
+export interface Doc {
+  id: string;
+  title: string;
+  text: string;
+  topic: string;
+}
+
+const raw: [string, string, string][] = [
+  ["postgres", "PostgreSQL", "An open source relational database known for reliability, extensibility and standards compliance."],
+  ["postgres", "MVCC", "Multiversion concurrency control lets readers and writers proceed without blocking each other."],
+  ["postgres", "Write-ahead log", "Changes are written to the WAL before data files, so a crash can be recovered by replaying it."],
+  ["postgres", "VACUUM", "Vacuum reclaims space held by dead row versions and keeps transaction id wraparound away."],
+  ["postgres", "Indexes", "B-tree, hash, GIN, GiST, BRIN and SP-GiST indexes speed up lookups for different kinds of data."],
+  ["postgres", "Row level security", "Policies restrict which rows a role may see or change, evaluated for every query."],
+  ["postgres", "LISTEN and NOTIFY", "Sessions can listen on a channel and receive notifications sent by other sessions at commit."],
+  ["postgres", "Advisory locks", "Application-defined locks identified by a number, held for a session or a transaction."],
+  ["postgres", "SKIP LOCKED", "Queue consumers claim rows with FOR UPDATE SKIP LOCKED so that workers never wait on each other."],
+  ["postgres", "JSONB", "A binary JSON type with containment operators and GIN indexing for semi-structured data."],
+  ["postgres", "Logical replication", "Publications and subscriptions stream row changes between databases."],
+  ["postgres", "Connection pooling", "PgBouncer and similar poolers share a few server connections among many clients."],
+  ["vectors", "pgvector", "An extension adding a vector type with cosine, Euclidean and inner product distance operators."],
+  ["vectors", "HNSW", "Hierarchical navigable small world graphs give fast approximate nearest neighbour search with high recall."],
+  ["vectors", "IVFFlat", "An index that clusters vectors into lists and searches only the nearest lists at query time."],
+  ["vectors", "Embeddings", "Models map text, images or audio to vectors so that similar meanings sit close together."],
+  ["vectors", "Cosine similarity", "The cosine of the angle between two vectors, ignoring their length."],
+  ["vectors", "Recall", "The share of the true nearest neighbours an approximate search actually returns."],
+  ["vectors", "Semantic search", "Ranking documents by meaning rather than exact keyword overlap, using embeddings."],
+  ["vectors", "Retrieval augmented generation", "Fetching relevant passages and giving them to a language model as context for its answer."],
+  ["runtimes", "WebAssembly", "A portable binary instruction format that runs sandboxed at near native speed."],
+  ["runtimes", "QuickJS", "A small embeddable JavaScript engine supporting modern ECMAScript, compiled to WebAssembly here."],
+  ["runtimes", "Cloudflare Workers", "Serverless JavaScript running in V8 isolates at the edge, with a fetch handler per module."],
+  ["runtimes", "Deno", "A JavaScript and TypeScript runtime with web standard APIs and permissions for file and network access."],
+  ["runtimes", "Node.js", "A JavaScript runtime built on V8 with an event loop and non-blocking input and output."],
+  ["runtimes", "Cold start", "The delay before a serverless function can serve its first request: loading and evaluating code."],
+  ["runtimes", "Sandboxing", "Running untrusted code with no access to the host's files, environment or private network."],
+  ["runtimes", "Cron", "A schedule written as minute, hour, day of month, month and day of week fields."],
+  ["runtimes", "Event loop", "A single thread picks the next ready task, runs it to completion, and waits for input and output."],
+  ["web", "HTTP", "The request and response protocol of the web: methods, status codes, headers and bodies."],
+  ["web", "Fetch API", "A promise based interface for making HTTP requests with Request, Response and Headers objects."],
+  ["web", "JSON Web Tokens", "Signed claims passed in the Authorization header to prove who is calling."],
+  ["web", "Webhooks", "A service calls your URL when something happens; verify the signature before trusting the payload."],
+  ["web", "CORS", "Browsers allow cross-origin requests only when the server's headers permit them."],
+  ["web", "Rate limiting", "Capping how many requests a client may make in a window protects a service from overload."],
+  ["web", "TLS", "Transport layer security encrypts connections and authenticates servers with certificates."],
+  ["web", "Server-side request forgery", "Tricking a server into fetching internal addresses; block private ranges and check every redirect."],
+  ["web", "Caching", "Cache-Control headers tell browsers and proxies how long a response may be reused."],
+  ["food", "Sourdough bread", "Wild yeast and lactic bacteria leaven the dough slowly and give the loaf its tangy flavour."],
+  ["food", "Espresso", "Hot water forced through finely ground coffee under pressure yields a short, strong drink."],
+  ["food", "Ramen", "Wheat noodles in a rich broth, topped with pork, egg, nori and spring onion."],
+  ["food", "Fermentation", "Microbes turn sugars into acids, gases or alcohol, preserving food and changing its taste."],
+  ["food", "Olive oil", "Pressed from olives; extra virgin oil is cold extracted and low in acidity."],
+  ["nature", "Photosynthesis", "Plants capture sunlight to turn water and carbon dioxide into sugar and oxygen."],
+  ["nature", "Plate tectonics", "The crust is broken into plates whose slow movement builds mountains and causes earthquakes."],
+  ["nature", "Coral reefs", "Colonies of tiny animals build limestone reefs that shelter a quarter of marine species."],
+  ["nature", "Migration of birds", "Many birds fly thousands of kilometres each year between breeding and wintering grounds."],
+  ["nature", "Volcanoes", "Molten rock rises through the crust and erupts as lava, ash and gas."],
+  ["space", "Black holes", "Regions where gravity is so strong that nothing, not even light, escapes."],
+  ["space", "The Moon", "Earth's only natural satellite, whose gravity drives the ocean tides."],
+  ["space", "Exoplanets", "Planets orbiting other stars, found by the dimming of starlight or the wobble of their star."],
+  ["space", "Mars rovers", "Robotic vehicles that drive across Mars studying rocks, soil and signs of past water."],
+];
+
+export const CORPUS: Doc[] = raw.map(([topic, title, text], i) => ({ id: `doc-${String(i + 1).padStart(3, "0")}`, topic, title, text }));
