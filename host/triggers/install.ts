@@ -23,16 +23,35 @@ type Tracked = {
   trigger_name: string;
 };
 
+export interface SyncOptions {
+  /**
+   * A watched table that does not exist: "error" (default) fails the deploy;
+   * "skip" installs the rest and reports it in `missing` (for `hangar dev`,
+   * which redeploys on save once the user has created the table).
+   */
+  missingTable?: "error" | "skip";
+}
+
+export interface SyncResult {
+  /** "schema.table" names skipped because they do not exist (missingTable: "skip"). */
+  missing: string[];
+}
+
 /**
  * Make `fnName`'s table triggers match `events`, inside the caller's deploy
  * transaction: create or replace one trigger per watched table, drop those it
  * no longer watches. Throws UserError when a table does not exist.
  */
-export async function syncTableTriggers(tx: Sql, fnName: string, events: EventSpec[]): Promise<void> {
+export async function syncTableTriggers(tx: Sql, fnName: string, events: EventSpec[], opts: SyncOptions = {}): Promise<SyncResult> {
   const name = triggerName(fnName);
   const wanted = new Set<string>();
+  const missing: string[] = [];
   for (const spec of events) {
-    const table = await resolveTable(tx, fnName, spec);
+    const table = await resolveTable(tx, fnName, spec, opts.missingTable === "skip");
+    if (!table) {
+      missing.push(`${spec.schema}.${spec.table}`);
+      continue;
+    }
     wanted.add(`${table.schema}.${table.table}`);
     const ops = spec.ops.map((o) => o.toUpperCase()).join(" OR ");
     await tx.query(
@@ -55,6 +74,7 @@ export async function syncTableTriggers(tx: Sql, fnName: string, events: EventSp
     if (wanted.has(`${t.schema_name}.${t.table_name}`)) continue;
     await dropOne(tx, fnName, t);
   }
+  return { missing };
 }
 
 /** Drop every table trigger `fnName` owns (the function is being removed). */
@@ -84,7 +104,7 @@ async function dropOne(tx: Sql, fnName: string, t: Tracked): Promise<void> {
  * Find the table a spec names: exactly as written, else as Postgres folds an
  * unquoted name (lower case), so `public.Orders` finds `orders`.
  */
-async function resolveTable(tx: Sql, fnName: string, spec: EventSpec): Promise<{ schema: string; table: string }> {
+async function resolveTable(tx: Sql, fnName: string, spec: EventSpec, skipMissing: boolean): Promise<{ schema: string; table: string } | null> {
   const { rows } = await tx.query<{ schema: string; table: string; kind: string }>(
     `select n.nspname as schema, c.relname as table, c.relkind::text as kind
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -96,6 +116,7 @@ async function resolveTable(tx: Sql, fnName: string, spec: EventSpec): Promise<{
   const found = rows[0];
   const label = `${spec.schema}.${spec.table}`;
   if (!found) {
+    if (skipMissing) return null;
     throw new UserError(`function "${fnName}": config.events: table "${label}" does not exist; create it before deploying`, "TABLE_NOT_FOUND");
   }
   if (found.kind !== "r" && found.kind !== "p") {

@@ -113,3 +113,12 @@ test(`${backend}: a change made as the unprivileged guest role is still captured
   const { rows } = await db.query("select new from hangar.events where function_name = 'guest-fn'");
   assert.deepEqual(rows.map((r) => r.new), [{ id: 1 }]);
 });
+
+test(`${backend}: missingTable "skip" installs the rest and reports the missing table`, async () => {
+  await db.query("create table present_t (id int primary key)");
+  const r = await db.transaction((tx) =>
+    syncTableTriggers(tx, "skipper", [{ schema: "public", table: "absent_t", ops: ["insert"] }, { schema: "public", table: "present_t", ops: ["insert"] }], { missingTable: "skip" }),
+  );
+  assert.deepEqual(r.missing, ["public.absent_t"]);
+  assert.deepEqual(await triggers("present_t"), ["hangar_evt_skipper"]);
+});
