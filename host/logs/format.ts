@@ -17,7 +17,7 @@ export function formatEntry(e: LogEntry): string[] {
   }
   if (e.error) {
     const stack = e.error.stack && e.error.stack.includes(e.error.message) ? e.error.stack : [e.error.message, e.error.stack].filter(Boolean).join("\n");
-    for (const line of stack.split("\n")) out.push(`  ! ${line}`);
+    for (const line of stack.replace(/\s+$/, "").split("\n")) out.push(`  ! ${line}`);
   }
   return out;
 }
