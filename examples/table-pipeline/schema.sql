@@ -1,0 +1,8 @@
+-- The application table the pipeline watches.
+create table if not exists public.articles (
+  id bigint generated always as identity primary key,
+  title text not null,
+  body text not null,
+  lang text not null default 'en',
+  updated_at timestamptz not null default now()
+);
