@@ -1,2 +1,174 @@
-import type { Benchmark } from "./lib/report.ts";
-export const events: Benchmark = { name: "events", title: "todo", async run() { throw new Error("not written yet"); } };
+// Table events: throughput and commit-to-handler latency, Hangar's event triggers vs graphile-worker.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { startCollector, type Collector } from "./lib/collector.ts";
+import { bundle, root, startHangar } from "./lib/hangar.ts";
+import { scratchDir } from "./lib/peers.ts";
+import { start } from "./lib/procs.ts";
+import { table, type Benchmark } from "./lib/report.ts";
+import { fmt, fmtRatio, percentile, ratio, verdict } from "./lib/stats.ts";
+import { sleep } from "./lib/time.ts";
+
+const PACED = 200;
+const PACE_MS = 20;
+const BURST = Number(process.env.BENCH_EVENTS) || 2000;
+const CONCURRENCY = 4;
+
+interface EventResult {
+  p50: number;
+  p99: number;
+  delivered: number;
+  eps: number;
+  burstDelivered: number;
+  drainS: number;
+}
+
+const TABLE = "create table bench_items (id bigserial primary key, payload text not null default 'x')";
+
+/** Paced single-row commits (latency), then one commit of BURST rows (throughput). */
+async function drive(db: string, collector: Collector, log: (m: string) => void, label: string, prefix: string): Promise<EventResult> {
+  const c = new pg.Client({ connectionString: db });
+  await c.connect();
+  try {
+    const commits = new Map<string, number>();
+    for (let i = 0; i < PACED; i++) {
+      const { rows } = await c.query<{ id: string }>("insert into bench_items default values returning id");
+      commits.set(prefix + rows[0].id, performance.now());
+      await sleep(PACE_MS);
+    }
+    const ids = [...commits.keys()];
+    const delivered = await collector.waitFor(ids, 30_000);
+    const lat = ids.filter((id) => collector.arrivals.has(id)).map((id) => collector.arrivals.get(id)! - commits.get(id)!);
+    log(`${label}: paced ${delivered}/${PACED} delivered, p50 ${fmt(percentile(lat, 50))} ms, p99 ${fmt(percentile(lat, 99))} ms`);
+
+    const { rows } = await c.query<{ id: string }>(`insert into bench_items (payload) select 'burst' from generate_series(1, ${BURST}) returning id`);
+    const t0 = performance.now();
+    const burstIds = rows.map((r) => prefix + r.id);
+    const burstDelivered = await collector.waitFor(burstIds, 120_000);
+    const last = Math.max(...burstIds.filter((id) => collector.arrivals.has(id)).map((id) => collector.arrivals.get(id)!));
+    const drainS = (last - t0) / 1000;
+    log(`${label}: burst ${burstDelivered}/${BURST} delivered in ${fmt(drainS)} s`);
+    return { p50: percentile(lat, 50), p99: percentile(lat, 99), delivered, eps: burstDelivered / drainS, burstDelivered, drainS };
+  } finally {
+    await c.end();
+  }
+}
+
+async function graphile(db: string, collector: Collector, log: (m: string) => void): Promise<EventResult> {
+  const c = new pg.Client({ connectionString: db });
+  await c.connect();
+  await c.query(TABLE);
+  const p = start("graphile-worker", process.execPath, ["--import", "tsx", join(root, "bench/peers/graphile.ts")], {
+    env: { ...process.env, DATABASE_URL: db, COLLECTOR: collector.url, CONCURRENCY: String(CONCURRENCY) },
+    cwd: root,
+  });
+  try {
+    const t0 = performance.now();
+    while (!p.output().includes("ready")) {
+      if (performance.now() - t0 > 30_000) throw new Error(`graphile-worker did not start:\n${p.output().slice(-2000)}`);
+      await sleep(50);
+    }
+    await c.query(`create function bench_enqueue() returns trigger language plpgsql as $$
+      begin perform graphile_worker.add_job('record', json_build_object('id', new.id)); return new; end $$`);
+    await c.query("create trigger bench_items_job after insert on bench_items for each row execute function bench_enqueue()");
+    await c.end();
+    return await drive(db, collector, log, "graphile-worker", "g:");
+  } finally {
+    await p.stop();
+  }
+}
+
+async function hangar(db: string, collector: Collector, log: (m: string) => void): Promise<EventResult | string> {
+  const c = new pg.Client({ connectionString: db });
+  await c.connect();
+  await c.query(TABLE);
+  await c.end();
+  const h = await startHangar({ databaseUrl: db, env: { HANGAR_FETCH_ALLOW_PRIVATE: "1" } });
+  try {
+    const dir = scratchDir("events");
+    writeFileSync(
+      join(dir, "on-item.ts"),
+      `export const config = { events: ["public.bench_items:insert"] };
+export default {
+  async event(event: { new: { id: string } }) {
+    const res = await fetch("${collector.url}/hit?id=h:" + event.new.id);
+    await res.arrayBuffer();
+  },
+};
+`,
+    );
+    try {
+      await h.deploy("on-item", await bundle(join(dir, "on-item.ts")));
+    } catch (err) {
+      return `deploying a function with config events ["public.bench_items:insert"] failed: ${(err as Error).message.split("\n")[0]}`;
+    }
+    // Probe: one insert must reach the handler.
+    const probe = new pg.Client({ connectionString: db });
+    await probe.connect();
+    const { rows } = await probe.query<{ id: string }>("insert into bench_items (payload) values ('probe') returning id");
+    await probe.end();
+    if (!(await collector.waitFor(["h:" + rows[0].id], 8000))) {
+      const check = new pg.Client({ connectionString: db });
+      await check.connect();
+      const stored = await check
+        .query<{ n: number }>("select count(*)::int as n from hangar.events")
+        .then(({ rows }) => rows[0].n)
+        .catch(() => -1);
+      await check.end();
+      const why =
+        stored === 0
+          ? "no event was stored in hangar.events: deploying did not install the capture trigger on the table"
+          : stored > 0
+            ? `${stored} event(s) stored in hangar.events but none handled: \`hangar start\` does not dispatch them`
+            : "hangar.events is not readable";
+      return `the deploy succeeded, but an insert into public.bench_items did not reach the function's event handler within 8 s (${why})`;
+    }
+    return await drive(db, collector, log, "hangar", "h:");
+  } finally {
+    await h.stop();
+  }
+}
+
+export const events: Benchmark = {
+  name: "events",
+  title: "table events: throughput and commit-to-handler latency vs graphile-worker",
+  async run({ cluster, log }) {
+    const collector = await startCollector();
+    try {
+      const g = await graphile(await cluster.createDb("bench_events_gw"), collector, log);
+      const hr = await hangar(await cluster.createDb("bench_events_hangar"), collector, log);
+      const skip = typeof hr === "string" ? hr : null;
+      const hv = typeof hr === "string" ? null : hr;
+      if (skip) log(`Hangar side skipped: ${skip}`);
+      const row = (label: string, r: EventResult | null) =>
+        r ? [label, fmt(r.eps, 0), `${r.burstDelivered}/${BURST} in ${fmt(r.drainS, 2)} s`, fmt(r.p50), fmt(r.p99), `${r.delivered}/${PACED}`] : [label, "skipped", "", "", "", ""];
+      const rows = [
+        ["system", "events/s (burst drain)", "burst", "commit-to-handler p50 ms", "p99 ms", "paced delivered"],
+        row("Hangar (`events: [\"public.bench_items:insert\"]`)", hv),
+        row(`graphile-worker (trigger calls add_job, concurrency ${CONCURRENCY})`, g),
+      ];
+      const markdown = `${skip ? `**Hangar side skipped**: ${skip}\n\n` : ""}Latency: ${PACED} single-row autocommit inserts, one every ${PACE_MS} ms; latency is from the client seeing
+the commit to the handler's report arriving at a collector in the bench process (same clock). Throughput: one
+transaction inserts ${BURST} rows; events/s is ${BURST} over the time from its commit to the last report. Both
+handlers report with one HTTP GET to the collector on 127.0.0.1 (Hangar's through the guest's \`fetch\`, with
+\`HANGAR_FETCH_ALLOW_PRIVATE=1\` so it may reach loopback). Each system has its own database in the same cluster.
+
+${table(rows)}
+
+| target | result |
+|---|---|
+| events throughput >= graphile-worker | ${hv ? verdict(ratio(hv.eps, g.eps), 1) : "not measured (skipped)"} |
+| p50 commit-to-handler <= 10 ms | ${hv ? verdict(hv.p50, 10, true, " ms") : "not measured (skipped)"} |
+`;
+      const summary = [
+        hv
+          ? `Hangar ${fmt(hv.eps, 0)} events/s p50 ${fmt(hv.p50)} ms p99 ${fmt(hv.p99)} ms; graphile-worker ${fmt(g.eps, 0)} events/s p50 ${fmt(g.p50)} ms; Hangar/graphile ${fmtRatio(ratio(hv.eps, g.eps))}`
+          : `Hangar skipped (${skip}); graphile-worker ${fmt(g.eps, 0)} events/s, p50 ${fmt(g.p50)} ms, p99 ${fmt(g.p99)} ms`,
+      ];
+      return { markdown, summary };
+    } finally {
+      await collector.close();
+    }
+  },
+};

@@ -5,7 +5,6 @@ import pg from "pg";
 import { bundle, startHangar, waitDeployed } from "./lib/hangar.ts";
 import { warmAndLoad, type LoadResult } from "./lib/load.ts";
 import { scratchDir, startNodeScript } from "./lib/peers.ts";
-import { waitForHttp } from "./lib/procs.ts";
 import { DIM, exactTopK, QUERY_SEED, RAND_SOURCE, benchVector } from "./lib/rand.ts";
 import { table, type Benchmark } from "./lib/report.ts";
 import { fmt, fmtRatio, ratio, verdict } from "./lib/stats.ts";
