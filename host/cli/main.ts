@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { HangarError, UsageError, UserError } from "../errors.ts";
 import { COMMON_OPTIONS, type Command, type Io } from "./command.ts";
+import { logsCommand } from "./commands/logs.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { deployCommand, invokeCommand, keysCommand, listCommand, rollbackCommand } from "./commands/functions.ts";
 import { devCommand, startCommand } from "./commands/serve.ts";
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   list: listCommand,
   invoke: invokeCommand,
   keys: keysCommand,
+  logs: logsCommand,
   migrate: migrateCommand,
 };
 

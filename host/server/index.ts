@@ -7,6 +7,8 @@ import { createApp } from "../http/app.ts";
 import { createAuthenticator } from "../http/auth.ts";
 import { functionRoutes } from "../http/functions.ts";
 import type { Logger } from "../log/logger.ts";
+import { createLogWriter, fanout } from "../logs/index.ts";
+import { createMetrics, metricsRoutes } from "../metrics/index.ts";
 import { HANGAR_VERSION } from "../version.ts";
 import { createCore, type Core } from "./core.ts";
 import { listen } from "./http-server.ts";
@@ -40,14 +42,25 @@ export async function startServer({ config, logger, db: given, dev }: ServerOpti
   try {
     const { applied, version } = await migrate(db);
     if (applied.length) logger.info("migrated", { applied, version });
-    const core = await createCore({ db, config, logger, exposeStacks: dev });
+    const logWriter = createLogWriter({
+      db,
+      logger,
+      nodeId: config.nodeId,
+      rotate: { retentionDays: config.logRetentionDays, everyMs: 3_600_000 },
+    });
+    // Closers run in reverse: the writer flushes after the core has finished its last invocation.
+    closers.push(() => logWriter.close());
+    const metrics = createMetrics({ db, logStats: () => logWriter.stats(), defaultLabels: { node: config.nodeId } });
+    const core = await createCore({ db, config, logger, exposeStacks: dev, recorder: fanout(logWriter, metrics.recorder) });
     closers.push(() => core.close());
+    metrics.setSources({ warmInstances: () => core.runtime.stats().instances });
     const authenticate = createAuthenticator({ jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, db });
     const app = createApp({
       db,
       version: HANGAR_VERSION,
       nodeId: config.nodeId,
       mount(app) {
+        app.route("/_hangar/metrics", metricsRoutes(metrics.registry));
         app.route(
           "/functions/v1",
           functionRoutes({ invoker: core.invoker, lookup: (n) => core.registry.get(n), authenticate, maxBodyBytes: config.maxBodyBytes }),
