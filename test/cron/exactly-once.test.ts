@@ -86,7 +86,7 @@ test(`${backend}: an internal job (log rotation) gets the same exactly-once ledg
   const ran: number[] = [];
   const { invoker } = callbackInvoker();
   const s = await fleet([base, base, base], [], invoker);
-  const removers = s.map((x) => x.scheduleInternal("_logs-rotate", "* * * * * *", async ({ scheduledAt }) => void ran.push(scheduledAt.getTime()), { catchUp: "all" }));
+  const removers = s.map((x) => x.scheduleInternal("_logs-rotate", "* * * * * *", async ({ scheduledAt }) => void ran.push(scheduledAt.getTime()), { catchUp: "all", overlap: "allow" }));
   try {
     assert.throws(() => s[0].scheduleInternal("logs-rotate", "* * * * *", async () => {}), /must match/);
     await waitFor("first sight of the job", () => cursorOf(t.db, "_logs-rotate"));
