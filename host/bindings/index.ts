@@ -2,6 +2,8 @@ import type { HangarConfig } from "../config/index.ts";
 import type { Db } from "../db/index.ts";
 import type { BindingContext, InvocationBindings } from "../invoke/invoker.ts";
 import { createFetchBinding } from "./fetch/index.ts";
+import { createSqlBindings } from "./sql/index.ts";
+import { createVectorBindings } from "./vector/index.ts";
 
 export interface BindingFactoryDeps {
   db: Db;
@@ -16,9 +18,14 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       allowPrivate: deps.config.fetchAllowPrivate,
       egress: ctx.fn.config.egress,
     });
+    const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth });
+    const vector = createVectorBindings({ db: deps.db, sharedSession: sql.sharedSession });
     return {
-      functions: { fetch },
-      close: async () => {},
+      functions: { ...sql.functions, ...vector.functions, fetch },
+      close: async () => {
+        await vector.close();
+        await sql.close();
+      },
     };
   };
 }

@@ -18,6 +18,8 @@ export interface FunctionConfig {
   limits: Partial<Limits>;
   /** Hosts `fetch` may reach (`*.x.com` wildcards); null means any public address. */
   egress: string[] | null;
+  /** Database role the function's SQL runs as (row-level security applies); null: the unprivileged `hangar_guest`. */
+  role?: string | null;
 }
 
 const ENUMS = {
@@ -26,13 +28,13 @@ const ENUMS = {
   delivery: ["at-least-once", "exactly-once"],
   auth: ["public", "jwt", "key"],
 } as const;
-const KEYS = ["schedule", "timezone", "overlap", "catchUp", "events", "listen", "delivery", "auth", "limits", "egress"];
+const KEYS = ["schedule", "timezone", "overlap", "catchUp", "events", "listen", "delivery", "auth", "limits", "egress", "role"];
 
 /** Validates `raw` (the module's exported config, or undefined) and fills defaults; throws ConfigError listing every problem. */
 export function validateConfig(fnName: string, raw: unknown): FunctionConfig {
   const out: FunctionConfig = {
     schedule: null, timezone: "UTC", overlap: "skip", catchUp: "latest", events: [], listen: [],
-    delivery: "at-least-once", auth: "public", limits: {}, egress: null,
+    delivery: "at-least-once", auth: "public", limits: {}, egress: null, role: null,
   };
   if (raw === undefined || raw === null) return out;
   const issues: ConfigIssue[] = [];
@@ -78,6 +80,11 @@ export function validateConfig(fnName: string, raw: unknown): FunctionConfig {
   if (events) out.events = mergeEvents(events);
   const listen = stringList(raw.listen, "config.listen", parseChannel, bad);
   if (listen) out.listen = [...new Set(listen)];
+  const role = str("role");
+  if (role !== undefined) {
+    if (/^[a-z_][a-z0-9_]{0,62}$/.test(role)) out.role = role;
+    else bad("config.role", `"${role}" is not a plain role name (lowercase letters, digits, underscores)`);
+  }
   const egress = stringList(raw.egress, "config.egress", parseEgressHost, bad);
   if (egress) out.egress = [...new Set(egress)];
 

@@ -3,6 +3,7 @@ import { HangarError, UsageError, UserError } from "../errors.ts";
 import { COMMON_OPTIONS, type Command, type Io } from "./command.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { secretsCommand } from "./commands/secrets.ts";
 import { deployCommand, invokeCommand, keysCommand, listCommand, rollbackCommand } from "./commands/functions.ts";
 import { devCommand, startCommand } from "./commands/serve.ts";
 
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   invoke: invokeCommand,
   keys: keysCommand,
   logs: logsCommand,
+  secrets: secretsCommand,
   migrate: migrateCommand,
 };
 

@@ -64,16 +64,18 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
   const logLevel = str(undefined, "HANGAR_LOG_LEVEL") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError(`HANGAR_LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
 
+  const databaseUrl = str("database-url", "DATABASE_URL") ?? null;
   return {
-    databaseUrl: str("database-url", "DATABASE_URL") ?? null,
+    databaseUrl,
     dataDir,
     functionsDir: resolve(str("dir", "HANGAR_FUNCTIONS_DIR") ?? "functions"),
     port: int("port", "HANGAR_PORT", 8787, 0, 65535),
     hostname: str("host", "HANGAR_HOST") ?? (mode === "dev" ? "127.0.0.1" : "0.0.0.0"),
     adminToken: adminToken ?? `dev_${randomBytes(18).toString("base64url")}`,
     adminTokenGenerated: !adminToken,
-    // dev derives a stable key from the data directory so secrets survive restarts.
-    secretKey: secretKey ?? (mode === "start" ? null : `dev-insecure-key:${dataDir}`),
+    // The embedded dev database gets a key derived from its directory so secrets survive restarts;
+    // a real database never gets a made-up key (its secrets would be unreadable by `start`).
+    secretKey: secretKey ?? (databaseUrl ? null : `dev-insecure-key:${dataDir}`),
     jwtSecret: str(undefined, "HANGAR_JWT_SECRET") ?? null,
     jwksUrl: str(undefined, "HANGAR_JWKS_URL") ?? null,
     nodeId: str(undefined, "HANGAR_NODE_ID") ?? `node-${randomUUID().slice(0, 8)}`,

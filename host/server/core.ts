@@ -7,7 +7,9 @@ import { createInvoker } from "../invoke/invoker.ts";
 import type { Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { InvocationRecorder } from "../logs/types.ts";
+import { UserError } from "../errors.ts";
 import { Registry } from "../registry/index.ts";
+import { SecretsCache } from "../secrets/index.ts";
 
 export interface Core {
   registry: Registry;
@@ -28,6 +30,9 @@ export interface CoreOptions {
 /** Registry, sandbox runtime and the invoker over them: everything an instance runs functions with. */
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const { db, config, logger } = opts;
+  if (!config.secretKey) throw new UserError("HANGAR_SECRET_KEY is required to run functions on DATABASE_URL (it encrypts their secrets)", "SECRET_KEY_MISSING");
+  const secrets = new SecretsCache({ db, key: config.secretKey });
+  await secrets.start();
   const runtime = await createRuntime({});
   const limitsFor = (overrides: object) => ({ ...config.defaultLimits, ...overrides });
   const registry = new Registry(db, {
@@ -40,13 +45,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     await registry.start();
   } catch (err) {
     await runtime.close();
+    await secrets.close();
     throw err;
   }
   const invoker = createInvoker({
     functions: registry,
     load: (id, code, limits) => runtime.load(id, code, { filename: BUNDLE_FILENAME, limits }),
     bindings: createBindingFactory({ db, config }),
-    env: async () => ({}),
+    env: (name) => secrets.envFor(name),
     defaultLimits: config.defaultLimits,
     nodeId: config.nodeId,
     recorder: opts.recorder,
@@ -62,6 +68,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       closing ??= (async () => {
         await registry.close();
         await runtime.close();
+        await secrets.close();
       })();
       return closing;
     },
