@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
+import pg from "pg";
 import { runCli, startServerProcess, type ServerProcess } from "../helpers/cli.ts";
 import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
 
@@ -80,6 +81,22 @@ describe("a deployed instance over a real port", () => {
     await expectError("/functions/v1/stall", 504, "WALL_TIME_LIMIT");
     await expectError("/functions/v1/spin", 546, "CPU_LIMIT");
     await expectError("/functions/v1/hog", 546, "MEMORY_LIMIT");
+    // 502: the database link of a host binding fails under the guest
+    const inflight = fetch(`${s.url}/functions/v1/dbwait`);
+    const admin = new pg.Client({ connectionString: dbUrl });
+    await admin.connect();
+    try {
+      for (let killed = 0, i = 0; !killed && i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        killed = (await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where query like '%dbwait-marker%' and pid <> pg_backend_pid()")).rowCount ?? 0;
+      }
+    } finally {
+      await admin.end();
+    }
+    const failed = await inflight;
+    const failure = await failed.json();
+    assert.equal(failed.status, 502, JSON.stringify(failure));
+    assert.equal(failure.error.code, "BINDING_FAILED");
     // after each limit, the same and other functions still answer
     assert.equal((await fetch(`${s.url}/functions/v1/echo`)).status, 201);
     await expectError("/functions/v1/spin", 546, "CPU_LIMIT");
