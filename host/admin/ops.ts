@@ -1,3 +1,4 @@
+import { cronOps } from "../cron/admin.ts";
 import { logOps } from "../logs/admin.ts";
 import { registryOps } from "../registry/admin.ts";
 import { secretOps } from "../secrets/admin.ts";
@@ -7,5 +8,6 @@ import type { AdminOp } from "./types.ts";
 export const ADMIN_OPS: Record<string, AdminOp> = {
   ...registryOps,
   ...logOps,
+  ...cronOps,
   ...secretOps,
 };

@@ -4,6 +4,7 @@ import { COMMON_OPTIONS, type Command, type Io } from "./command.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { secretsCommand } from "./commands/secrets.ts";
+import { cronCommand } from "./commands/cron.ts";
 import { deployCommand, invokeCommand, keysCommand, listCommand, rollbackCommand } from "./commands/functions.ts";
 import { devCommand, startCommand } from "./commands/serve.ts";
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   invoke: invokeCommand,
   keys: keysCommand,
   logs: logsCommand,
+  cron: cronCommand,
   secrets: secretsCommand,
   migrate: migrateCommand,
 };

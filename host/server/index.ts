@@ -1,13 +1,14 @@
 import type { Hono } from "hono";
 import { ADMIN_OPS } from "../admin/ops.ts";
 import type { HangarConfig } from "../config/index.ts";
+import { startScheduler } from "../cron/index.ts";
 import { migrate, openDb, type Db } from "../db/index.ts";
 import { adminRoutes } from "../http/admin.ts";
 import { createApp } from "../http/app.ts";
 import { createAuthenticator } from "../http/auth.ts";
 import { functionRoutes } from "../http/functions.ts";
 import type { Logger } from "../log/logger.ts";
-import { createLogWriter, fanout } from "../logs/index.ts";
+import { createLogWriter, fanout, logRotationJob } from "../logs/index.ts";
 import { createMetrics, metricsRoutes } from "../metrics/index.ts";
 import { HANGAR_VERSION } from "../version.ts";
 import { createCore, type Core } from "./core.ts";
@@ -42,18 +43,25 @@ export async function startServer({ config, logger, db: given, dev }: ServerOpti
   try {
     const { applied, version } = await migrate(db);
     if (applied.length) logger.info("migrated", { applied, version });
-    const logWriter = createLogWriter({
-      db,
-      logger,
-      nodeId: config.nodeId,
-      rotate: { retentionDays: config.logRetentionDays, everyMs: 3_600_000 },
-    });
+    const logWriter = createLogWriter({ db, logger, nodeId: config.nodeId });
     // Closers run in reverse: the writer flushes after the core has finished its last invocation.
     closers.push(() => logWriter.close());
     const metrics = createMetrics({ db, logStats: () => logWriter.stats(), defaultLabels: { node: config.nodeId } });
     const core = await createCore({ db, config, logger, exposeStacks: dev, recorder: fanout(logWriter, metrics.recorder) });
     closers.push(() => core.close());
     metrics.setSources({ warmInstances: () => core.runtime.stats().instances });
+    // Cron, and Hangar's own maintenance (log partition rotation) on the same exactly-once ledger.
+    const scheduler = await startScheduler({
+      db,
+      invoker: core.invoker,
+      functions: () => core.registry.list(),
+      nodeId: config.nodeId,
+      logger,
+      options: { defaultWallMs: config.defaultLimits.wallMs },
+      internalJobs: [logRotationJob(db, config.logRetentionDays, logger)],
+    });
+    core.registry.onChange(() => scheduler.refresh());
+    closers.push(() => scheduler.close());
     const authenticate = createAuthenticator({ jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, db });
     const app = createApp({
       db,
