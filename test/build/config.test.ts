@@ -5,7 +5,7 @@ import { ConfigError, validateConfig } from "../../host/build/index.ts";
 
 const DEFAULTS = {
   schedule: null, timezone: "UTC", overlap: "skip", catchUp: "latest", events: [], listen: [],
-  delivery: "at-least-once", auth: "public", limits: {}, egress: null,
+  delivery: "at-least-once", auth: "public", limits: {}, egress: null, role: null,
 };
 
 function fails(raw: unknown, re: RegExp, fn = "nightly"): ConfigError {
@@ -39,8 +39,13 @@ describe("validateConfig: accepted", () => {
       schedule: "*/5 * * * *", timezone: "Europe/Berlin", overlap: "skip", catchUp: "latest",
       events: [{ schema: "public", table: "orders", ops: ["insert", "update"] }], listen: ["chat"],
       delivery: "at-least-once", auth: "public",
-      limits: { cpuMs: 1000, wallMs: 30000, memoryMb: 128, subrequests: 50 }, egress: ["api.example.com"],
+      limits: { cpuMs: 1000, wallMs: 30000, memoryMb: 128, subrequests: 50 }, egress: ["api.example.com"], role: null,
     });
+  });
+
+  test("role: a plain role name, or a clear error", () => {
+    assert.equal(validateConfig("f", { role: "app_user" }).role, "app_user");
+    fails({ role: "x; drop" }, /config\.role: "x; drop" is not a plain role name/, "f");
   });
 
   test("schedules: 6 fields, nicknames", () => {
