@@ -34,7 +34,7 @@ after(async () => {
   if (url) await dropPgDatabase(url);
 });
 
-const env = (node: string) => ({ DATABASE_URL: url, HANGAR_ADMIN_TOKEN: "t", HANGAR_SECRET_KEY: "k", HANGAR_NODE_ID: node, HANGAR_LOG_LEVEL: "warn" });
+const env = (node: string) => ({ DATABASE_URL: url, HANGAR_ADMIN_TOKEN: "t", HANGAR_SECRET_KEY: "k", HANGAR_NODE_ID: node });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BEFORE = 500;
 const DURING = 10_000;

@@ -9,7 +9,7 @@ import { eventsWiringMissing } from "../../../test/triggers/wiring.ts";
 import { DIM, embed } from "../functions/articles/embed.ts";
 
 const here = new URL("..", import.meta.url).pathname;
-const skip = eventsWiringMissing();
+const skip = eventsWiringMissing({ vector: true });
 let url: string;
 let client: pg.Client;
 let server: ServerProcess | undefined;
@@ -57,7 +57,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_0
 }
 
 test("README flow on a real server: rows in, searchable; edits re-embedded; deletes removed", { skip, timeout: 120_000 }, async () => {
-  const env = { DATABASE_URL: url, HANGAR_ADMIN_TOKEN: "t", HANGAR_SECRET_KEY: "k", HANGAR_LOG_LEVEL: "warn" };
+  const env = { DATABASE_URL: url, HANGAR_ADMIN_TOKEN: "t", HANGAR_SECRET_KEY: "k" };
   const deployed = await runCli(["deploy", "--dir", join(here, "functions")], env);
   assert.equal(deployed.code, 0, deployed.stderr);
   server = await startServerProcess(["start"], env);
