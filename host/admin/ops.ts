@@ -1,13 +1,21 @@
 import { cronOps } from "../cron/admin.ts";
 import { logOps } from "../logs/admin.ts";
-import { registryOps } from "../registry/admin.ts";
+import { registryOps, setActivateHook } from "../registry/admin.ts";
 import { secretOps } from "../secrets/admin.ts";
+import { eventOps, syncTableTriggers } from "../triggers/index.ts";
 import type { AdminOp } from "./types.ts";
+
+// Activating a version (deploy or rollback) installs the table triggers its config asks for, in the same transaction.
+setActivateHook(async (tx, name, config, opts) => {
+  const { missing } = await syncTableTriggers(tx, name, config.events, { missingTable: opts.missingTables });
+  return missing.length ? [`watching ${missing.join(", ")} once it exists (the table does not exist yet)`] : [];
+});
 
 /** Every admin operation, by name: served at `/_hangar/api/<name>` and run locally by the CLI. */
 export const ADMIN_OPS: Record<string, AdminOp> = {
   ...registryOps,
   ...logOps,
-  ...cronOps,
   ...secretOps,
+  ...cronOps,
+  ...eventOps,
 };

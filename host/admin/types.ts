@@ -12,6 +12,8 @@ export interface AdminContext {
   runtime?: Runtime;
   /** The instance's invoker, when the op runs inside a server. */
   invoker?: Invoker;
+  /** `hangar dev`: forgiving where production is strict (a watched table may not exist yet). */
+  dev?: boolean;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { HangarError, UsageError, UserError } from "../errors.ts";
 import { COMMON_OPTIONS, type Command, type Io } from "./command.ts";
+import { eventsCommand } from "./commands/events.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { secretsCommand } from "./commands/secrets.ts";
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   keys: keysCommand,
   logs: logsCommand,
   cron: cronCommand,
+  events: eventsCommand,
   secrets: secretsCommand,
   migrate: migrateCommand,
 };

@@ -14,6 +14,10 @@ export abstract class PoolDb implements Db {
   async withClient<T>(fn: (client: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors only on idle clients: a session terminated while
+    // held would otherwise be an uncaught 'error' event that ends the process.
+    const onError = (err: Error) => (broken = err);
+    client.on("error", onError);
     try {
       return await fn(client);
     } catch (err) {
@@ -21,6 +25,7 @@ export abstract class PoolDb implements Db {
       if (isConnectionError(err)) broken = err as Error;
       throw err;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }

@@ -32,7 +32,8 @@ export async function deployDir(dir: string, names: string[], deploy: DeployOne)
 export function formatDeploy(r: DirDeployReport): string {
   if (r.error) return `✗ ${r.name}: ${r.error}`;
   const res = r.result!;
-  return res.unchanged
+  const line = res.unchanged
     ? `= ${r.name}: unchanged (version ${res.version}, ${res.hash.slice(0, 12)})`
     : `✓ ${r.name}: deployed version ${res.version} (${res.hash.slice(0, 12)})`;
+  return [line, ...(res.warnings ?? []).map((w) => `  ! ${w}`)].join("\n");
 }

@@ -56,7 +56,7 @@ export const registryOps: Record<string, AdminOp> = {
     const hash = str(args, "hash", "the bundle hash");
     const config = await readConfig(ctx, name, code, hash);
     const map = typeof args.map === "string" ? args.map : null;
-    return deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook);
+    return deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error" });
   },
 
   async "functions.rollback"(ctx, args) {

@@ -1,3 +1,3 @@
 export { Registry, type RegistryOptions } from "./registry.ts";
-export { deployVersion, rollbackVersion, loadActive, loadBundle, type ActivateHook } from "./store.ts";
+export { deployVersion, rollbackVersion, loadActive, loadBundle, type ActivateHook, type ActivateOptions } from "./store.ts";
 export type { ActiveFunction, DeployInput, DeployResult } from "./types.ts";

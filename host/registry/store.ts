@@ -4,8 +4,15 @@ import { lockKey } from "../db/lock-key.ts";
 import { UserError } from "../errors.ts";
 import type { ActiveFunction, DeployInput, DeployResult } from "./types.ts";
 
-/** Runs inside the deploy/rollback transaction to reconcile side effects (table triggers). */
-export type ActivateHook = (tx: Sql, name: string, config: FunctionConfig) => Promise<void>;
+export interface ActivateOptions {
+  /** dev: a watched table that does not exist yet is a warning, not a failed deploy. */
+  missingTables: "error" | "skip";
+}
+
+/** Runs inside the deploy/rollback transaction to reconcile side effects (table triggers); returns warnings. */
+export type ActivateHook = (tx: Sql, name: string, config: FunctionConfig, opts: ActivateOptions) => Promise<string[]>;
+
+const STRICT: ActivateOptions = { missingTables: "error" };
 
 const ACTIVE_SQL = `
   select f.name, v.id::text as version_id, v.version, v.hash, v.config
@@ -37,17 +44,20 @@ export async function loadBundle(db: Sql, versionId: string): Promise<{ code: st
   return { code: rows[0].bundle, map: rows[0].source_map };
 }
 
-async function activate(tx: Sql, name: string, versionId: string, action: "deploy" | "rollback", actor: string, config: FunctionConfig, hook?: ActivateHook) {
+async function activate(
+  tx: Sql, name: string, versionId: string, action: "deploy" | "rollback", actor: string, config: FunctionConfig, hook?: ActivateHook, opts = STRICT,
+): Promise<string[]> {
   await tx.query("update hangar.functions set active_version = $2, updated_at = now() where name = $1", [name, versionId]);
   await tx.query("insert into hangar.deployments (function_name, version_id, action, actor) values ($1, $2, $3, $4)", [name, versionId, action, actor]);
-  await hook?.(tx, name, config);
+  const warnings = (await hook?.(tx, name, config, opts)) ?? [];
   await tx.query("update hangar.registry_state set generation = generation + 1");
   // Sent at commit: every instance reloads; the generation poll catches a missed one.
   await tx.query("select pg_notify('hangar_registry', $1)", [name]);
+  return warnings;
 }
 
 /** Store a new immutable version and make it active, atomically. Identical content is a no-op. */
-export async function deployVersion(db: Db, input: DeployInput, hook?: ActivateHook): Promise<DeployResult> {
+export async function deployVersion(db: Db, input: DeployInput, hook?: ActivateHook, opts = STRICT): Promise<DeployResult> {
   return db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1::int8)", [lockKey(`hangar:deploy:${input.name}`)]);
     await tx.query("insert into hangar.functions (name) values ($1) on conflict do nothing", [input.name]);
@@ -62,8 +72,8 @@ export async function deployVersion(db: Db, input: DeployInput, hook?: ActivateH
        returning id::text, version`,
       [input.name, input.hash, input.code, input.map, JSON.stringify(input.config), input.actor],
     );
-    await activate(tx, input.name, rows[0].id, "deploy", input.actor, input.config, hook);
-    return { name: input.name, version: rows[0].version, versionId: rows[0].id, hash: input.hash, unchanged: false };
+    const warnings = await activate(tx, input.name, rows[0].id, "deploy", input.actor, input.config, hook, opts);
+    return { name: input.name, version: rows[0].version, versionId: rows[0].id, hash: input.hash, unchanged: false, warnings };
   });
 }
 
@@ -92,8 +102,8 @@ export async function rollbackVersion(db: Db, name: string, to: number | null, a
     if (target.id === current.version_id) {
       return { name, version: current.version, versionId: current.version_id, hash: current.hash, unchanged: true };
     }
-    await activate(tx, name, target.id, "rollback", actor, target.config, hook);
-    return { name, version: target.version, versionId: target.id, hash: target.hash, unchanged: false };
+    const warnings = await activate(tx, name, target.id, "rollback", actor, target.config, hook);
+    return { name, version: target.version, versionId: target.id, hash: target.hash, unchanged: false, warnings };
   });
 }
 

@@ -25,4 +25,6 @@ export interface DeployResult {
   hash: string;
   /** True when identical content was already active: nothing changed. */
   unchanged: boolean;
+  /** Things the deploy did not do yet (dev: a watched table that does not exist). */
+  warnings?: string[];
 }

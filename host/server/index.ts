@@ -10,6 +10,7 @@ import { functionRoutes } from "../http/functions.ts";
 import type { Logger } from "../log/logger.ts";
 import { createLogWriter, fanout, logRotationJob } from "../logs/index.ts";
 import { createMetrics, metricsRoutes } from "../metrics/index.ts";
+import { startEventDispatcher, startNotifyListener } from "../triggers/index.ts";
 import { HANGAR_VERSION } from "../version.ts";
 import { createCore, type Core } from "./core.ts";
 import { listen } from "./http-server.ts";
@@ -60,8 +61,25 @@ export async function startServer({ config, logger, db: given, dev }: ServerOpti
       options: { defaultWallMs: config.defaultLimits.wallMs },
       internalJobs: [logRotationJob(db, config.logRetentionDays, logger)],
     });
-    core.registry.onChange(() => scheduler.refresh());
     closers.push(() => scheduler.close());
+    const functions = () => core.registry.list();
+    const events = await startEventDispatcher({
+      db,
+      invoker: core.invoker,
+      functions,
+      nodeId: config.nodeId,
+      logger: logger.child({ component: "events" }),
+      options: { defaultWallMs: config.defaultLimits.wallMs },
+    });
+    closers.push(() => events.close());
+    const notify = await startNotifyListener({ db, invoker: core.invoker, functions, nodeId: config.nodeId, logger: logger.child({ component: "notify" }) });
+    closers.push(() => notify.close());
+    const offChange = core.registry.onChange(() => {
+      scheduler.refresh();
+      events.wake();
+      void notify.refresh();
+    });
+    closers.push(async () => void offChange());
     const authenticate = createAuthenticator({ jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, db });
     const app = createApp({
       db,

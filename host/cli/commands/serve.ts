@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { devStateFile } from "../../admin/client.ts";
 import { resolveConfig, type HangarConfig } from "../../config/index.ts";
 import { deployDir, formatDeploy } from "../../dev/deploy-dir.ts";
+import { watchPendingTables } from "../../dev/pending-tables.ts";
 import { watchDir } from "../../dev/watch.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import { registryOps } from "../../registry/admin.ts";
@@ -27,7 +28,7 @@ function untilSignal(logger: Logger): Promise<void> {
 /** dev: deploy ./functions, print URLs, redeploy on save; build errors are shown, the server keeps running. */
 async function startDevLoop(server: HangarServer, config: HangarConfig, io: Io): Promise<() => void> {
   const deploy = (args: { name: string; code: string; map: string; hash: string }) =>
-    registryOps["functions.deploy"]({ db: server.db, config, runtime: server.core.runtime, actor: "dev" }, args) as Promise<DeployResult>;
+    registryOps["functions.deploy"]({ db: server.db, config, runtime: server.core.runtime, actor: "dev", dev: true }, args) as Promise<DeployResult>;
   const deployAll = async (initial: boolean) => {
     const reports = await deployDir(config.functionsDir, [], deploy);
     for (const r of reports) {
@@ -40,7 +41,12 @@ async function startDevLoop(server: HangarServer, config: HangarConfig, io: Io):
     return () => {};
   }
   await deployAll(true);
-  return watchDir(config.functionsDir, () => deployAll(false).catch((err) => io.err(`redeploy failed: ${(err as Error).message}`)));
+  const stopTables = watchPendingTables(server.db, () => server.core.registry.list(), io.out);
+  const stopFiles = watchDir(config.functionsDir, () => deployAll(false).catch((err) => io.err(`redeploy failed: ${(err as Error).message}`)));
+  return () => {
+    stopTables();
+    stopFiles();
+  };
 }
 
 async function serve(mode: "dev" | "start", flags: Record<string, unknown>, io: Io): Promise<number> {
