@@ -125,7 +125,9 @@ export const vectorBench: Benchmark = {
     const markdown = `${skip ? `**Hangar side skipped**: ${skip}\n\n` : ""}${N.toLocaleString("en-US")} vectors x ${DIM} dims, 100 seeded centres (components uniform in [-1, 1], mulberry32) plus 0.35x uniform noise per vector; cosine
 distance; k = 10. Query vectors use other seeds; each server cycles through 1,000 of them. recall@10 is
 measured against exact brute-force top-10 for ${RECALL_QUERIES} queries. Direct: \`order by embedding <=> $1 limit 10\` on
-an HNSW index with pgvector's defaults. ${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up, ${SECONDS} s measured.
+an HNSW index with pgvector's defaults (\`hnsw.ef_search\` 40). Hangar's binding sets \`hnsw.ef_search\` per query (200 by
+default in host/bindings/vector), which buys recall with time: part of the q/s gap is that choice, not overhead.
+${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up, ${SECONDS} s measured.
 
 ${table(rows)}
 
