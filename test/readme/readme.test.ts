@@ -35,7 +35,7 @@ before(async () => {
   const config = { ...resolveConfig("dev", { port: "0", "data-dir": join(dir, ".hangar") }, {}), functionsDir: dir };
   server = await startServer({ config, logger: createLogger({ format: "json", level: "error" }), db: t.db });
   const reports = await deployDir(dir, [], (args) =>
-    registryOps["functions.deploy"]({ db: t.db, config, runtime: server.core.runtime, actor: "test" }, args) as Promise<DeployResult>,
+    registryOps["functions.deploy"]({ db: t.db, config, runtime: server.core.runtime, actor: "test", dev: true }, args) as Promise<DeployResult>,
   );
   for (const r of reports) assert.equal(r.error, undefined, `${r.name}: ${r.error}`);
   await server.core.registry.refresh(true);

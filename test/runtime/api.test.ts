@@ -1,7 +1,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRuntime, HostBindingError, type ConsoleLevel } from "../../runtime/index.ts";
-import { LIMITS, input, fetchBundle, moduleBundle, req } from "./helpers.ts";
+import { LIMITS, ROOMY, input, fetchBundle, moduleBundle, req } from "./helpers.ts";
 
 const rt = await createRuntime();
 after(() => rt.close());
@@ -196,14 +196,14 @@ test("sql: tagged template, query, begin commits or rolls back", async () => {
 });
 
 test("concurrency: many invocations on one instance interleave host awaits", async () => {
-  const inst = await rt.load("conc", fetchBundle(`async (request, env, ctx) => { const id = new URL(request.url).searchParams.get("i"); const a = await globalThis.__hangar.sql.query("a", [id]); await new Promise((r) => setTimeout(r, Number(id) % 5)); const b = await globalThis.__hangar.sql.query("b", [id]); return Response.json({ id, a: a[0], b: b[0], rid: ctx.requestId, env: Deno.env.get("K") }); }`), { limits: LIMITS });
+  const inst = await rt.load("conc", fetchBundle(`async (request, env, ctx) => { const id = new URL(request.url).searchParams.get("i"); const a = await globalThis.__hangar.sql.query("a", [id]); await new Promise((r) => setTimeout(r, Number(id) % 5)); const b = await globalThis.__hangar.sql.query("b", [id]); return Response.json({ id, a: a[0], b: b[0], rid: ctx.requestId, env: Deno.env.get("K") }); }`), { limits: ROOMY });
   let inFlight = 0, maxInFlight = 0;
   const host = { "sql.query": async ([text, [id]]: any[]) => { inFlight++; maxInFlight = Math.max(maxInFlight, inFlight); await new Promise((r) => setTimeout(r, 5 + (Number(id) * 7) % 11)); inFlight--; return [`${text}${id}`]; } };
   const N = 50;
-  const outs = await Promise.all(Array.from({ length: N }, (_, i) => inst.fetch(req(`/?i=${i}`), input({ host, requestId: `r${i}`, env: { K: `k${i}` } }))));
+  const outs = await Promise.all(Array.from({ length: N }, (_, i) => inst.fetch(req(`/?i=${i}`), input({ host, requestId: `r${i}`, env: { K: `k${i}` }, limits: ROOMY }))));
   for (let i = 0; i < N; i++) {
     const o = outs[i];
-    assert.ok(o.ok);
+    assert.ok(o.ok, !o.ok ? o.error.message : "");
     assert.deepEqual(await o.value.json(), { id: String(i), a: `a${i}`, b: `b${i}`, rid: `r${i}`, env: `k${i}` });
   }
   assert.ok(maxInFlight > 10, `host calls overlapped (${maxInFlight})`);

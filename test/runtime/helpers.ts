@@ -2,6 +2,8 @@
 import type { InvocationInput, Limits, HostFunctions, ConsoleLevel } from "../../runtime/types.ts";
 
 export const LIMITS: Limits = { cpuMs: 200, wallMs: 500, memoryMb: 64, subrequests: 5 };
+/** For tests whose subject is not a limit: generous, so a loaded machine cannot trip them. */
+export const ROOMY: Limits = { cpuMs: 10_000, wallMs: 30_000, memoryMb: 64, subrequests: 5 };
 
 export function input(overrides: Partial<InvocationInput> & { logs?: [ConsoleLevel, string][] } = {}): InvocationInput {
   const logs = overrides.logs;
