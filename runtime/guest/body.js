@@ -60,9 +60,29 @@ class Body {
   async blob() { throw new TypeError("blob() is not supported in Hangar"); }
 }
 
+// Marks a request the host built: its URL is already serialised, its method
+// normalised and its header names lower-cased, so nothing is parsed again.
+const FROM_HOST = {};
+
+/** The incoming request of a fetch invocation, without re-validating what the host already did. */
+export function hostRequest(r) {
+  return new Request(FROM_HOST, r);
+}
+
 export class Request extends Body {
   constructor(input, init = {}) {
     super();
+    if (input === FROM_HOST) {
+      this._url = init.url;
+      this._method = init.method;
+      this._headers = new Headers();
+      this._headers._list = init.headers.map(([k, v]) => [k, v]);
+      setGuard(this._headers, "request");
+      this._redirect = "follow";
+      this._signal = null; // made on first use
+      this._initBody(init.body ?? null);
+      return;
+    }
     let src = null;
     if (input instanceof Request) src = input;
     else {
@@ -81,7 +101,7 @@ export class Request extends Body {
     setGuard(this._headers, "request");
     this._redirect = init.redirect !== undefined ? String(init.redirect) : src ? src._redirect : "follow";
     if (!["follow", "manual", "error"].includes(this._redirect)) throw new TypeError(`'${this._redirect}' is not a valid value for redirect`);
-    const parentSignal = init.signal !== undefined ? init.signal : src ? src._signal : null;
+    const parentSignal = init.signal !== undefined ? init.signal : src ? src.signal : null;
     const controller = new AbortController();
     if (parentSignal) {
       if (parentSignal.aborted) controller.abort(parentSignal.reason);
@@ -106,7 +126,7 @@ export class Request extends Body {
   get url() { return this._url; }
   get headers() { return this._headers; }
   get redirect() { return this._redirect; }
-  get signal() { return this._signal; }
+  get signal() { return (this._signal ??= new AbortController().signal); }
   get credentials() { return "same-origin"; }
   get mode() { return "cors"; }
   get cache() { return "default"; }

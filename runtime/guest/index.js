@@ -7,7 +7,7 @@ import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
 import { crypto, CryptoKey } from "./crypto.js";
 import { URL, URLSearchParams } from "./url.js";
 import { Headers, headerPairs } from "./headers.js";
-import { Request, Response } from "./body.js";
+import { Request, Response, hostRequest } from "./body.js";
 import { fetch } from "./fetch.js";
 import { setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, fireTimer, dropTimers } from "./timers.js";
 import { structuredClone } from "./clone.js";
@@ -93,7 +93,7 @@ async function run(kind, data, state) {
   const envObj = Object.freeze(Object.assign({}, env));
   if (kind === "fetch") {
     const r = data.request;
-    const request = new Request(r.url, { method: r.method, headers: r.headers, body: r.body });
+    const request = hostRequest(r);
     const res = await handler(request, envObj, ctx);
     if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
     if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
