@@ -2,7 +2,7 @@
 // and functions/search seeding itself on first call.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { after, before, test, type TestContext } from "node:test";
+import { after, before, test } from "node:test";
 import { runCli, startServerProcess, type ServerProcess } from "../../test/helpers/cli.ts";
 import { createPgDatabase, dropPgDatabase } from "../../test/helpers/db.ts";
 
@@ -26,18 +26,13 @@ after(async () => {
   if (dbUrl) await dropPgDatabase(dbUrl);
 });
 
-/** Until vector is wired into invocations the guest gets ENOSYS: say so rather than fail. */
-async function json(t: TestContext, res: Response): Promise<any> {
+async function json(res: Response): Promise<any> {
   const text = await res.text();
-  if (res.status >= 500 && /ENOSYS|is not available|no host function/i.test(text)) {
-    t.skip(`awaits the vector/sql bindings in the invocation path (host/bindings/index.ts): ${text.slice(0, 160)}`);
-    return null;
-  }
   assert.equal(res.status, 200, text);
   return JSON.parse(text);
 }
 
-test("ingest then query, nearest first, with a metadata filter", async (t) => {
+test("ingest then query, nearest first, with a metadata filter", async () => {
   const ingest = await fetch(`${server.url}/functions/v1/ingest`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -49,21 +44,19 @@ test("ingest then query, nearest first, with a metadata filter", async (t) => {
       ],
     }),
   });
-  const ing = await json(t, ingest);
-  if (!ing) return;
+  const ing = await json(ingest);
   assert.deepEqual(ing, { ingested: 3 });
-  const q = await json(t, await fetch(`${server.url}/functions/v1/query?q=database&k=1`));
+  const q = await json(await fetch(`${server.url}/functions/v1/query?q=database&k=1`));
   assert.equal(q.results[0].id, "1");
-  const de = await json(t, await fetch(`${server.url}/functions/v1/query?q=database&lang=de`));
+  const de = await json(await fetch(`${server.url}/functions/v1/query?q=database&lang=de`));
   assert.deepEqual(de.results.map((h: any) => h.id), ["3"]);
 });
 
-test("functions/search seeds its corpus on first call and ranks by meaning", async (t) => {
-  const body = await json(t, await fetch(`${server.url}/functions/v1/search?q=${encodeURIComponent("bread yeast")}&k=3`));
-  if (!body) return;
+test("functions/search seeds its corpus on first call and ranks by meaning", async () => {
+  const body = await json(await fetch(`${server.url}/functions/v1/search?q=${encodeURIComponent("bread yeast")}&k=3`));
   assert.equal(body.results.length, 3);
   assert.equal(body.results[0].title, "Sourdough bread");
-  const again = await json(t, await fetch(`${server.url}/functions/v1/search?q=notifications&topic=postgres&k=2`));
+  const again = await json(await fetch(`${server.url}/functions/v1/search?q=notifications&topic=postgres&k=2`));
   assert.ok(again.results.every((r: any) => r.topic === "postgres"));
   const bad = await fetch(`${server.url}/functions/v1/search`);
   assert.equal(bad.status, 400);

@@ -9,16 +9,13 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 import { runCli, startServerProcess, type ServerProcess } from "../helpers/cli.ts";
 import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
-import { cronWiringMissing } from "./wiring.ts";
 
-const skip = cronWiringMissing();
 const fixture = new URL("./fixtures/every-second", import.meta.url).pathname;
 let url: string;
 let client: pg.Client;
 const servers: (ServerProcess | null)[] = [null, null, null];
 
 before(async () => {
-  if (skip) return;
   url = await createPgDatabase();
   client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -34,7 +31,7 @@ const env = (node: string) => ({ DATABASE_URL: url, HANGAR_ADMIN_TOKEN: "t", HAN
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dbNow = async () => (await client.query<{ now: Date }>("select now() as now")).rows[0].now;
 
-test("every-second schedule, 3 instances, one killed and restarted for a minute: each occurrence once", { skip, timeout: 240_000 }, async () => {
+test("every-second schedule, 3 instances, one killed and restarted for a minute: each occurrence once", { timeout: 240_000 }, async () => {
   await client.query("create table ticks (scheduled_at timestamptz not null, run_id text not null)");
   const deployed = await runCli(["deploy", "--dir", fixture], env("deployer"));
   assert.equal(deployed.code, 0, deployed.stderr);

@@ -9,16 +9,13 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 import { runCli, startServerProcess, type ServerProcess } from "../helpers/cli.ts";
 import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
-import { eventsWiringMissing } from "./wiring.ts";
 
-const skip = eventsWiringMissing();
 const fixture = new URL("./fixtures/pipeline", import.meta.url).pathname;
 let url: string;
 let client: pg.Client;
 const servers: (ServerProcess | null)[] = [null, null];
 
 before(async () => {
-  if (skip) return;
   url = await createPgDatabase();
   client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -47,7 +44,7 @@ async function counts(): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((r) => [r.k, r.n]));
 }
 
-test("10,500 events across two instances, one SIGKILLed and one LISTEN session terminated: none lost, exactly-once effects once", { skip, timeout: 600_000 }, async () => {
+test("10,500 events across two instances, one SIGKILLed and one LISTEN session terminated: none lost, exactly-once effects once", { timeout: 600_000 }, async () => {
   const deployed = await runCli(["deploy", "--dir", fixture], env("deployer"));
   assert.equal(deployed.code, 0, deployed.stderr);
 
@@ -100,7 +97,7 @@ test("10,500 events across two instances, one SIGKILLed and one LISTEN session t
   assert.ok(repeats <= 100, `${repeats} at-least-once repeats`);
 });
 
-test("a failing function's event is dead-lettered, listed and replayed through the CLI", { skip, timeout: 180_000 }, async () => {
+test("a failing function's event is dead-lettered, listed and replayed through the CLI", { timeout: 180_000 }, async () => {
   if (!servers[1]) servers[1] = await startServerProcess(["start"], env("n1"));
   await client.query("insert into poison values (13)");
   const deadline = Date.now() + 120_000;

@@ -4,12 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import pg from "pg";
-import { cronWiringMissing } from "../../../test/cron/wiring.ts";
 import { runCli, startServerProcess, type ServerProcess } from "../../../test/helpers/cli.ts";
 import { createPgDatabase, dropPgDatabase } from "../../../test/helpers/db.ts";
 
 const here = new URL("..", import.meta.url).pathname;
-const skip = cronWiringMissing();
 let url: string;
 let env: Record<string, string>;
 let client: pg.Client;
@@ -17,7 +15,6 @@ let server: ServerProcess | undefined;
 let fast: string;
 
 before(async () => {
-  if (skip) return;
   url = await createPgDatabase();
   env = { DATABASE_URL: url, HANGAR_ADMIN_TOKEN: "t", HANGAR_SECRET_KEY: "k" };
   client = new pg.Client({ connectionString: url });
@@ -35,7 +32,7 @@ after(async () => {
   if (fast) await rm(fast, { recursive: true, force: true });
 });
 
-test("as shipped: 04:30 Europe/Berlin, shown by `hangar cron list`", { skip }, async () => {
+test("as shipped: 04:30 Europe/Berlin, shown by `hangar cron list`", async () => {
   const deployed = await runCli(["deploy", "--dir", join(here, "functions")], env);
   assert.equal(deployed.code, 0, deployed.stderr);
   const listed = await runCli(["cron", "list", "--json"], env);
@@ -47,7 +44,7 @@ test("as shipped: 04:30 Europe/Berlin, shown by `hangar cron list`", { skip }, a
   assert.equal(local, "04:30");
 });
 
-test("firing every second on a real server: old sessions pruned, fresh kept, one report per occurrence", { skip, timeout: 120_000 }, async () => {
+test("firing every second on a real server: old sessions pruned, fresh kept, one report per occurrence", { timeout: 120_000 }, async () => {
   // The same function, its schedule turned up so the test need not wait for 04:30.
   fast = await mkdtemp(join(tmpdir(), "hangar-cleanup-"));
   await cp(join(here, "functions"), fast, { recursive: true });

@@ -5,11 +5,9 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 import { runCli, startServerProcess, type ServerProcess } from "../../../test/helpers/cli.ts";
 import { createPgDatabase, dropPgDatabase } from "../../../test/helpers/db.ts";
-import { eventsWiringMissing } from "../../../test/triggers/wiring.ts";
 import { DIM, embed } from "../functions/articles/embed.ts";
 
 const here = new URL("..", import.meta.url).pathname;
-const skip = eventsWiringMissing({ vector: true });
 let url: string;
 let client: pg.Client;
 let server: ServerProcess | undefined;
@@ -25,7 +23,6 @@ test("the local embedder is deterministic, unit length, and puts related text cl
 });
 
 before(async () => {
-  if (skip) return;
   url = await createPgDatabase();
   client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -56,7 +53,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_0
   }
 }
 
-test("README flow on a real server: rows in, searchable; edits re-embedded; deletes removed", { skip, timeout: 120_000 }, async () => {
+test("README flow on a real server: rows in, searchable; edits re-embedded; deletes removed", { timeout: 120_000 }, async () => {
   const env = { DATABASE_URL: url, HANGAR_ADMIN_TOKEN: "t", HANGAR_SECRET_KEY: "k" };
   const deployed = await runCli(["deploy", "--dir", join(here, "functions")], env);
   assert.equal(deployed.code, 0, deployed.stderr);
