@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Invoker } from "../invoke/types.ts";
 import type { ActiveFunction } from "../registry/index.ts";
 import type { AuthResult } from "./auth.ts";
+import { readCapped } from "../util/read-capped.ts";
 import { errorResponse } from "./errors.ts";
 
 export interface FunctionRoutesDeps {
@@ -46,28 +47,4 @@ export function functionRoutes(deps: FunctionRoutesDeps): Hono {
 
 function tooLarge(c: import("hono").Context, max: number): Response {
   return errorResponse(c, 413, "PAYLOAD_TOO_LARGE", `request body exceeds the limit of ${max} bytes`);
-}
-
-/** Read a body fully, or null as soon as it passes `max` bytes. */
-async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }

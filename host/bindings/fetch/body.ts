@@ -1,4 +1,5 @@
 // Read a response body into memory, stopping as soon as it passes the cap.
+import { readCapped as readAll } from "../../util/read-capped.ts";
 import { FetchError } from "./errors.ts";
 
 function tooLarge(host: string, max: number): FetchError {
@@ -8,30 +9,9 @@ function tooLarge(host: string, max: number): FetchError {
 /** Collect `stream`; cancels it and throws RESPONSE_TOO_LARGE past `max` bytes. */
 export async function readCapped(stream: ReadableStream<Uint8Array> | null, max: number, host: string): Promise<Uint8Array> {
   if (!stream) return new Uint8Array(0);
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > max) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge(host, max);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  const bytes = await readAll(stream, max);
+  if (!bytes) throw tooLarge(host, max);
+  return bytes;
 }
 
 /** Fail before reading when a declared Content-Length is already over the cap. */
