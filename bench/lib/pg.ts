@@ -72,7 +72,7 @@ export async function startCluster(log: (m: string) => void): Promise<Cluster> {
   }
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  const version = (await admin.query<{ v: string }>("show server_version")).rows[0].v;
+  const version = (await admin.query<{ v: string }>("select current_setting('server_version') as v")).rows[0].v;
   await admin.end();
   return {
     url,
