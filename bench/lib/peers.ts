@@ -1,14 +1,29 @@
 // The peers, each serving one handler on 127.0.0.1: raw Hono on Node, workerd
 // (module worker) and Deno (Deno.serve), started from their npm packages' binaries.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./net.ts";
 import { onExit, start, waitForHttp, type Proc } from "./procs.ts";
 
 const root = resolve(import.meta.dirname, "../..");
-const WORKERD = join(root, "node_modules/.bin/workerd");
-const DENO = join(root, "node_modules/.bin/deno");
+// workerd and Deno ship per-platform binaries as optional packages the registry
+// here does not carry for every platform, so they stay out of the lockfile
+// (npm ci must work anywhere) and are installed on first use into bench/.peers.
+const PEERS = join(root, "bench/.peers");
+const PEER_PACKAGES = ["workerd@1.20261117.1", "deno@2.9.6"];
+const WORKERD = join(PEERS, "node_modules/.bin/workerd");
+const DENO = join(PEERS, "node_modules/.bin/deno");
+
+/** Install the peer runtimes' npm packages into bench/.peers when missing. */
+function ensurePeers(): void {
+  if (existsSync(WORKERD) && existsSync(DENO)) return;
+  mkdirSync(PEERS, { recursive: true });
+  if (!existsSync(join(PEERS, "package.json"))) writeFileSync(join(PEERS, "package.json"), '{ "name": "hangar-bench-peers", "private": true }\n');
+  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--prefix", PEERS, ...PEER_PACKAGES], { stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`installing ${PEER_PACKAGES.join(", ")} into bench/.peers failed`);
+}
 
 /** The body of functions/hello.ts, as plain JS every peer runs unchanged. */
 export const HELLO_HANDLER = `async function handle(request) {
@@ -64,6 +79,7 @@ const w :Workerd.Worker = (
 );
 `,
   );
+  ensurePeers();
   return serve("workerd", WORKERD, ["serve", join(dir, "config.capnp")], port, path, {}, dir);
 }
 
@@ -75,6 +91,7 @@ export async function startDeno(scriptSource: string, path = "/", tag = "d"): Pr
   const dir = scratchDir(`deno-${tag}`);
   const port = await freePort();
   writeFileSync(join(dir, "server.js"), scriptSource);
+  ensurePeers();
   const env = { PORT: String(port), DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(dir, ".deno"), NO_COLOR: "1" };
   return serve("deno", DENO, ["run", "--allow-net=127.0.0.1", "--allow-env=PORT", "--no-prompt", join(dir, "server.js")], port, path, env, dir);
 }
