@@ -36,14 +36,26 @@ export function encodeValue(value: unknown): { json: string; buffers: Uint8Array
 
 /** Decode a guest value (plain data only: objects get Object.prototype of the host). */
 export function decodeValue(json: string, buffers: Uint8Array[]): unknown {
-  return JSON.parse(json, (_key, v) => {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-    const t = v[TAG];
-    if (t === "d") return new Date(v.v === null ? NaN : v.v);
-    if (t === "b") return buffers[v.i] ?? new Uint8Array(0);
-    if (!hasNulKey(v)) return v;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) out[k.charCodeAt(0) === 0 ? k.slice(1) : k] = v[k];
-    return out;
-  });
+  const value = JSON.parse(json);
+  // Tags and escaped keys all start with NUL, which JSON text spells \u0000: without one, the plain parse is the answer.
+  return json.includes("\\u0000") ? revive(value, buffers) : value;
+}
+
+function revive(v: unknown, buffers: Uint8Array[]): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = revive(v[i], buffers);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  const t = o[TAG];
+  if (t === "d") return new Date(o.v === null ? NaN : (o.v as number));
+  if (t === "b") return buffers[o.i as number] ?? new Uint8Array(0);
+  if (!hasNulKey(o)) {
+    for (const k of Object.keys(o)) o[k] = revive(o[k], buffers);
+    return o;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) out[k.charCodeAt(0) === 0 ? k.slice(1) : k] = revive(o[k], buffers);
+  return out;
 }
