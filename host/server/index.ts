@@ -51,18 +51,18 @@ export async function startServer({ config, logger, db: given, dev }: ServerOpti
     const core = await createCore({ db, config, logger, exposeStacks: dev, recorder: fanout(logWriter, metrics.recorder) });
     closers.push(() => core.close());
     metrics.setSources({ warmInstances: () => core.runtime.stats().instances });
+    const functions = () => core.registry.list();
     // Cron, and Hangar's own maintenance (log partition rotation) on the same exactly-once ledger.
     const scheduler = await startScheduler({
       db,
       invoker: core.invoker,
-      functions: () => core.registry.list(),
+      functions,
       nodeId: config.nodeId,
       logger,
       options: { defaultWallMs: config.defaultLimits.wallMs },
       internalJobs: [logRotationJob(db, config.logRetentionDays, logger)],
     });
     closers.push(() => scheduler.close());
-    const functions = () => core.registry.list();
     const events = await startEventDispatcher({
       db,
       invoker: core.invoker,
