@@ -148,6 +148,33 @@ test("crypto.subtle HMAC matches node:crypto and keeps the key opaque", async ()
   });
 });
 
+test("marshalling both ways: nested Date and bytes, NUL-led keys, bigint, toJSON, shared refs, cycles refused", async () => {
+  const seen: unknown[] = [];
+  const host = { "sql.query": async (args: unknown[]) => { const v = (args[1] as unknown[])[0]; seen.push(v); return v; } };
+  const src = moduleBundle(`const handler = { async scheduled(p) {
+    const shared = { s: 1 };
+    const sent = { list: [new Date(5), new Uint8Array([1, 2]), { deep: [new Date(6)] }], "\\u0000k": "nul", big: 12n, url: new URL("http://a/b"), a: shared, b: shared, undef: undefined, fn() {} };
+    const back = await globalThis.__hangar.sql.query("echo", [sent]);
+    const cyc = {}; cyc.self = cyc;
+    let cycErr; try { await globalThis.__hangar.sql.query("echo", [cyc]); } catch (e) { cycErr = e.name; }
+    return { fromHost: p, back: [back.list[0] instanceof Date, back.list[0].getTime(), back.list[1] instanceof Uint8Array, [...back.list[1]], back.list[2].deep[0].getTime(), back["\\u0000k"], back.big, back.url, back.a.s, back.b.s, "undef" in back], cycErr };
+  } };`);
+  const inst = await rt.load(`marshal-${n++}`, src, { limits: LIMITS });
+  const payload = { when: new Date(7), bytes: new Uint8Array([9]), "\u0000x": 1, nested: [{ d: new Date(8) }] };
+  const o = await inst.dispatch("scheduled", payload, input({ host }));
+  if (!o.ok) throw new Error(o.error.message);
+  const v = o.value as any;
+  assert.ok(v.fromHost.when instanceof Date && v.fromHost.when.getTime() === 7);
+  assert.deepEqual([...v.fromHost.bytes], [9]);
+  assert.equal(v.fromHost["\u0000x"], 1);
+  assert.equal(v.fromHost.nested[0].d.getTime(), 8);
+  assert.deepEqual(v.back, [true, 5, true, [1, 2], 6, "nul", "12", "http://a/b", 1, 1, false]);
+  assert.equal(v.cycErr, "TypeError");
+  const first = seen[0] as any;
+  assert.ok(first.list[0] instanceof Date && first.list[1] instanceof Uint8Array);
+  assert.equal(first["\u0000k"], "nul");
+});
+
 test("console formats like util.format", async () => {
   const logs: [ConsoleLevel, string][] = [];
   await guest(`console.log("a %s b %d %j", "x", 42, { k: [1] }, { extra: "y" }); console.error(new Error("bad").message); console.warn([1, "s", null]); return 1;`, {}, { logs });
