@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { resolveConfig, type Flags, type HangarConfig } from "../config/index.ts";
 import { migrate, openDb } from "../db/index.ts";
 import { UserError } from "../errors.ts";
+import { createLogger } from "../log/logger.ts";
+import { createCore } from "../server/core.ts";
 import { ADMIN_OPS } from "./ops.ts";
 
 /** Where a running `hangar dev` announces itself, so other CLI commands use it instead of opening the embedded database twice. */
@@ -29,7 +31,7 @@ async function remoteTarget(config: HangarConfig): Promise<Target | null> {
  * Run an admin operation: on the remote instance (`--url`, HANGAR_URL, or a
  * running `hangar dev`), else directly against the configured database.
  */
-export async function callAdmin(flags: Flags, op: string, args: Record<string, unknown>): Promise<unknown> {
+export async function callAdmin(flags: Flags, op: string, args: Record<string, unknown>, opts: { runsFunctions?: boolean } = {}): Promise<unknown> {
   const config = resolveConfig("cli", flags);
   const remote = await remoteTarget(config);
   if (remote) {
@@ -52,7 +54,15 @@ export async function callAdmin(flags: Flags, op: string, args: Record<string, u
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId });
   try {
     await migrate(db);
-    return await fn({ db, config, actor: `cli:${process.env.USER ?? "unknown"}` }, args);
+    const actor = `cli:${process.env.USER ?? "unknown"}`;
+    if (!opts.runsFunctions) return await fn({ db, config, actor }, args);
+    // No server to ask: run the function in this process, on the same database.
+    const core = await createCore({ db, config, logger: createLogger({ format: config.logFormat, level: "warn" }) });
+    try {
+      return await fn({ db, config, actor, runtime: core.runtime, invoker: core.invoker }, args);
+    } finally {
+      await core.close();
+    }
   } finally {
     await db.close();
   }

@@ -87,7 +87,7 @@ export const registryOps: Record<string, AdminOp> = {
 
   async "functions.invoke"(ctx, args) {
     const name = fnName(args);
-    if (!ctx.invoker) throw new UserError("invoke needs a running instance: start `hangar dev` or pass --url");
+    if (!ctx.invoker) throw new UserError("invoke needs an instance to run the function in: start `hangar dev` or pass --url");
     const method = typeof args.method === "string" ? args.method.toUpperCase() : "GET";
     const path = typeof args.path === "string" ? args.path : "";
     const headers = new Headers((args.headers as [string, string][] | undefined) ?? []);

@@ -224,3 +224,16 @@ test("start refuses a bad deploy with the function, key and reason", async () =>
     await rm(bad, { recursive: true, force: true });
   }
 });
+
+test("hangar invoke runs a function against the database without a server, and through one with --url", async () => {
+  const local = await runCli(["invoke", "echo", "--data", '{"a":1}', "--path", "/x?y=2"], env);
+  assert.equal(local.code, 0, local.stderr);
+  const body = JSON.parse(local.stdout);
+  assert.equal(body.method, "POST");
+  assert.match(body.url, /\/functions\/v1\/echo\/x\?y=2$/);
+  assert.deepEqual(Buffer.from(body.bodyBytes).toString(), '{"a":1}');
+  const s = await start();
+  const remote = await runCli(["invoke", "boom", "--url", s.url, "--token", "admin-token"], { DATABASE_URL: "" });
+  assert.equal(remote.code, 1, "a failing function exits 1");
+  assert.match(remote.stdout, /GUEST_THREW/);
+});

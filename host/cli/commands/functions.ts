@@ -68,7 +68,7 @@ export const invokeCommand: Command = {
     const data = flags.data as string | undefined;
     if (data !== undefined && !headers.some(([k]) => k.toLowerCase() === "content-type")) headers.push(["content-type", "application/json"]);
     const method = (flags.method as string | undefined) ?? (data !== undefined ? "POST" : "GET");
-    const res = (await callAdmin(flags, "functions.invoke", { name, method, headers, body: data, path: flags.path ?? "" })) as {
+    const res = (await callAdmin(flags, "functions.invoke", { name, method, headers, body: data, path: flags.path ?? "" }, { runsFunctions: true })) as {
       status: number;
       headers: [string, string][];
       body: string;
