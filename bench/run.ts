@@ -10,8 +10,9 @@ import { sqlBench } from "./sql.ts";
 import { vectorBench } from "./vector.ts";
 import { events } from "./events.ts";
 import { memory } from "./memory.ts";
+import { logsBench } from "./logs.ts";
 
-const ALL: Benchmark[] = [http, cold, sqlBench, vectorBench, events, memory];
+const ALL: Benchmark[] = [http, cold, sqlBench, vectorBench, events, memory, logsBench];
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 async function main(): Promise<number> {

@@ -20,6 +20,8 @@ export interface LoadOptions {
   method?: string;
   body?: string;
   headers?: Record<string, string>;
+  /** Overall request rate cap (autocannon --overallRate). */
+  rate?: number;
 }
 
 /** Drive `url` with a fixed number of connections for a fixed time. */
@@ -27,6 +29,7 @@ export async function load(url: string, opts: LoadOptions): Promise<LoadResult> 
   if (!/^http:\/\/127\.0\.0\.1:/.test(url)) throw new Error(`load generator refuses non-loopback url ${url}`);
   const args = ["-j", "-c", String(opts.connections ?? 32), "-d", String(opts.seconds)];
   if (opts.method) args.push("-m", opts.method);
+  if (opts.rate) args.push("--overallRate", String(opts.rate));
   if (opts.body) args.push("-b", opts.body);
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push("-H", `${k}=${v}`);
   args.push(url);
