@@ -2,13 +2,27 @@
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const guardKey = Symbol("guard");
 
-function normalizeValue(v) { return String(v).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ""); }
+// Validation runs in the interpreter on every append: common names are
+// remembered once valid, and values take one C-level regex test.
+const WS = (c) => c === 32 || c === 9 || c === 10 || c === 13;
+const VALID_NAMES = new Set();
+const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
+
+function normalizeValue(v) {
+  v = String(v);
+  if (v.length === 0 || (!WS(v.charCodeAt(0)) && !WS(v.charCodeAt(v.length - 1)))) return v;
+  return v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+}
 function checkName(name) {
+  if (VALID_NAMES.has(name)) return;
   if (!TOKEN.test(name)) throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
+  if (VALID_NAMES.size < 512) VALID_NAMES.add(name);
 }
 function checkValue(name, value) {
-  if (/[\0\r\n]/.test(value)) throw new TypeError(`Invalid value for header "${name}"`);
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 255) throw new TypeError(`Cannot convert header "${name}" value to ByteString`);
+  const bad = BAD_VALUE.exec(value);
+  if (!bad) return;
+  if (bad[0].charCodeAt(0) > 255) throw new TypeError(`Cannot convert header "${name}" value to ByteString`);
+  throw new TypeError(`Invalid value for header "${name}"`);
 }
 
 export class Headers {
@@ -20,7 +34,7 @@ export class Headers {
     if (typeof init !== "object") throw new TypeError("Failed to construct 'Headers': The provided value is not of type 'HeadersInit'");
     if (typeof init[Symbol.iterator] === "function") {
       for (const pair of init) {
-        const p = typeof pair === "string" ? null : [...pair];
+        const p = Array.isArray(pair) ? pair : typeof pair === "string" ? null : [...pair];
         if (!p || p.length !== 2) throw new TypeError("Failed to construct 'Headers': Invalid value");
         this.append(p[0], p[1]);
       }

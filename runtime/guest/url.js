@@ -22,7 +22,7 @@ export class URLSearchParams {
     } else {
       let s = String(init);
       if (s.startsWith("?")) s = s.slice(1);
-      this._list = JSON.parse(native.searchParamsParse(s));
+      this._list = s === "" ? [] : JSON.parse(native.searchParamsParse(s));
     }
   }
   [update]() { if (this._url) this._url[update](this.toString()); }
@@ -67,8 +67,7 @@ export class URL {
     const rec = parse(url, base);
     if (rec === null) throw new TypeError(`Invalid URL: ${String(url)}`);
     this._rec = rec;
-    this._params = new URLSearchParams(rec.search);
-    this._params._url = this;
+    this._params = null; // made on first use: most handlers never touch the query
   }
   static canParse(url, base) { return parse(url, base) !== null; }
   static parse(url, base) { try { return new URL(url, base); } catch { return null; } }
@@ -80,9 +79,15 @@ export class URL {
   }
   _set(field, value) {
     this._rec = JSON.parse(native.urlSet(this._rec.href, field, String(value)));
-    if (field === "search" || field === "href") this._params._list = new URLSearchParams(this._rec.search)._list;
+    if ((field === "search" || field === "href") && this._params) this._params._list = new URLSearchParams(this._rec.search)._list;
   }
-  get searchParams() { return this._params; }
+  get searchParams() {
+    if (!this._params) {
+      this._params = new URLSearchParams(this._rec.search);
+      this._params._url = this;
+    }
+    return this._params;
+  }
   toString() { return this._rec.href; }
   toJSON() { return this._rec.href; }
   get [Symbol.toStringTag]() { return "URL"; }
