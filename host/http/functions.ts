@@ -24,13 +24,20 @@ export function functionRoutes(deps: FunctionRoutesDeps): Hono {
     const auth = await deps.authenticate(fn, c.req.raw.headers);
     if (!auth.ok) return errorResponse(c, auth.status, auth.code, auth.message);
     let body: Uint8Array | null = null;
-    if (c.req.raw.body) {
-      body = await readCapped(c.req.raw.body, deps.maxBodyBytes);
-      if (!body) return tooLarge(c, deps.maxBodyBytes);
+    const method = c.req.method;
+    // Touching `.body` makes the node adapter build a full Request: only do it when a body may come.
+    if (method !== "GET" && method !== "HEAD") {
+      if (c.req.header("content-length") !== undefined) {
+        // Declared and already checked against the cap: the adapter's direct read is the fast path.
+        body = new Uint8Array(await c.req.raw.arrayBuffer());
+      } else if (c.req.raw.body) {
+        body = await readCapped(c.req.raw.body, deps.maxBodyBytes);
+        if (!body) return tooLarge(c, deps.maxBodyBytes);
+      }
     }
     const headers = new Headers(c.req.raw.headers);
     headers.set("x-request-id", c.get("requestId"));
-    const request = new Request(c.req.url, { method: c.req.method, headers, body: body && body.byteLength ? (body as Uint8Array<ArrayBuffer>) : null });
+    const request = new Request(c.req.url, { method, headers, body: body && body.byteLength ? (body as Uint8Array<ArrayBuffer>) : null });
     const result = await deps.invoker.invoke({
       functionName: name,
       trigger: "http",

@@ -237,3 +237,26 @@ test("hangar invoke runs a function against the database without a server, and t
   assert.equal(remote.code, 1, "a failing function exits 1");
   assert.match(remote.stdout, /GUEST_THREW/);
 });
+
+test("a chunked body with no content-length is capped while streaming (413), and a small one arrives whole", async () => {
+  const s = await start();
+  const chunked = (bytes: number) =>
+    fetch(`${s.url}/functions/v1/echo`, {
+      method: "POST",
+      body: new ReadableStream({
+        start(c) {
+          for (let sent = 0; sent < bytes; sent += 1000) c.enqueue(new Uint8Array(Math.min(1000, bytes - sent)).fill(7));
+          c.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+  const big = await chunked(10_000);
+  assert.equal(big.status, 413);
+  assert.equal((await big.json()).error.code, "PAYLOAD_TOO_LARGE");
+  const small = await chunked(1_500);
+  assert.equal(small.status, 201);
+  const body = await small.json();
+  assert.equal(body.bodyBytes.length, 1_500);
+  assert.ok(body.bodyBytes.every((b: number) => b === 7));
+});
