@@ -23,6 +23,7 @@ export class Registry {
   private readonly listeners = new Set<(changed: string[]) => void>();
   private refreshing: Promise<void> = Promise.resolve();
   private pending = false;
+  private forceNext = false;
   private timer: NodeJS.Timeout | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   private offReconnect: (() => void) | null = null;
@@ -71,13 +72,17 @@ export class Registry {
 
   /** Reload the active set; `force` skips the generation check. Calls coalesce. */
   refresh(force: boolean): Promise<void> {
+    // A forced call joining a queued plain one makes that one forced.
+    this.forceNext ||= force;
     if (this.pending) return this.refreshing;
     this.pending = true;
     this.refreshing = this.refreshing.then(async () => {
       this.pending = false;
+      const forced = this.forceNext;
+      this.forceNext = false;
       if (this.closed) return;
       try {
-        await this.reload(force);
+        await this.reload(forced);
       } catch (err) {
         this.opts.logger?.warn("registry refresh failed", { err });
       }
@@ -105,6 +110,10 @@ export class Registry {
     );
     this.active = new Map(fresh.map((f) => [f.name, f]));
     this.generation = generation;
+    // Only active versions' bundles stay cached: a redeploy on every save must not grow this forever.
+    // Invocations already running hold their bundle; a rollback fetches its version again.
+    const live = new Set(fresh.map((f) => f.versionId));
+    for (const id of this.bundles.keys()) if (!live.has(id)) this.bundles.delete(id);
     if (changed.length || removed.length) {
       const names = [...changed.map((f) => f.name), ...removed];
       this.opts.logger?.debug("registry switched", { functions: names, generation });
