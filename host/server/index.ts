@@ -13,6 +13,7 @@ import { createMetrics, metricsRoutes } from "../metrics/index.ts";
 import { startEventDispatcher, startNotifyListener } from "../triggers/index.ts";
 import { HANGAR_VERSION } from "../version.ts";
 import { createCore, type Core } from "./core.ts";
+import { mountDashboard } from "../dashboard/index.ts";
 import { listen } from "./http-server.ts";
 
 export interface ServerOptions {
@@ -95,6 +96,7 @@ export async function startServer({ config, logger, db: given, dev }: ServerOpti
           "/_hangar/api",
           adminRoutes({ token: config.adminToken, ops: ADMIN_OPS, context: { db, config, runtime: core.runtime, invoker: core.invoker } }),
         );
+        mountDashboard(app, { db, config, version: HANGAR_VERSION, runtime: core.runtime, invoker: core.invoker });
       },
     });
     const http = await listen(app, config.port, config.hostname);
