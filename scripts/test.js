@@ -189,6 +189,10 @@ async function main() {
   try {
     const template = await ensureTemplate(adminUrl);
     const files = args.length ? args.map((a) => resolve(a)) : [...testFiles(join(root, "test")), ...testFiles(join(root, "examples"))];
+    // The dashboard's browser tests need Debian's chromium: installed once, a no-op when present.
+    if (files.some((f) => relative(root, f).startsWith(join("test", "dashboard")))) {
+      run("bash", [join(root, "scripts/install-chromium.sh")], { stdio: ["ignore", "inherit", "inherit"] });
+    }
     const baseEnv = { HANGAR_TEST_PG_URL: adminUrl, HANGAR_TEST_TEMPLATE: template, DATABASE_URL: "" };
     log(`postgres pass: ${files.length} files`);
     status = await nodeTest(files, { ...baseEnv, HANGAR_TEST_BACKEND: "postgres" });

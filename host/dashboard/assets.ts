@@ -46,7 +46,7 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px}figcaption{font-weight:600;margin-bottom:4px}
 svg.chart{width:100%;height:auto;display:block}svg.chart text{fill:var(--muted);font-size:10px}
 svg.chart .axis{stroke:var(--line)}svg.chart .s0{stroke:var(--accent);fill:none;stroke-width:1.5}svg.chart .s1{stroke:var(--bad);fill:none;stroke-width:1.5}
-svg.chart .b0{fill:var(--accent)}svg.chart .b1{fill:var(--bad)}
+svg.chart .b0,svg.chart .d0{fill:var(--accent)}svg.chart .d1{fill:var(--bad)}svg.chart .b1{fill:var(--bad)}
 .legend{font-size:12px;color:var(--muted)}.legend .k0{color:var(--accent)}.legend .k1{color:var(--bad)}
 .timeline{display:flex;flex-wrap:wrap;gap:3px;margin:6px 0}.timeline a{width:14px;height:22px;border-radius:2px;display:block}
 .timeline .good{background:var(--good)}.timeline .bad{background:var(--bad)}.timeline .wait{background:var(--wait)}
@@ -54,7 +54,7 @@ svg.chart .b0{fill:var(--accent)}svg.chart .b1{fill:var(--bad)}
 @keyframes flash{from{background:var(--wait-bg)}to{background:transparent}}
 @media (prefers-reduced-motion:reduce){tr.new td{animation:none}}
 .login{max-width:360px;margin:40px auto}.login form{display:flex;flex-direction:column;gap:12px}
-@media (max-width:600px){main{padding:10px}th,td{padding:5px 6px}.hide-sm{display:none}}
+@media (max-width:600px){header{padding:8px 10px}nav{flex-basis:100%}nav,nav ul{gap:2px 12px}.logout{margin-left:0}main{padding:10px}th,td{padding:5px 6px}.hide-sm{display:none}}
 `;
 
 // Progressive enhancement only: every page works without it.

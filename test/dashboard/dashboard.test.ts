@@ -15,7 +15,7 @@ import type { DeployResult } from "../../host/registry/index.ts";
 import { startServer, type HangarServer } from "../../host/server/index.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { launchBrowser, type Browser } from "./browser.ts";
-import { deadEvent, signupTables, writeFunctions } from "./fixtures.ts";
+import { deadEvent, signupTables, writeExtras, writeFunctions } from "./fixtures.ts";
 
 const TOKEN = "dashboard-admin-token";
 const SHOTS = process.env.HANGAR_SCREENSHOTS === "1" ? new URL("../../docs/dashboard/", import.meta.url).pathname : null;
@@ -46,7 +46,7 @@ async function deploy(): Promise<void> {
 }
 
 async function shot(name: string): Promise<void> {
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 before(async () => {
@@ -54,6 +54,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "hangar-dash-"));
   await signupTables(t.db);
   await writeFunctions(dir, "v1");
+  await writeExtras(dir);
   config = { ...resolveConfig("dev", { port: "0", "data-dir": join(dir, ".hangar") }, { HANGAR_ADMIN_TOKEN: TOKEN }), functionsDir: dir };
   server = await startServer({ config, logger: createLogger({ format: "json", level: "error" }), db: t.db });
   await deploy();
@@ -62,7 +63,15 @@ before(async () => {
   base = `${server.url}/_hangar`;
   browser = await launchBrowser();
   page = await browser.context.newPage();
-  if (SHOTS) await mkdir(SHOTS, { recursive: true });
+  if (SHOTS) {
+    await mkdir(SHOTS, { recursive: true });
+    // Some traffic, so the pictures show figures.
+    for (let i = 0; i < 40; i++) {
+      const path = ["hello?name=ada", "flaky", "chatty", "search?q=vector+index&k=3"][i % 4];
+      await fetch(`${server.url}/functions/v1/${path}`).then((r) => r.arrayBuffer());
+      if (i % 7 === 0) await fetch(`${server.url}/functions/v1/flaky?fail=1`).then((r) => r.arrayBuffer());
+    }
+  }
 });
 
 after(async () => {
@@ -108,7 +117,8 @@ test("an invocation appears live, without a reload, and its page shows the conso
   await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
   const res = await fetch(`${server.url}/functions/v1/chatty`);
   assert.equal(await res.text(), "chatty v2");
-  const row = page.locator("tbody tr", { hasText: "chatty" }).first();
+  // Rows the feed brought are marked "new": this one was not on the page when it loaded.
+  const row = page.locator("tbody tr.new", { hasText: "chatty" }).first();
   await row.waitFor({ timeout: 20_000 });
   assert.equal(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true, "the row came without a reload");
   await shot("invocations");
@@ -202,9 +212,12 @@ test("charts, cron and health render from the ledgers", async () => {
   await page.goto(`${base}/charts`);
   await page.locator("figure", { hasText: "chatty" }).locator("svg").first().waitFor();
   await shot("charts");
+  // tick runs every 5 s: its history shows up as the timeline.
+  await waitFor("a run of tick", async () => (await t.db.query("select 1 from hangar.cron_runs where function_name = 'tick' and status = 'succeeded'")).rows.length > 0, 30_000);
   await page.goto(`${base}/cron`);
   await page.getByRole("rowheader", { name: "nightly" }).waitFor();
   assert.match(await page.locator("main").innerText(), /Next occurrence/);
+  assert.ok((await page.getByRole("listitem", { name: /succeeded/ }).count()) > 0, "the timeline shows tick's successful runs");
   await shot("cron");
   await page.goto(`${base}/fleet`);
   const health = await page.locator("main").innerText();

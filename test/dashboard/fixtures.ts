@@ -17,6 +17,22 @@ export async function writeFunctions(dir: string, version: string): Promise<void
   );
 }
 
+/** `flaky` (throws on ?fail, for error rates and stacks) and `tick` (every 5 s, for the cron timeline). */
+export async function writeExtras(dir: string): Promise<void> {
+  await writeFile(
+    join(dir, "flaky.ts"),
+    `export default { async fetch(request: Request) {
+  if (new URL(request.url).searchParams.has("fail")) throw new Error("flaky failed on purpose");
+  return new Response("fine");
+} };\n`,
+  );
+  await writeFile(
+    join(dir, "tick.ts"),
+    `export const config = { schedule: "*/5 * * * * *", catchUp: "none" };
+export default { async scheduled() { console.log("tick"); } };\n`,
+  );
+}
+
 /** The tables `on-signup` watches, so it deploys as in production. */
 export async function signupTables(db: Db): Promise<void> {
   await db.query(`create table if not exists public.signups (id bigint generated always as identity primary key, email text not null unique,

@@ -31,8 +31,9 @@ export async function chartsPage(c: Ctx, d: Dash): Promise<Response> {
   const start = hhmm(new Date(first * 1000), long);
   const stop = hhmm(new Date((end + bucket) * 1000), long);
   const figures = [...byFn].map(([name, bs]) => {
-    const at = (k: keyof Bucket) => {
-      const out = new Array<number>(slots).fill(0);
+    // Counts are 0 in an empty bucket; latency has no value there.
+    const at = (k: keyof Bucket, empty: number | null = 0) => {
+      const out = new Array<number | null>(slots).fill(empty);
       for (const b of bs) {
         const i = Math.round((b.at.getTime() / 1000 - first) / bucket);
         if (i >= 0 && i < slots) out[i] = Number(b[k]);
@@ -44,7 +45,7 @@ export async function chartsPage(c: Ctx, d: Dash): Promise<Response> {
     return h`<figure><figcaption><a href="${BASE}/functions/${name}">${name}</a> <span class="muted">${total} requests, ${errors} errors</span></figcaption>
 ${chart(`${name}: requests and errors per ${bucket / 60} min, ${range}`, [{ values: at("requests"), as: "bar" }, { values: at("errors"), as: "bar" }], slots, start, stop)}
 <p class="legend"><span class="k0">■ requests</span> <span class="k1">■ errors</span></p>
-${chart(`${name}: p50 and p99 latency in ms, ${range}`, [{ values: at("p50"), as: "line" }, { values: at("p99"), as: "line" }], slots, start, stop, " ms")}
+${chart(`${name}: p50 and p99 latency in ms, ${range}`, [{ values: at("p50", null), as: "line" }, { values: at("p99", null), as: "line" }], slots, start, stop, " ms")}
 <p class="legend"><span class="k0">— p50</span> <span class="k1">— p99</span> latency</p></figure>`;
   });
   const nav = h`<p>Range: ${Object.keys(RANGES).map((r) => (r === range ? h`<strong>${r}</strong> ` : h`<a href="${BASE}/charts${qs({ range: r, function: fn })}">${r}</a> `))}
