@@ -48,8 +48,8 @@ export function table(caption: string, head: string[], rows: Safe[], empty = "No
 }
 
 /** A POST form carrying the session's CSRF token. */
-export function form(session: Session, action: string, inner: Safe, cls = ""): Safe {
-  return h`<form method="post" action="${action}"${cls ? h` class="${cls}"` : ""}><input type="hidden" name="_csrf" value="${session.csrf}">${inner}</form>`;
+export function form(session: Session, action: string, inner: Safe, cls = "", confirm = ""): Safe {
+  return h`<form method="post" action="${action}"${cls ? h` class="${cls}"` : ""}${confirm ? h` data-confirm="${confirm}"` : ""}><input type="hidden" name="_csrf" value="${session.csrf}">${inner}</form>`;
 }
 
 /** Status as a badge that does not rely on colour alone. */

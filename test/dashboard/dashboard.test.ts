@@ -148,6 +148,51 @@ test("a dead event is replayed from its page and then delivered", async () => {
   assert.equal(rows.length, 1);
 });
 
+test("all dead events of a function are replayed at once, after a confirm prompt", async () => {
+  const ids = [await deadEvent(t.db, "one@example.com", 1001), await deadEvent(t.db, "two@example.com", 1002)];
+  await page.goto(`${base}/events`);
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Replay 2 dead" }).click();
+  await page.getByText("Replayed 2 dead events of on-signup.").waitFor();
+  await waitFor("both to be delivered", async () => {
+    const { rows } = await t.db.query<{ n: number }>("select count(*)::int as n from hangar.events where id = any($1::int8[]) and status = 'done'", [ids]);
+    return rows[0].n === 2;
+  }, 30_000);
+});
+
+test("a failed invocation shows its message and a stack pointing at the function's source", async () => {
+  const res = await fetch(`${server.url}/functions/v1/flaky?fail=1`);
+  assert.equal(res.status, 500);
+  const requestId = res.headers.get("x-request-id")!;
+  await page.goto(`${base}/invocations?function=flaky&status=failed`);
+  const row = page.locator("tbody tr", { hasText: "flaky failed on purpose" }).first();
+  await row.waitFor({ timeout: 20_000 });
+  // The newest failure is ours once it is written; follow links until its request id shows.
+  await waitFor("our invocation's page", async () => {
+    await page.goto(`${base}/invocations?function=flaky&status=failed`);
+    await page.locator("tbody tr a").first().click();
+    return (await page.locator("main").innerText()).includes(requestId);
+  }, 20_000);
+  const main = await page.locator("main").innerText();
+  assert.match(main, /flaky failed on purpose/);
+  assert.match(main, /flaky\.ts:\d+/, "the stack is mapped to the TypeScript source");
+  await shot("invocation-error");
+});
+
+test("the health page shows every instance of the fleet, from the database", async () => {
+  const second = await startServer({ config: { ...config, nodeId: "node-second" }, logger: createLogger({ format: "json", level: "error" }), db: t.db });
+  try {
+    assert.equal((await fetch(`${second.url}/functions/v1/hello`)).status, 200);
+    await waitFor("both instances on the health page of the first", async () => {
+      await page.goto(`${base}/fleet`);
+      const text = await page.locator("main").innerText();
+      return text.includes("node-second") && text.includes(config.nodeId);
+    }, 20_000);
+  } finally {
+    await second.close();
+  }
+});
+
 test("a version is rolled back after a confirm step", async () => {
   await page.goto(`${base}/functions/chatty`);
   await shot("function");

@@ -43,12 +43,12 @@ export async function signupTables(db: Db): Promise<void> {
 }
 
 /** A dead letter of `on-signup`, as the dispatcher leaves one after its last failed attempt. */
-export async function deadEvent(db: Db, email: string): Promise<string> {
+export async function deadEvent(db: Db, email: string, rowId = 999): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `insert into hangar.events (function_name, schema_name, table_name, op, row_key, new, status, attempts, last_error, finished_at)
-     values ('on-signup', 'public', 'signups', 'insert', '["999"]', $1::jsonb, 'dead', 5, 'Error: the mail server was down', now())
+     values ('on-signup', 'public', 'signups', 'insert', $2, $1::jsonb, 'dead', 5, 'Error: the mail server was down', now())
      returning id::text`,
-    [JSON.stringify({ id: 999, email, name: "Dead Letter" })],
+    [JSON.stringify({ id: rowId, email, name: "Dead Letter" }), JSON.stringify([String(rowId)])],
   );
   return rows[0].id;
 }

@@ -23,7 +23,7 @@ export async function eventsPage(c: Ctx, d: Dash): Promise<Response> {
     ["Function", "Backlog", "Dead", ""],
     [...counts].map(([name, n]) => h`<tr><th scope="row"><a href="${BASE}/events${qs({ function: name })}">${name}</a></th>
 <td class="num">${n.backlog}</td><td class="num">${n.dead ? h`<a href="${BASE}/events${qs({ function: name, status: "dead" })}">${n.dead}</a>` : 0}</td>
-<td>${n.dead ? form(session, `${BASE}/events/replay-dead`, h`<input type="hidden" name="function" value="${name}"><button type="submit" class="secondary">Replay ${n.dead} dead</button>`, "inline") : ""}</td></tr>`),
+<td>${n.dead ? form(session, `${BASE}/events/replay-dead`, h`<input type="hidden" name="function" value="${name}"><button type="submit" class="secondary">Replay ${n.dead} dead</button>`, "inline", `Replay all ${n.dead} dead events of ${name}?`) : ""}</td></tr>`),
     "No backlog and no dead letters.",
   );
   const statusLinks = h`<p>Show: ${[null, ...EVENT_STATUSES].map((s) =>
