@@ -41,7 +41,7 @@ button.danger{background:var(--bad);border-color:var(--bad);color:var(--bg)}
 button.link{background:none;border:none;color:var(--accent);padding:4px;min-height:0;font-weight:400;text-decoration:underline}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;word-break:break-word}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:10px;margin:8px 0}
-.card{border:1px solid var(--line);border-radius:6px;padding:10px;background:var(--panel)}.card b{display:block;font-size:22px}
+.card{border:1px solid var(--line);border-radius:6px;padding:10px;background:var(--panel)}.card b{display:block;font-size:22px}.card b.mono{font-size:15px;padding:6px 0;word-break:break-all}.card span{display:block}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:14px}
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px}figcaption{font-weight:600;margin-bottom:4px}
 svg.chart{width:100%;height:auto;display:block}svg.chart text{fill:var(--muted);font-size:10px}
