@@ -21,7 +21,7 @@ h1{font-size:22px;margin:8px 0 12px}h2{font-size:17px;margin:22px 0 8px}
 table{border-collapse:collapse;width:100%;font-size:14px}
 caption{text-align:left;padding:8px 10px;font-weight:600;background:var(--panel)}
 th,td{text-align:left;padding:6px 10px;border-top:1px solid var(--line);vertical-align:top}
-th{font-weight:600;color:var(--muted);white-space:nowrap}
+th{font-weight:600;color:var(--muted);white-space:nowrap}tbody th{color:var(--fg);white-space:normal}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:var(--muted)}
 .plain{list-style:none;margin:0;padding:0}
