@@ -14,7 +14,7 @@ export interface DashboardDeps {
   config: HangarConfig;
   version: string;
   /** This instance's sandbox runtime (warm instance count on the health page). */
-  runtime?: Pick<Runtime, "stats">;
+  runtime?: Runtime;
   invoker?: Invoker;
 }
 
