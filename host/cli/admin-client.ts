@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { resolveConfig, type Flags, type HangarConfig } from "../config/index.ts";
-import { migrate, openDb } from "../db/index.ts";
+import type { HangarConfig } from "../config/index.ts";
+import { migrate } from "../db/index.ts";
 import { UserError } from "../errors.ts";
 import { createLogger } from "../log/logger.ts";
+import { ADMIN_OPS } from "../server/admin-ops.ts";
 import { createCore } from "../server/core.ts";
-import { ADMIN_OPS } from "./ops.ts";
+import { openProjectDb } from "./project-db.ts";
 
 /** Where a running `hangar dev` announces itself, so other CLI commands use it instead of opening the embedded database twice. */
 export const devStateFile = (dataDir: string) => join(dataDir, "dev.json");
@@ -31,8 +32,7 @@ async function remoteTarget(config: HangarConfig): Promise<Target | null> {
  * Run an admin operation: on the remote instance (`--url`, HANGAR_URL, or a
  * running `hangar dev`), else directly against the configured database.
  */
-export async function callAdmin(flags: Flags, op: string, args: Record<string, unknown>, opts: { runsFunctions?: boolean } = {}): Promise<unknown> {
-  const config = resolveConfig("cli", flags);
+export async function callAdmin(config: HangarConfig, op: string, args: Record<string, unknown>, opts: { runsFunctions?: boolean } = {}): Promise<unknown> {
   const remote = await remoteTarget(config);
   if (remote) {
     let res: Response;
@@ -43,7 +43,8 @@ export async function callAdmin(flags: Flags, op: string, args: Record<string, u
         body: JSON.stringify(args),
       });
     } catch (err) {
-      throw new UserError(`cannot reach ${remote.url}: ${(err as Error).message}`);
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      throw new UserError(`cannot reach ${remote.url}${cause ? ` (${cause})` : ""}: is the server running?`);
     }
     const body = (await res.json().catch(() => null)) as { result?: unknown; error?: { message: string } } | null;
     if (!res.ok) throw new UserError(body?.error?.message ?? `${remote.url} answered ${res.status}`);
@@ -51,7 +52,7 @@ export async function callAdmin(flags: Flags, op: string, args: Record<string, u
   }
   const fn = ADMIN_OPS[op];
   if (!fn) throw new UserError(`no admin operation "${op}"`);
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId });
+  const db = await openProjectDb(config);
   try {
     await migrate(db);
     const actor = `cli:${process.env.USER ?? "unknown"}`;
