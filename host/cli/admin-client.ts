@@ -1,12 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { HangarConfig } from "../config/index.ts";
-import { migrate } from "../db/index.ts";
 import { UserError } from "../errors.ts";
-import { createLogger } from "../log/logger.ts";
-import { ADMIN_OPS } from "../server/admin-ops.ts";
-import { createCore } from "../server/core.ts";
-import { openProjectDb } from "./project-db.ts";
 
 /** Where a running `hangar dev` announces itself, so other CLI commands use it instead of opening the embedded database twice. */
 export const devStateFile = (dataDir: string) => join(dataDir, "dev.json");
@@ -50,6 +45,8 @@ export async function callAdmin(config: HangarConfig, op: string, args: Record<s
     if (!res.ok) throw new UserError(body?.error?.message ?? `${remote.url} answered ${res.status}`);
     return body?.result ?? null;
   }
+  // Loaded only here: a command that talks to a running instance never pays for the database and server modules.
+  const [{ ADMIN_OPS }, { migrate }, { openProjectDb }] = await Promise.all([import("../server/admin-ops.ts"), import("../db/index.ts"), import("./project-db.ts")]);
   const fn = ADMIN_OPS[op];
   if (!fn) throw new UserError(`no admin operation "${op}"`);
   const db = await openProjectDb(config);
@@ -58,6 +55,7 @@ export async function callAdmin(config: HangarConfig, op: string, args: Record<s
     const actor = `cli:${process.env.USER ?? "unknown"}`;
     if (!opts.runsFunctions) return await fn({ db, config, actor }, args);
     // No server to ask: run the function in this process, on the same database.
+    const [{ createCore }, { createLogger }] = await Promise.all([import("../server/core.ts"), import("../log/logger.ts")]);
     const core = await createCore({ db, config, logger: createLogger({ format: config.logFormat, level: "warn" }) });
     try {
       return await fn({ db, config, actor, runtime: core.runtime, invoker: core.invoker }, args);

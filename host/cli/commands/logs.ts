@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { callAdmin } from "../admin-client.ts";
 import type { HangarConfig } from "../../config/index.ts";
-import { migrate, openDb } from "../../db/index.ts";
 import { UsageError } from "../../errors.ts";
 import { formatEntry } from "../../logs/format.ts";
-import { parseLogQuery, queryLogs, type LogQueryResult } from "../../logs/query.ts";
+import type { LogQueryResult } from "../../logs/query.ts";
 import type { Command } from "../command.ts";
 
 const POLL_MS = 300;
@@ -65,6 +64,7 @@ async function logSource(config: HangarConfig): Promise<{ query(args: Record<str
   if (config.remoteUrl || !config.databaseUrl) {
     return { query: async (args) => (await callAdmin(config, "logs.query", args)) as LogQueryResult, close: async () => {} };
   }
+  const [{ migrate, openDb }, { parseLogQuery, queryLogs }] = await Promise.all([import("../../db/index.ts"), import("../../logs/query.ts")]);
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId, poolSize: 1 });
   try {
     await migrate(db);

@@ -1,4 +1,3 @@
-import { migrate } from "../../db/index.ts";
 import type { Command } from "../command.ts";
 import { openProjectDb } from "../project-db.ts";
 
@@ -7,6 +6,7 @@ export const migrateCommand: Command = {
   summary: "apply pending database migrations (schema hangar)",
   options: {},
   async run(_flags, _pos, io, config) {
+    const { migrate } = await import("../../db/index.ts");
     const db = await openProjectDb(config);
     try {
       const { applied, version } = await migrate(db);

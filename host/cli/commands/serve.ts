@@ -3,14 +3,9 @@ import { existsSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import type { HangarConfig } from "../../config/index.ts";
 import type { Db } from "../../db/index.ts";
-import { createDevLoop } from "../../dev/loop.ts";
-import { watchPendingTables } from "../../dev/pending-tables.ts";
-import { printInvocations } from "../../dev/print-invocations.ts";
-import { watchDir } from "../../dev/watch.ts";
-import { createLogger, type Logger } from "../../log/logger.ts";
-import { registryOps } from "../../registry/admin.ts";
+import type { Logger } from "../../log/logger.ts";
 import type { DeployResult } from "../../registry/index.ts";
-import { startServer, type HangarServer } from "../../server/index.ts";
+import type { HangarServer } from "../../server/index.ts";
 import { devStateFile } from "../admin-client.ts";
 import type { Command, Io } from "../command.ts";
 import { loadEnvFile } from "../env-file.ts";
@@ -35,6 +30,12 @@ async function startDevLoop(server: HangarServer, config: HangarConfig, io: Io):
     io.err(`no functions directory at ${config.functionsDir}: create it and add functions/<name>.ts`);
     return () => {};
   }
+  const [{ createDevLoop }, { watchPendingTables }, { watchDir }, { registryOps }] = await Promise.all([
+    import("../../dev/loop.ts"),
+    import("../../dev/pending-tables.ts"),
+    import("../../dev/watch.ts"),
+    import("../../registry/admin.ts"),
+  ]);
   const loop = createDevLoop({
     db: server.db,
     dir: config.functionsDir,
@@ -63,6 +64,11 @@ async function serve(mode: "dev" | "start", flags: Record<string, unknown>, io: 
     }
   }
   if (mode === "start" && config.workers > 1 && cluster.isPrimary) return runPrimary(config, io);
+  const [{ startServer }, { createLogger }, { printInvocations }] = await Promise.all([
+    import("../../server/index.ts"),
+    import("../../log/logger.ts"),
+    import("../../dev/print-invocations.ts"),
+  ]);
   const nodeId = cluster.isWorker ? `${config.nodeId}-w${cluster.worker!.id}` : config.nodeId;
   const logger = createLogger({ format: config.logFormat, level: config.logLevel }, { node: nodeId });
   const db: Db = await openProjectDb(config);
@@ -94,6 +100,7 @@ async function serve(mode: "dev" | "start", flags: Record<string, unknown>, io: 
 
 /** `start --workers N`: N full instances sharing one port through node:cluster. */
 async function runPrimary(config: HangarConfig, io: Io): Promise<number> {
+  const { createLogger } = await import("../../log/logger.ts");
   const logger = createLogger({ format: config.logFormat, level: config.logLevel }, { node: config.nodeId });
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
