@@ -3,7 +3,9 @@ import { deleteFunction } from "../admin/delete-function.ts";
 import { bundleFunction, scanFunctions } from "../build/index.ts";
 import type { Db } from "../db/index.ts";
 import type { DeployResult } from "../registry/index.ts";
+import { runSql } from "../admin/run-sql.ts";
 import { formatDeploy } from "./deploy-dir.ts";
+import { readSchema } from "./schema-file.ts";
 
 export interface DevLoopDeps {
   db: Db;
@@ -26,6 +28,7 @@ export interface DevLoopDeps {
 export function createDevLoop(deps: DevLoopDeps) {
   const deployed = new Map<string, string>(); // name -> bundle hash deployed this session
   const present = new Set<string>(); // names found in the folder at the last pass
+  const schemas = new Map<string, string>(); // name -> schema script last run
   let lastProblems = "";
 
   const remove = async (name: string, why: string) => {
@@ -48,6 +51,19 @@ export function createDevLoop(deps: DevLoopDeps) {
       let bundle;
       try {
         bundle = await bundleFunction(fn.entry);
+      } catch (err) {
+        deps.err(`✗ ${fn.name}: ${(err as Error).message}`);
+        continue;
+      }
+      try {
+        const schema = await readSchema(fn.entry);
+        if (schema && schemas.get(fn.name) !== schema.script) {
+          await runSql(deps.db, schema.script).catch((err: Error) => {
+            throw new Error(`${relative(process.cwd(), schema.path)}: ${err.message}`);
+          });
+          schemas.set(fn.name, schema.script);
+          deps.out(`  ran ${relative(process.cwd(), schema.path)}`);
+        }
       } catch (err) {
         deps.err(`✗ ${fn.name}: ${(err as Error).message}`);
         continue;

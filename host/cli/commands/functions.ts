@@ -13,7 +13,19 @@ export const deployCommand: Command = {
     json: { type: "boolean", describe: "print one JSON report" },
   },
   async run(flags, names, io, config) {
-    const reports = await deployDir(config.functionsDir, names, (args) => callAdmin(config, "functions.deploy", args) as Promise<DeployResult>);
+    // Progress on a terminal when there are several to deploy; nothing when piped.
+    const tty = process.stderr.isTTY && !flags.json;
+    const progress = (done: number, total: number, name: string) => {
+      if (tty && total > 2) process.stderr.write(`\r\x1b[2Kdeploying ${done + 1}/${total}: ${name}`);
+    };
+    const reports = await deployDir(
+      config.functionsDir,
+      names,
+      (args) => callAdmin(config, "functions.deploy", args) as Promise<DeployResult>,
+      async (_name, script) => void (await callAdmin(config, "sql.run", { script })),
+      progress,
+    );
+    if (tty) process.stderr.write("\r\x1b[2K");
     if (!reports.length) throw new UserError(`no functions found in ${config.functionsDir}`);
     if (flags.json) io.out(JSON.stringify(reports));
     else for (const r of reports) (r.error ? io.err : io.out)(formatDeploy(r));
