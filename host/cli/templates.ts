@@ -1,12 +1,13 @@
 /** Starting points for `hangar new <name> --template ...`; `__NAME__` becomes the function's name. */
 export const TEMPLATES: Record<string, string> = {
   http: `// GET /functions/v1/__NAME__?name=you
+// env holds secrets and vars: \`hangar secrets set\`, or .env in \`hangar dev\`.
 export default {
   async fetch(request: Request, env: Record<string, string>): Promise<Response> {
     const url = new URL(request.url);
     const name = url.searchParams.get("name") ?? "world";
     console.log("greeting", name);
-    return Response.json({ message: \`Hello, \${name}!\`, path: url.pathname });
+    return Response.json({ message: \`\${env.GREETING ?? "Hello"}, \${name}!\` });
   },
 };
 `,
