@@ -44,7 +44,7 @@ export interface TestHangar {
   /** Console lines of finished invocations, oldest first (of one function if named). */
   logs(name?: string): string[];
   /** Wait until `check` returns something truthy (table events are delivered asynchronously). */
-  until<T>(check: () => Promise<T> | T, timeoutMs?: number): Promise<T>;
+  until<T>(check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs?: number): Promise<T>;
   readonly db: Db;
   close(): Promise<void>;
 }
@@ -109,11 +109,11 @@ export async function createTestHangar(opts: TestHangarOptions = {}): Promise<Te
       return (results[results.length - 1]?.rows ?? []) as R[];
     },
     logs: (name) => records.filter((r) => !name || r.functionName === name).flatMap((r) => r.logs.map((l) => l.message)),
-    async until(check, timeoutMs = 10_000) {
+    async until<T>(check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
       const end = Date.now() + timeoutMs;
       for (;;) {
         const v = await check();
-        if (v) return v;
+        if (v) return v as T;
         if (Date.now() > end) throw new Error("timed out waiting for the condition");
         await new Promise((r) => setTimeout(r, 25));
       }
