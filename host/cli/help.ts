@@ -59,7 +59,8 @@ export function mainHelp(commands: Record<string, Command>): string {
       return [`  ${n.padEnd(width)}  ${first}`, ...rest];
     }),
     "",
-    "  --version  print Hangar's version",
+    "  --version   print Hangar's version",
+    "  completion  print a bash completion script: source <(hangar completion)",
     "",
     ...wrap("Against a remote instance: --url and --token (or HANGAR_URL, HANGAR_ADMIN_TOKEN).", 0, 0),
   ].join("\n");

@@ -12,6 +12,8 @@ import { newCommand } from "./commands/new.ts";
 import { secretsCommand } from "./commands/secrets.ts";
 import { devCommand, startCommand } from "./commands/serve.ts";
 import { sqlCommand } from "./commands/sql.ts";
+import { withColour } from "./colour.ts";
+import { completionScript } from "./completion.ts";
 import { explain } from "./explain.ts";
 import { commandHelp, mainHelp } from "./help.ts";
 
@@ -45,10 +47,15 @@ function parseError(name: string, err: Error & { code?: string }): string {
 }
 
 /** Run the CLI; resolves to the process exit status (0 ok, 1 user error, 2 usage). */
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], plain: Io): Promise<number> {
+  const io = withColour(plain);
   const [name, ...rest] = argv;
   if (name === "--version" || name === "-v" || name === "version") {
     io.out(`hangar ${HANGAR_VERSION}`);
+    return 0;
+  }
+  if (name === "completion") {
+    io.out(completionScript(COMMANDS));
     return 0;
   }
   if (!name || name === "--help" || name === "-h" || name === "help") {
