@@ -1,7 +1,20 @@
 #!/usr/bin/env node
-// Entry point: registers tsx so the TypeScript sources run as they are.
-import { register } from "tsx/esm/api";
-
+// Entry point. Checks Node's version before anything heavy is imported (an
+// older Node would crash deep inside a dependency), then registers tsx so the
+// TypeScript sources run as they are.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && minor < 18)) {
+  process.stderr.write(`hangar: needs Node.js 20.18 or newer; this is ${process.version} (see https://nodejs.org)\n`);
+  process.exit(1);
+}
+// `hangar logs | head`: the reader went away; stop quietly instead of a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+const { register } = await import("tsx/esm/api");
 register();
 const { main } = await import("../host/cli/main.ts");
 const io = { out: (l) => process.stdout.write(l + "\n"), err: (l) => process.stderr.write(l + "\n") };

@@ -1,4 +1,4 @@
--- The table the webhook receiver stores into. Apply once: psql "$DATABASE_URL" -f schema.sql
+-- The table the webhook receiver stores into. Apply once: hangar sql -f schema.sql
 create table if not exists webhook_events (
   delivery_id text primary key,
   event text not null,

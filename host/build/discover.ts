@@ -41,6 +41,13 @@ async function indexOf(dir: string): Promise<string | null> {
 
 /** Lists the functions in `dir`: `<name>.ts` or `<name>/index.ts` (also .mts/.tsx/.js/.mjs/.jsx), sorted by name. */
 export async function discoverFunctions(dir: string): Promise<DiscoveredFunction[]> {
+  const { functions, problems } = await scanFunctions(dir);
+  if (problems.length) throw new BuildError(problems.join("\n"));
+  return functions;
+}
+
+/** Like discoverFunctions, but a bad entry (name, duplicate) is reported beside the good ones instead of failing all (dev). */
+export async function scanFunctions(dir: string): Promise<{ functions: DiscoveredFunction[]; problems: string[] }> {
   const root = resolve(dir);
   let names: string[];
   try {
@@ -85,6 +92,6 @@ export async function discoverFunctions(dir: string): Promise<DiscoveredFunction
     }
     found.set(name, entry);
   }
-  if (problems.length) throw new BuildError(problems.join("\n"));
-  return [...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, entry]) => ({ name, entry }));
+  const functions = [...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, entry]) => ({ name, entry }));
+  return { functions, problems };
 }

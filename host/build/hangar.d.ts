@@ -126,4 +126,10 @@ declare namespace Deno {
   type ServeHandler = (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>;
   function serve(handler: ServeHandler): void;
   function serve(options: Record<string, unknown>, handler: ServeHandler): void;
+  /** The function's secrets and vars (the same values as the handlers' `env`). */
+  const env: {
+    get(name: string): string | undefined;
+    has(name: string): boolean;
+    toObject(): Record<string, string>;
+  };
 }

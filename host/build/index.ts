@@ -1,6 +1,6 @@
 // Deploy-time build step: find functions, bundle them, validate their config, map guest stacks.
 export { BuildError, ConfigError, type ConfigIssue } from "./errors.ts";
-export { discoverFunctions, isValidFunctionName, FUNCTION_NAME_RE, type DiscoveredFunction } from "./discover.ts";
+export { discoverFunctions, scanFunctions, isValidFunctionName, FUNCTION_NAME_RE, type DiscoveredFunction } from "./discover.ts";
 export {
   bundleFunction, formatMessage, isNodeBuiltin,
   BUNDLE_FILENAME, DEFAULT_MAX_BUNDLE_BYTES, EXPORTS_GLOBAL,

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Limits } from "../../runtime/types.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError, UserError } from "../errors.ts";
 
 /** Everything an instance or CLI command needs to know, resolved once. */
 export interface HangarConfig {
@@ -28,6 +28,8 @@ export interface HangarConfig {
   maxBodyBytes: number;
   logFormat: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error";
+  /** dev: values from `.env` / `--env-file`, given to every function as env (over stored secrets). */
+  functionEnv: Record<string, string>;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -65,6 +67,7 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError(`HANGAR_LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
 
   const databaseUrl = str("database-url", "DATABASE_URL") ?? null;
+  if (databaseUrl !== null) checkDatabaseUrl(databaseUrl, flags["database-url"] !== undefined ? "--database-url" : "DATABASE_URL");
   return {
     databaseUrl,
     dataDir,
@@ -87,5 +90,20 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     maxBodyBytes: int(undefined, "HANGAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logFormat,
     logLevel: logLevel as HangarConfig["logLevel"],
+    functionEnv: {},
   };
+}
+
+/** A connection string must be a postgres:// URL with a host; say so before pg fails with a DNS error about a fragment of it. */
+function checkDatabaseUrl(url: string, where: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UserError(`${where} is not a valid URL: expected postgres://user:password@host:5432/database (percent-encode special characters in the password)`);
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    throw new UserError(`${where} must start with postgres:// or postgresql://, got "${u.protocol}//"`);
+  }
+  if (!u.hostname && !u.searchParams.get("host")) throw new UserError(`${where} names no host: expected postgres://user:password@host:5432/database`);
 }

@@ -52,7 +52,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     functions: registry,
     load: (id, code, limits) => runtime.load(id, code, { filename: BUNDLE_FILENAME, limits }),
     bindings: createBindingFactory({ db, config }),
-    env: (name) => secrets.envFor(name),
+    // dev's .env values overlay the stored secrets (the local file wins, as wrangler's .dev.vars does).
+    env: async (name) => ({ ...(await secrets.envFor(name)), ...config.functionEnv }),
     defaultLimits: config.defaultLimits,
     nodeId: config.nodeId,
     recorder: opts.recorder,

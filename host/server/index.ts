@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { ADMIN_OPS } from "../admin/ops.ts";
+import { ADMIN_OPS } from "./admin-ops.ts";
 import type { HangarConfig } from "../config/index.ts";
 import { startScheduler } from "../cron/index.ts";
 import { migrate, openDb, type Db } from "../db/index.ts";
@@ -9,6 +9,7 @@ import { createAuthenticator } from "../http/auth.ts";
 import { functionRoutes } from "../http/functions.ts";
 import type { Logger } from "../log/logger.ts";
 import { createLogWriter, fanout, logRotationJob } from "../logs/index.ts";
+import type { InvocationRecorder } from "../logs/types.ts";
 import { createMetrics, metricsRoutes } from "../metrics/index.ts";
 import { startEventDispatcher, startNotifyListener } from "../triggers/index.ts";
 import { HANGAR_VERSION } from "../version.ts";
@@ -23,6 +24,8 @@ export interface ServerOptions {
   db?: Db;
   /** dev: include guest stacks in error responses. */
   dev?: boolean;
+  /** Also receives every finished invocation (dev prints them in the terminal). */
+  recorder?: InvocationRecorder;
 }
 
 export interface HangarServer {
@@ -36,7 +39,7 @@ export interface HangarServer {
 }
 
 /** Compose one instance: database, migrations, registry, sandbox, HTTP. */
-export async function startServer({ config, logger, db: given, dev }: ServerOptions): Promise<HangarServer> {
+export async function startServer({ config, logger, db: given, dev, recorder }: ServerOptions): Promise<HangarServer> {
   const db = given ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId }));
   const closers: (() => Promise<void>)[] = given ? [] : [() => db.close()];
   const closeAll = async () => {
@@ -49,7 +52,7 @@ export async function startServer({ config, logger, db: given, dev }: ServerOpti
     // Closers run in reverse: the writer flushes after the core has finished its last invocation.
     closers.push(() => logWriter.close());
     const metrics = createMetrics({ db, logStats: () => logWriter.stats(), defaultLabels: { node: config.nodeId } });
-    const core = await createCore({ db, config, logger, exposeStacks: dev, recorder: fanout(logWriter, metrics.recorder) });
+    const core = await createCore({ db, config, logger, exposeStacks: dev, recorder: fanout(logWriter, metrics.recorder, recorder) });
     closers.push(() => core.close());
     metrics.setSources({ warmInstances: () => core.runtime.stats().instances });
     const functions = () => core.registry.list();

@@ -1,3 +1,4 @@
+import { resolveConfig } from "../../host/config/index.ts";
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { logsCommand } from "../../host/cli/commands/logs.ts";
@@ -27,7 +28,8 @@ after(() => t.close());
 async function run(args: string[], flags: Record<string, unknown> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await logsCommand.run({ "database-url": t.url!, ...flags }, args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const all = { "database-url": t.url!, ...flags };
+  const code = await logsCommand.run(all, args, { out: (l) => out.push(l), err: (l) => err.push(l) }, resolveConfig("cli", all, {}));
   return { code, out, err };
 }
 
@@ -60,7 +62,8 @@ test("hangar logs says so when there is nothing", async () => {
 
 test("hangar logs --follow prints new invocations as they are written, until SIGINT", async () => {
   const out: string[] = [];
-  const running = logsCommand.run({ "database-url": t.url!, follow: true, json: true }, ["follower"], { out: (l) => out.push(l), err: () => {} });
+  const flags = { "database-url": t.url!, follow: true, json: true };
+  const running = logsCommand.run(flags, ["follower"], { out: (l) => out.push(l), err: () => {} }, resolveConfig("cli", flags, {}));
   await new Promise((r) => setTimeout(r, 400));
   const w = createLogWriter({ db, flushMs: 10 });
   w.record(record({ functionName: "follower", requestId: "f-1" }));

@@ -105,12 +105,12 @@ export function refusalReason(cls: AddressClass, policy: AddressPolicy): string 
     case "public":
       return null;
     case "loopback":
-      return policy.allowLoopback ? null : "loopback address (set allowLoopback to permit)";
+      return policy.allowLoopback ? null : "loopback address (the operator can permit it with HANGAR_FETCH_ALLOW_PRIVATE=1)";
     case "private":
     case "unique-local":
     case "cgnat":
     case "link-local":
-      return policy.allowPrivate ? null : `${cls} address (set allowPrivate to permit)`;
+      return policy.allowPrivate ? null : `${cls} address (the operator can permit it with HANGAR_FETCH_ALLOW_PRIVATE=1)`;
     case "metadata":
       return "cloud metadata address (never allowed)";
     case "invalid":

@@ -66,7 +66,7 @@ export function checkHop(url: URL, policy: ResolvedFetchPolicy): void {
   // RFC 6761: *.localhost is loopback whatever DNS says; refuse without asking it.
   const name = normalizeHost(url.hostname);
   if (!policy.allowLoopback && (name === "localhost" || name.endsWith(".localhost"))) {
-    throw egressDenied(url.hostname, "loopback name (set allowLoopback to permit)");
+    throw egressDenied(url.hostname, "loopback name (the operator can permit it with HANGAR_FETCH_ALLOW_PRIVATE=1)");
   }
   if (isIpLiteral(url.hostname)) {
     const why = checkAddress(url.hostname, policy);

@@ -1,4 +1,4 @@
-import { callAdmin } from "../../admin/client.ts";
+import { callAdmin } from "../admin-client.ts";
 import type { CronListItem, CronRun } from "../../cron/admin.ts";
 import { UsageError } from "../../errors.ts";
 import type { Command, Io } from "../command.ts";
@@ -10,11 +10,15 @@ const when = (iso: string | null) => (iso ? iso.replace("T", " ").replace(/\.000
 export const cronCommand: Command = {
   usage: "hangar cron list | runs <name> [--limit N] [--status S] [--json]",
   summary: "scheduled functions with their next occurrence; the run ledger of one",
-  options: { json: { type: "boolean" }, limit: { type: "string" }, status: { type: "string" } },
-  async run(flags, [sub, ...rest], io) {
+  options: {
+    json: { type: "boolean", describe: "print JSON" },
+    limit: { type: "string", arg: "n", describe: "runs: at most n runs (newest first)" },
+    status: { type: "string", arg: "s", describe: "runs: only runs with this status (succeeded, failed, ...)" },
+  },
+  async run(flags, [sub, ...rest], io, config) {
     if (sub === "list") {
       if (rest.length) throw new UsageError("cron list takes no arguments");
-      const r = (await callAdmin(flags, "cron.list", {})) as { now: string; schedules: CronListItem[] };
+      const r = (await callAdmin(config, "cron.list", {})) as { now: string; schedules: CronListItem[] };
       if (flags.json) return io.out(JSON.stringify(r)), 0;
       return printList(io, r.schedules), 0;
     }
@@ -23,7 +27,7 @@ export const cronCommand: Command = {
       if (!name || extra.length) throw new UsageError("cron runs takes exactly one function name");
       const limit = flags.limit === undefined ? undefined : Number(flags.limit);
       if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError(`--limit must be an integer, got "${String(flags.limit)}"`);
-      const r = (await callAdmin(flags, "cron.runs", { name, limit, status: flags.status })) as { name: string; runs: CronRun[] };
+      const r = (await callAdmin(config, "cron.runs", { name, limit, status: flags.status })) as { name: string; runs: CronRun[] };
       if (flags.json) return io.out(JSON.stringify(r)), 0;
       return printRuns(io, r.name, r.runs), 0;
     }

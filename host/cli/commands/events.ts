@@ -1,4 +1,4 @@
-import { callAdmin } from "../../admin/client.ts";
+import { callAdmin } from "../admin-client.ts";
 import { UsageError } from "../../errors.ts";
 import type { EventSummary } from "../../triggers/admin.ts";
 import type { Command, Io } from "../command.ts";
@@ -15,20 +15,25 @@ const oneLine = (s: string | null, max = 60) => {
 export const eventsCommand: Command = {
   usage: "hangar events list [--status S] [--function name] [--limit N] [--json] | replay <id>",
   summary: "table events (pending, running, done, dead), newest first; replay a dead or done one",
-  options: { status: { type: "string" }, function: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
-  async run(flags, [sub, ...rest], io) {
+  options: {
+    status: { type: "string", arg: "s", describe: "list: only events with this status (pending, running, done, dead)" },
+    function: { type: "string", arg: "name", describe: "list: only this function's events" },
+    limit: { type: "string", arg: "n", describe: "list: at most n events" },
+    json: { type: "boolean", describe: "print JSON" },
+  },
+  async run(flags, [sub, ...rest], io, config) {
     if (sub === "list") {
       if (rest.length) throw new UsageError("events list takes no arguments (filter with --status and --function)");
       const limit = flags.limit === undefined ? undefined : Number(flags.limit);
       if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError(`--limit must be an integer, got "${String(flags.limit)}"`);
-      const r = (await callAdmin(flags, "events.list", { status: flags.status, function: flags.function, limit })) as { events: EventSummary[] };
+      const r = (await callAdmin(config, "events.list", { status: flags.status, function: flags.function, limit })) as { events: EventSummary[] };
       if (flags.json) return io.out(JSON.stringify(r)), 0;
       return printEvents(io, r.events), 0;
     }
     if (sub === "replay") {
       const [id, ...extra] = rest;
       if (!id || extra.length) throw new UsageError("events replay takes exactly one event id");
-      const r = (await callAdmin(flags, "events.replay", { id })) as { event: EventSummary };
+      const r = (await callAdmin(config, "events.replay", { id })) as { event: EventSummary };
       if (flags.json) return io.out(JSON.stringify(r)), 0;
       io.out(`event ${r.event.id} (${r.event.function}, ${r.event.op} on ${r.event.table}) is pending again`);
       return 0;

@@ -1,14 +1,13 @@
-import { resolveConfig } from "../../config/index.ts";
-import { migrate, openDb } from "../../db/index.ts";
 import type { Command } from "../command.ts";
+import { openProjectDb } from "../project-db.ts";
 
 export const migrateCommand: Command = {
   usage: "hangar migrate",
   summary: "apply pending database migrations (schema hangar)",
   options: {},
-  async run(flags, _pos, io) {
-    const config = resolveConfig("cli", flags);
-    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId });
+  async run(_flags, _pos, io, config) {
+    const { migrate } = await import("../../db/index.ts");
+    const db = await openProjectDb(config);
     try {
       const { applied, version } = await migrate(db);
       io.out(applied.length ? `applied ${applied.join(", ")}; at version ${version}` : `up to date at version ${version}`);

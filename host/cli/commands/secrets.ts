@@ -1,4 +1,4 @@
-import { callAdmin } from "../../admin/client.ts";
+import { callAdmin } from "../admin-client.ts";
 import { UsageError } from "../../errors.ts";
 import type { Command } from "../command.ts";
 import { printTable } from "../table.ts";
@@ -13,8 +13,11 @@ interface Listed {
 export const secretsCommand: Command = {
   usage: "hangar secrets set NAME=VALUE [--function name] | list | unset NAME",
   summary: "store, list (names only) or remove encrypted secrets, global or for one function",
-  options: { function: { type: "string" }, json: { type: "boolean" } },
-  async run(flags, [sub, ...rest], io) {
+  options: {
+    function: { type: "string", arg: "name", describe: "the secret belongs to this function only (default: global)" },
+    json: { type: "boolean", describe: "print JSON" },
+  },
+  async run(flags, [sub, ...rest], io, config) {
     const fn = typeof flags.function === "string" ? flags.function : undefined;
     const where = fn ? ` for function ${fn}` : " (global)";
     if (sub === "set") {
@@ -22,20 +25,20 @@ export const secretsCommand: Command = {
       const eq = pair?.indexOf("=") ?? -1;
       if (!pair || eq < 1 || extra.length) throw new UsageError("secrets set takes one NAME=VALUE");
       const name = pair.slice(0, eq);
-      await callAdmin(flags, "secrets.set", { name, value: pair.slice(eq + 1), function: fn });
+      await callAdmin(config, "secrets.set", { name, value: pair.slice(eq + 1), function: fn });
       io.out(`✓ set ${name}${where}`);
       return 0;
     }
     if (sub === "unset") {
       const [name, ...extra] = rest;
       if (!name || extra.length) throw new UsageError("secrets unset takes one NAME");
-      await callAdmin(flags, "secrets.unset", { name, function: fn });
+      await callAdmin(config, "secrets.unset", { name, function: fn });
       io.out(`✓ removed ${name}${where}`);
       return 0;
     }
     if (sub === "list") {
       if (rest.length) throw new UsageError("secrets list takes no arguments");
-      const { secrets } = (await callAdmin(flags, "secrets.list", { function: fn })) as { secrets: Listed[] };
+      const { secrets } = (await callAdmin(config, "secrets.list", { function: fn })) as { secrets: Listed[] };
       if (flags.json) io.out(JSON.stringify(secrets));
       else if (!secrets.length) io.out("no secrets");
       else printTable(io, ["NAME", "FUNCTION", "UPDATED"], secrets.map((s) => [s.name, s.function ?? "(global)", s.updated_at]));

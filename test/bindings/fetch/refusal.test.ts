@@ -52,7 +52,7 @@ describe("with allowLoopback false every loopback form is refused", () => {
   });
   test("the message says how to permit it", async () => {
     const err = await rejection(call(fetcher.binding, req(`http://127.1:${server.port}/`)));
-    assert.equal(err.message, "fetch to 127.0.0.1 refused: loopback address (set allowLoopback to permit)");
+    assert.equal(err.message, "fetch to 127.0.0.1 refused: loopback address (the operator can permit it with HANGAR_FETCH_ALLOW_PRIVATE=1)");
   });
 });
 
@@ -128,7 +128,7 @@ describe("names are checked on every resolved address (DNS rebinding)", () => {
   test("a name resolving to a private address is refused in lookup", async () => {
     const err = await rejection(call(fetcher.binding, req(`http://internal.test:${server.port}/`)));
     assert.equal(err.code, "EGRESS_DENIED");
-    assert.equal(err.message, "fetch to internal.test refused: resolves to 10.0.0.1, private address (set allowPrivate to permit)");
+    assert.equal(err.message, "fetch to internal.test refused: resolves to 10.0.0.1, private address (the operator can permit it with HANGAR_FETCH_ALLOW_PRIVATE=1)");
   });
   test("one bad address among good ones refuses the whole name", async () => {
     const err = await rejection(call(fetcher.binding, req(`http://mixed.test:${server.port}/`)));
