@@ -18,7 +18,7 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       allowPrivate: deps.config.fetchAllowPrivate,
       egress: ctx.fn.config.egress,
     });
-    const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth });
+    const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth, allowedRoles: deps.config.functionRoles });
     const vector = createVectorBindings({ db: deps.db, sharedSession: sql.sharedSession });
     return {
       functions: { ...sql.functions, ...vector.functions, fetch },

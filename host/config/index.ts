@@ -28,6 +28,13 @@ export interface HangarConfig {
   maxBodyBytes: number;
   logFormat: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error";
+  /** HANGAR_FUNCTION_ROLES: database roles `config.role` may name (comma-separated). */
+  functionRoles: string[];
+  /** HANGAR_JWT_AUDIENCE / HANGAR_JWT_ISSUER: required `aud` / `iss` of verified JWTs, or null. */
+  jwtAudience: string | null;
+  jwtIssuer: string | null;
+  /** HANGAR_METRICS_TOKEN: a bearer token for /_hangar/metrics besides the admin token, or null. */
+  metricsToken: string | null;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -87,5 +94,19 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     maxBodyBytes: int(undefined, "HANGAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logFormat,
     logLevel: logLevel as HangarConfig["logLevel"],
+    functionRoles: functionRoles(str(undefined, "HANGAR_FUNCTION_ROLES")),
+    jwtAudience: str(undefined, "HANGAR_JWT_AUDIENCE") ?? null,
+    jwtIssuer: str(undefined, "HANGAR_JWT_ISSUER") ?? null,
+    metricsToken: str(undefined, "HANGAR_METRICS_TOKEN") ?? null,
   };
+}
+
+/** HANGAR_FUNCTION_ROLES as a list of plain role names; default `hangar_guest` alone. */
+function functionRoles(raw: string | undefined): string[] {
+  if (raw === undefined) return ["hangar_guest"];
+  const names = raw.split(",").map((r) => r.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(n)) throw new UsageError(`HANGAR_FUNCTION_ROLES: "${n}" is not a plain role name (lowercase letters, digits, underscores)`);
+  }
+  return names;
 }

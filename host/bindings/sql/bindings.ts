@@ -5,6 +5,7 @@ import { DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, restoreSql, saveContext, type
 import { isConnectionFailure, SqlError, toGuestError } from "./errors.ts";
 import { checkStatement } from "./gate.ts";
 import { holdSession, mutexFor, type HeldSession } from "./lanes.ts";
+import { cachedRoleProblem } from "./roles.ts";
 import { pgParams, plainRows } from "./values.ts";
 
 export interface SqlBindingOptions {
@@ -16,6 +17,8 @@ export interface SqlBindingOptions {
   /** Verified JWT claims, visible as current_setting('request.jwt.claims', true). */
   claims?: Record<string, unknown> | null;
   limits?: Partial<SqlLimits>;
+  /** HANGAR_FUNCTION_ROLES: the roles a function may run as; omitted, only the role's attributes are checked. */
+  allowedRoles?: readonly string[] | null;
 }
 
 export interface SqlBindings {
@@ -55,6 +58,12 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
   let closing: Promise<void> | null = null;
   let savepoints = 0;
 
+  /** Refuse a role that is (or has become since deploy) privileged, before switching to it. */
+  const checkRole = async (s: Sql) => {
+    const problem = await cachedRoleProblem(db, s, ctx.role, opts.allowedRoles ?? null);
+    if (problem) throw new SqlError(`function SQL refused: ${problem}; functions run as an ordinary role`, "42501");
+  };
+
   const alive = () => {
     if (closing) throw new HostBindingError("sql used after the invocation ended", "SQL_CLOSED");
   };
@@ -86,6 +95,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
   /** A statement in a savepoint of someone else's transaction, leaving its settings as they were. */
   function nested(s: Sql, text: string, params: unknown[]) {
     return mutexFor(s).run(async () => {
+      await checkRole(s);
       const saved = await saveContext(s);
       const sp = `hangar_q${++savepoints}`;
       await s.query(`savepoint ${sp}; ${enter}`);
@@ -104,6 +114,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
   /** A statement in a transaction of its own on a pool session. */
   function own(text: string, params: unknown[]) {
     return db.withClient(async (s) => {
+      await checkRole(s);
       await s.query(`begin; ${enter}`);
       try {
         const rows = await statement(s, text, params);
@@ -127,6 +138,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     const shared = sharedSession();
     if (shared) {
       await mutexFor(shared).run(async () => {
+        await checkRole(shared);
         const saved = await saveContext(shared);
         const savepoint = `hangar_tx${++savepoints}`;
         await shared.query(`savepoint ${savepoint}; ${enter}`);
@@ -136,6 +148,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     }
     const held = await holdSession(db);
     try {
+      await checkRole(held.sql);
       await held.sql.query(`begin; ${enter}`);
     } catch (err) {
       await held.release(isConnectionFailure(err) ? (err as Error) : undefined);
