@@ -50,6 +50,8 @@ export function parseChannel(name: string): Parsed<string> {
   if (!IDENTIFIER_RE.test(name)) {
     return { reason: `bad channel name "${name}": letters, digits, _ and $, not starting with a digit, at most 63 characters` };
   }
+  // Hangar's own wake-ups (hangar_events, hangar_registry, ...): a function neither hears nor fakes them.
+  if (/^hangar_/i.test(name)) return { reason: `channel "${name}" is reserved (hangar_* channels are Hangar's own)` };
   return { value: name };
 }
 

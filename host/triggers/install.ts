@@ -95,7 +95,7 @@ export async function dropTableTriggers(tx: Sql, fnName: string): Promise<void> 
 async function dropOne(tx: Sql, fnName: string, t: Tracked): Promise<void> {
   // The table may have been dropped since (taking its trigger with it).
   const { rowCount } = await tx.query(
-    "select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2",
+    "select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2",
     [t.schema_name, t.table_name],
   );
   if (rowCount) await tx.query(`drop trigger if exists ${q(t.trigger_name)} on ${q(t.schema_name)}.${q(t.table_name)}`);
@@ -113,7 +113,7 @@ async function dropOne(tx: Sql, fnName: string, t: Tracked): Promise<void> {
 async function resolveTable(tx: Sql, fnName: string, spec: EventSpec, skipMissing: boolean): Promise<{ schema: string; table: string } | null> {
   const { rows } = await tx.query<{ schema: string; table: string; kind: string }>(
     `select n.nspname as schema, c.relname as table, c.relkind::text as kind
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
       where (n.nspname::text, c.relname::text) in (($1::text, $2::text), (lower($1::text), lower($2::text)))
       order by (n.nspname::text = $1::text and c.relname::text = $2::text) desc
       limit 1`,

@@ -72,7 +72,7 @@ const versions = new WeakMap<Db, Promise<boolean>>();
 export function hasIterativeScan(db: Db, s: Sql): Promise<boolean> {
   let v = versions.get(db);
   if (!v) {
-    v = s.query<{ v: string }>("select extversion as v from pg_extension where extname = 'vector'", []).then(({ rows }) => {
+    v = s.query<{ v: string }>("select extversion as v from pg_catalog.pg_extension where extname = 'vector'", []).then(({ rows }) => {
       const [major, minor] = (rows[0]?.v ?? "0.0").split(".").map(Number);
       return major > 0 || minor >= 8;
     });
