@@ -4,6 +4,7 @@ import type { ActiveFunction } from "../registry/index.ts";
 import type { AuthResult } from "./auth.ts";
 import { readCapped } from "../util/read-capped.ts";
 import { errorResponse } from "./errors.ts";
+import { sanitizeFraming } from "./framing.ts";
 
 export interface FunctionRoutesDeps {
   invoker: Invoker;
@@ -45,7 +46,7 @@ export function functionRoutes(deps: FunctionRoutesDeps): Hono {
       requestId: c.get("requestId"),
       auth: auth.claims,
     });
-    return result.response!;
+    return sanitizeFraming(result.response!);
   };
   app.all("/:name", handle);
   app.all("/:name/*", handle);
