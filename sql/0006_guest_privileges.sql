@@ -30,3 +30,28 @@ begin
 exception when insufficient_privilege then
   raise warning 'hangar: cannot revoke advisory-lock, pg_notify and large-object functions from public (needs a superuser); guest SQL can still call them';
 end $$;
+
+-- Vector collections belong to the function that made them (scope = its
+-- name) unless it names the shared namespace (scope ''). Collections made
+-- before this migration had one global namespace: they become shared, under
+-- their old table names. Each collection table shows rows to guest roles
+-- only while the host has set hangar.vector_table to its name (see
+-- host/bindings/vector/collections.ts); the owner (the host) is unaffected.
+alter table hangar.vector_collections add column scope text not null default '';
+alter table hangar.vector_collections add column table_name text;
+update hangar.vector_collections set table_name = name;
+alter table hangar.vector_collections alter column table_name set not null;
+alter table hangar.vector_collections alter column scope drop default;
+alter table hangar.vector_collections drop constraint vector_collections_pkey;
+alter table hangar.vector_collections add primary key (scope, name);
+alter table hangar.vector_collections add constraint vector_collections_table_key unique (table_name);
+
+do $$
+declare
+  t text;
+begin
+  for t in select table_name from hangar.vector_collections loop
+    execute format('alter table hangar_vectors.%I enable row level security', t);
+    execute format('create policy scoped on hangar_vectors.%I using (pg_catalog.current_setting(''hangar.vector_table'', true) = %L) with check (pg_catalog.current_setting(''hangar.vector_table'', true) = %L)', t, t, t);
+  end loop;
+end $$;

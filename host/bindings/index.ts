@@ -19,7 +19,13 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       egress: ctx.fn.config.egress,
     });
     const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth, allowedRoles: deps.config.functionRoles });
-    const vector = createVectorBindings({ db: deps.db, sharedSession: sql.sharedSession });
+    const vector = createVectorBindings({
+      db: deps.db,
+      sharedSession: sql.sharedSession,
+      fnName: ctx.fn.name,
+      role: ctx.fn.config.role ?? null,
+      allowedRoles: deps.config.functionRoles,
+    });
     return {
       functions: { ...sql.functions, ...vector.functions, fetch },
       close: async () => {

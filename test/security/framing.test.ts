@@ -29,7 +29,7 @@ const fn = { name: "evil", versionId: "1", version: 1, hash: "h", config: { auth
 before(async () => {
   const app = createApp({
     health: async () => ({ ok: true }),
-    mount: (a) => a.route("/functions/v1", functionRoutes({ invoker, lookup: () => fn, authenticate: async () => ({ ok: true, claims: null }), maxBodyBytes: 1024 })),
+    mount: (a: import("hono").Hono) => a.route("/functions/v1", functionRoutes({ invoker, lookup: () => fn, authenticate: async () => ({ ok: true, claims: null }), maxBodyBytes: 1024 })),
   } as never);
   server = await listen(app, 0, "127.0.0.1");
 });

@@ -112,7 +112,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
       await checkRole(s);
       const saved = await saveContext(s);
       const sp = `hangar_q${++savepoints}`;
-      await s.query(`savepoint ${sp}; ${enter}`);
+      await s.query(`savepoint ${sp}; set local role none; ${enter}`);
       let rows;
       try {
         rows = await statement(s, text, params);
@@ -160,7 +160,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
         await checkRole(shared);
         const saved = await saveContext(shared);
         const savepoint = `hangar_tx${++savepoints}`;
-        await shared.query(`savepoint ${savepoint}; ${enter}`);
+        await shared.query(`savepoint ${savepoint}; set local role none; ${enter}`);
         txs.set(id, { id, sql: shared, savepoint, saved });
       });
       return id;

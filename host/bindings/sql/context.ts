@@ -65,16 +65,19 @@ export async function saveContext(s: Sql): Promise<Saved> {
   return rows[0];
 }
 
-/** SET LOCAL statements restoring saved settings: role first, since the guest role may not change the rest. */
+/** SET LOCAL statements restoring saved settings: as the host (set_config is not the guest's), the saved role last. */
 export function restoreSql(saved: Saved): string {
   return [
-    saved.cu === saved.su ? "set local role none" : `set local role ${pg.escapeIdentifier(saved.cu)}`,
+    "set local role none",
     `set local statement_timeout = ${pg.escapeLiteral(saved.st)}`,
     `set local lock_timeout = ${pg.escapeLiteral(saved.lt)}`,
     `set local idle_in_transaction_session_timeout = ${pg.escapeLiteral(saved.it)}`,
     `set local "request.jwt.claims" = ${pg.escapeLiteral(saved.claims ?? "")}`,
     `select pg_catalog.set_config('search_path', ${pg.escapeLiteral(saved.sp)}, true)`,
-  ].join("; ");
+    saved.cu === saved.su ? "" : `set local role ${pg.escapeIdentifier(saved.cu)}`,
+  ]
+    .filter(Boolean)
+    .join("; ");
 }
 
 /**
