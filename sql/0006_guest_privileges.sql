@@ -55,3 +55,6 @@ begin
     execute format('create policy scoped on hangar_vectors.%I using (pg_catalog.current_setting(''hangar.vector_table'', true) = %L) with check (pg_catalog.current_setting(''hangar.vector_table'', true) = %L)', t, t, t);
   end loop;
 end $$;
+
+-- The client's x-request-id, kept for correlation; request_id is always server-made.
+alter table hangar.invocations add column correlation_id text;

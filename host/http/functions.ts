@@ -44,6 +44,7 @@ export function functionRoutes(deps: FunctionRoutesDeps): Hono {
       trigger: "http",
       request,
       requestId: c.get("requestId"),
+      correlationId: c.get("correlationId") ?? null,
       auth: auth.claims,
     });
     return sanitizeFraming(result.response!);

@@ -105,6 +105,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       deps.recorder?.record({
         id: uuid7(startedAt.getTime()),
         requestId,
+        correlationId: req.correlationId ?? null,
         functionName: req.functionName,
         versionId: result.versionId,
         trigger: req.trigger,
