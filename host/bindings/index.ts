@@ -17,6 +17,7 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       allowLoopback: deps.config.fetchAllowPrivate,
       allowPrivate: deps.config.fetchAllowPrivate,
       egress: ctx.fn.config.egress,
+      maxRequests: ctx.fn.config.limits?.subrequests ?? deps.config.defaultLimits.subrequests,
     });
     const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth, allowedRoles: deps.config.functionRoles });
     const vector = createVectorBindings({
