@@ -100,3 +100,14 @@ for (const path of ["/functions/v1/evil/cl", "/functions/v1/evil/te"]) {
     }
   });
 }
+
+test("a crafted million-frame stack is cut before it is mapped or stored", async () => {
+  const { mapStack, MAX_STACK_FRAMES, MAX_STACK_CHARS } = await import("../../host/build/stack.ts");
+  const huge = `Error: x\n${"    at f (bundle.js:1:1)\n".repeat(1_000_000)}`;
+  const map = JSON.stringify({ version: 3, sources: ["a.ts"], names: [], mappings: "AAAA" });
+  const out = mapStack(huge, map, "bundle.js");
+  assert.ok(out.length <= MAX_STACK_CHARS + 200, `${out.length}`);
+  assert.ok(out.split("\n").length <= MAX_STACK_FRAMES + 1);
+  assert.match(out, /stack cut at/);
+  assert.match(out, /a\.ts:1:1/);
+});
