@@ -17,9 +17,16 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       allowLoopback: deps.config.fetchAllowPrivate,
       allowPrivate: deps.config.fetchAllowPrivate,
       egress: ctx.fn.config.egress,
+      maxRequests: ctx.fn.config.limits?.subrequests ?? deps.config.defaultLimits.subrequests,
     });
-    const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth });
-    const vector = createVectorBindings({ db: deps.db, sharedSession: sql.sharedSession });
+    const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth, allowedRoles: deps.config.functionRoles });
+    const vector = createVectorBindings({
+      db: deps.db,
+      sharedSession: sql.sharedSession,
+      fnName: ctx.fn.name,
+      role: ctx.fn.config.role ?? null,
+      allowedRoles: deps.config.functionRoles,
+    });
     return {
       functions: { ...sql.functions, ...vector.functions, fetch },
       close: async () => {

@@ -50,6 +50,8 @@ export function parseChannel(name: string): Parsed<string> {
   if (!IDENTIFIER_RE.test(name)) {
     return { reason: `bad channel name "${name}": letters, digits, _ and $, not starting with a digit, at most 63 characters` };
   }
+  // Hangar's own wake-ups (hangar_events, hangar_registry, ...): a function neither hears nor fakes them.
+  if (/^hangar_/i.test(name)) return { reason: `channel "${name}" is reserved (hangar_* channels are Hangar's own)` };
   return { value: name };
 }
 
@@ -74,7 +76,14 @@ const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export function parseEgressHost(entry: string): Parsed<string> {
   let host = entry.trim().toLowerCase();
   if (/^[a-z][a-z0-9+.-]*:\/\//.test(host)) return { reason: `"${entry}" is a URL; write the host only, e.g. "${host.replace(/^[a-z][a-z0-9+.-]*:\/\//, "").split(/[/:]/)[0]}"` };
-  if (/:\d+$/.test(host) || host.includes("/")) return { reason: `"${entry}" is not a hostname (no ports or paths)` };
+  // "host:port" allows that port only; a bare host allows its default ports (80/443).
+  const port = /:(\d{1,5})$/.exec(host)?.[1];
+  if (port !== undefined) {
+    if (Number(port) < 1 || Number(port) > 65535) return { reason: `"${entry}": port ${port} is out of range (1 to 65535)` };
+    const inner = parseEgressHost(host.slice(0, -port.length - 1));
+    return "reason" in inner ? inner : { value: `${inner.value}:${Number(port)}` };
+  }
+  if (host.includes("/") || host.includes(":")) return { reason: `"${entry}" is not a hostname (no paths; a port as "host:443")` };
   if (host.endsWith(".")) host = host.slice(0, -1);
   const wildcard = host.startsWith("*.");
   const name = wildcard ? host.slice(2) : host;

@@ -22,11 +22,36 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** A guest stack is kept to this many lines and characters before any work is done on it. */
+export const MAX_STACK_FRAMES = 64;
+export const MAX_STACK_CHARS = 16_384;
+
+/**
+ * The first MAX_STACK_FRAMES lines and MAX_STACK_CHARS characters of a stack,
+ * with a marker saying what was cut: a guest can craft a stack of millions of
+ * frames, and mapping or storing it must cost the host no more than this.
+ */
+export function capStack(stack: string): string {
+  const head = stack.length > MAX_STACK_CHARS ? stack.slice(0, MAX_STACK_CHARS) : stack;
+  let end = -1;
+  let lines = 0;
+  for (let i = head.indexOf("\n"); i !== -1; i = head.indexOf("\n", i + 1)) {
+    if (++lines === MAX_STACK_FRAMES) {
+      end = i;
+      break;
+    }
+  }
+  if (end === -1 && head.length === stack.length) return stack;
+  const kept = end === -1 ? head.slice(0, Math.max(0, head.lastIndexOf("\n"))) || head : head.slice(0, end);
+  return `${kept}\n    ... (stack cut at ${MAX_STACK_FRAMES} frames / ${MAX_STACK_CHARS} characters; it had ${stack.length} characters)`;
+}
+
 /**
  * Rewrites `bundle.js:line[:column]` positions in a guest stack to the original source
  * `file:line:column` (columns 1-based, as QuickJS and V8 print them). Unmapped positions stay.
  */
-export function mapStack(stack: string, map: string, filename: string = BUNDLE_FILENAME): string {
+export function mapStack(rawStack: string, map: string, filename: string = BUNDLE_FILENAME): string {
+  const stack = capStack(String(rawStack));
   let consumer: SourceMapConsumer;
   try {
     consumer = consumerFor(map);

@@ -30,6 +30,13 @@ export interface HangarConfig {
   logLevel: "debug" | "info" | "warn" | "error";
   /** dev: values from `.env` / `--env-file`, given to every function as env (over stored secrets). */
   functionEnv: Record<string, string>;
+  /** HANGAR_FUNCTION_ROLES: database roles `config.role` may name (comma-separated). */
+  functionRoles: string[];
+  /** HANGAR_JWT_AUDIENCE / HANGAR_JWT_ISSUER: required `aud` / `iss` of verified JWTs, or null. */
+  jwtAudience: string | null;
+  jwtIssuer: string | null;
+  /** HANGAR_METRICS_TOKEN: a bearer token for /_hangar/metrics besides the admin token, or null. */
+  metricsToken: string | null;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -91,6 +98,10 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     logFormat,
     logLevel: logLevel as HangarConfig["logLevel"],
     functionEnv: {},
+    functionRoles: functionRoles(str(undefined, "HANGAR_FUNCTION_ROLES")),
+    jwtAudience: str(undefined, "HANGAR_JWT_AUDIENCE") ?? null,
+    jwtIssuer: str(undefined, "HANGAR_JWT_ISSUER") ?? null,
+    metricsToken: str(undefined, "HANGAR_METRICS_TOKEN") ?? null,
   };
 }
 
@@ -106,4 +117,14 @@ function checkDatabaseUrl(url: string, where: string): void {
     throw new UserError(`${where} must start with postgres:// or postgresql://, got "${u.protocol}//"`);
   }
   if (!u.hostname && !u.searchParams.get("host")) throw new UserError(`${where} names no host: expected postgres://user:password@host:5432/database`);
+}
+
+/** HANGAR_FUNCTION_ROLES as a list of plain role names; default `hangar_guest` alone. */
+function functionRoles(raw: string | undefined): string[] {
+  if (raw === undefined) return ["hangar_guest"];
+  const names = raw.split(",").map((r) => r.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(n)) throw new UsageError(`HANGAR_FUNCTION_ROLES: "${n}" is not a plain role name (lowercase letters, digits, underscores)`);
+  }
+  return names;
 }

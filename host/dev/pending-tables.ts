@@ -22,7 +22,7 @@ export function watchPendingTables(db: Db, functions: () => ActiveFunction[], sa
         [names, triggerName(fn.name)],
       );
       if (!rows.length) continue;
-      await db.transaction((tx) => syncTableTriggers(tx, fn.name, fn.config.events, { missingTable: "skip" }));
+      await db.transaction((tx) => syncTableTriggers(tx, fn.name, fn.config.events, { missingTable: "skip", role: fn.config.role }));
       say(`✓ ${fn.name}: now watching ${rows.map((r) => r.name).join(", ")}`);
     }
   };

@@ -6,8 +6,20 @@ import type { ActiveFunction } from "../registry/index.ts";
 export interface AuthOptions {
   jwtSecret: string | null;
   jwksUrl: string | null;
+  /** HANGAR_JWT_AUDIENCE / HANGAR_JWT_ISSUER: required `aud` / `iss`, or null. */
+  audience?: string | null;
+  issuer?: string | null;
   db: Sql;
 }
+
+// RFC 7518 §3.2: an HMAC key must be at least as long as the hash output.
+const HMAC = [
+  { alg: "HS256", bytes: 32 },
+  { alg: "HS384", bytes: 48 },
+  { alg: "HS512", bytes: 64 },
+];
+// A JWKS holds public keys: only asymmetric algorithms fit (never an HMAC "secret" taken from a public key).
+const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
 
 export type AuthResult =
   | { ok: true; claims: Record<string, unknown> | null }
@@ -18,9 +30,20 @@ export function createAuthenticator(opts: AuthOptions) {
   const secret = opts.jwtSecret ? new TextEncoder().encode(opts.jwtSecret) : null;
   const jwks: JWTVerifyGetKey | null = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl)) : null;
 
+  const hmacAlgs = secret ? HMAC.filter((h) => secret.byteLength >= h.bytes).map((h) => h.alg) : [];
+  // Every token must expire; audience and issuer are enforced when configured.
+  const checks = {
+    requiredClaims: ["exp"],
+    ...(opts.audience ? { audience: opts.audience } : {}),
+    ...(opts.issuer ? { issuer: opts.issuer } : {}),
+  };
+
   async function verifyJwt(token: string): Promise<JWTPayload> {
-    if (jwks) return (await jwtVerify(token, jwks)).payload;
-    if (secret) return (await jwtVerify(token, secret, { algorithms: ["HS256", "HS384", "HS512"] })).payload;
+    if (jwks) return (await jwtVerify(token, jwks, { ...checks, algorithms: ASYMMETRIC })).payload;
+    if (secret) {
+      if (!hmacAlgs.length) throw new Error("HANGAR_JWT_SECRET is shorter than 32 bytes, too short for any HMAC algorithm");
+      return (await jwtVerify(token, secret, { ...checks, algorithms: hmacAlgs })).payload;
+    }
     throw new Error("no HANGAR_JWT_SECRET or HANGAR_JWKS_URL is configured");
   }
 

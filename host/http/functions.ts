@@ -4,6 +4,7 @@ import type { ActiveFunction } from "../registry/index.ts";
 import type { AuthResult } from "./auth.ts";
 import { readCapped } from "../util/read-capped.ts";
 import { errorResponse } from "./errors.ts";
+import { sanitizeFraming } from "./framing.ts";
 
 export interface FunctionRoutesDeps {
   invoker: Invoker;
@@ -43,9 +44,10 @@ export function functionRoutes(deps: FunctionRoutesDeps): Hono {
       trigger: "http",
       request,
       requestId: c.get("requestId"),
+      correlationId: c.get("correlationId") ?? null,
       auth: auth.claims,
     });
-    return result.response!;
+    return sanitizeFraming(result.response!);
   };
   app.all("/:name", handle);
   app.all("/:name/*", handle);

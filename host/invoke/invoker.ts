@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FunctionInstance, HostFunctions, InvocationStats, Limits, Outcome } from "../../runtime/types.ts";
 import { BUNDLE_FILENAME, mapStack } from "../build/index.ts";
+import { capStack } from "../build/stack.ts";
 import type { Sql } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ConsoleLine, InvocationRecorder } from "../logs/types.ts";
@@ -97,7 +98,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
           };
         } else {
           const { status, code } = FAILURES[outcome.error.kind];
-          stack = outcome.error.stack && bundle.map ? mapStack(outcome.error.stack, bundle.map, BUNDLE_FILENAME) : outcome.error.stack;
+          stack = outcome.error.stack && bundle.map ? mapStack(outcome.error.stack, bundle.map, BUNDLE_FILENAME) : outcome.error.stack && capStack(outcome.error.stack);
           result = fail(req, requestId, fn.versionId, status, code, outcome.error.message, outcome.stats, deps.exposeStacks ? stack : undefined);
           result.error = { ...outcome.error, stack, code };
         }
@@ -105,6 +106,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       deps.recorder?.record({
         id: uuid7(startedAt.getTime()),
         requestId,
+        correlationId: req.correlationId ?? null,
         functionName: req.functionName,
         versionId: result.versionId,
         trigger: req.trigger,

@@ -11,6 +11,8 @@ export interface InvokeRequest {
   kind?: EventKind;
   payload?: unknown;
   requestId?: string;
+  /** The client's own x-request-id (HTTP), stored beside the server-made requestId for correlation. */
+  correlationId?: string | null;
   /** Verified JWT claims (auth: "jwt"), visible to the guest as ctx.auth and to SQL. */
   auth?: Record<string, unknown> | null;
   /**

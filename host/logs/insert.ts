@@ -15,37 +15,54 @@ const WRITE_LOCK = lockKey("hangar:logs-write");
 const BAD = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const clean = (s: string) => s.replace(BAD, "\uFFFD");
 
-function lines(logs: ConsoleLine[]): { level: string; message: string; time: string }[] | null {
-  if (!logs.length) return null;
-  const out = logs.slice(0, MAX_LINES).map((l) => ({
-    level: l.level,
-    message: clean(l.message.length > MAX_LINE_CHARS ? `${l.message.slice(0, MAX_LINE_CHARS)}… (${l.message.length - MAX_LINE_CHARS} more chars)` : l.message),
-    time: l.time.toISOString(),
-  }));
+const LEVELS = new Set(["log", "info", "warn", "error", "debug", "trace"]);
+const text = (v: unknown, max: number, dflt: string) => (typeof v === "string" && v ? clean(v.slice(0, max)) : dflt);
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+const iso = (d: unknown, dflt: Date) => (d instanceof Date && Number.isFinite(d.getTime()) ? d : dflt).toISOString();
+
+// Every value below may have crossed from a guest (outcome kinds, messages,
+// console lines): each is checked here, so one bad record can never make the
+// batch INSERT fail and take the other functions' records with it.
+function lines(logs: ConsoleLine[], now: Date): { level: string; message: string; time: string }[] | null {
+  if (!Array.isArray(logs) || !logs.length) return null;
+  const out = logs.slice(0, MAX_LINES).map((l) => {
+    const msg = typeof l?.message === "string" ? l.message : String(l?.message);
+    return {
+      level: typeof l?.level === "string" && LEVELS.has(l.level) ? l.level : "log",
+      message: clean(msg.length > MAX_LINE_CHARS ? `${msg.slice(0, MAX_LINE_CHARS)}… (${msg.length - MAX_LINE_CHARS} more chars)` : msg),
+      time: iso(l?.time, now),
+    };
+  });
   if (logs.length > MAX_LINES) {
-    out.push({ level: "warn", message: `… ${logs.length - MAX_LINES} more console lines not kept`, time: logs[logs.length - 1].time.toISOString() });
+    out.push({ level: "warn", message: `… ${logs.length - MAX_LINES} more console lines not kept`, time: iso(logs[logs.length - 1]?.time, now) });
   }
   return out;
 }
 
+/** Errors stored at most this long (message and stack each). */
+export const MAX_ERROR_CHARS = 16_384;
+
 function row(r: InvocationRecord) {
+  const now = new Date();
+  const http = Number.isInteger(r.httpStatus) && r.httpStatus >= 100 && r.httpStatus <= 999 ? r.httpStatus : 500;
   return {
     id: r.id,
-    started_at: r.startedAt.toISOString(),
-    function_name: clean(r.functionName),
+    started_at: iso(r.startedAt, now),
+    function_name: text(r.functionName, 256, "?"),
     // Version ids are bigint identities; anything else (tests, fakes) is kept out of the column.
-    version_id: r.versionId !== null && /^\d{1,18}$/.test(r.versionId) ? r.versionId : null,
-    trigger: r.trigger,
-    status: r.status,
-    http_status: r.httpStatus,
-    duration_ms: r.durationMs,
-    cpu_ms: r.cpuMs,
-    memory_bytes: Math.round(r.memoryBytes),
-    error_message: r.error ? clean(r.error.message) : null,
-    error_stack: r.error?.stack ? clean(r.error.stack) : null,
-    request_id: r.requestId,
-    node_id: r.nodeId,
-    logs: lines(r.logs),
+    version_id: typeof r.versionId === "string" && /^\d{1,18}$/.test(r.versionId) ? r.versionId : null,
+    trigger: text(r.trigger, 32, "unknown"),
+    status: text(r.status, 64, "UNKNOWN"),
+    http_status: http,
+    duration_ms: num(r.durationMs),
+    cpu_ms: num(r.cpuMs),
+    memory_bytes: Math.min(Math.round(num(r.memoryBytes)), Number.MAX_SAFE_INTEGER),
+    error_message: r.error ? text(typeof r.error.message === "string" ? r.error.message : String(r.error.message), MAX_ERROR_CHARS, "(no message)") : null,
+    error_stack: r.error?.stack ? text(String(r.error.stack), MAX_ERROR_CHARS, "") || null : null,
+    request_id: text(r.requestId, 128, "?"),
+    correlation_id: r.correlationId ? text(r.correlationId, 128, "") || null : null,
+    node_id: text(r.nodeId, 128, "?"),
+    logs: lines(r.logs, now),
   };
 }
 
@@ -62,12 +79,12 @@ export async function insertBatch(db: Db, nodeId: string, batch: InvocationRecor
     await tx.query(
       `with ins as (
          insert into hangar.invocations (id, started_at, function_name, version_id, trigger, status, http_status, duration_ms,
-           cpu_ms, memory_bytes, error_message, error_stack, request_id, node_id, logs)
+           cpu_ms, memory_bytes, error_message, error_stack, request_id, correlation_id, node_id, logs)
          select id, started_at, function_name, version_id, trigger, status, http_status, duration_ms,
-           cpu_ms, memory_bytes, error_message, error_stack, request_id, node_id, logs
+           cpu_ms, memory_bytes, error_message, error_stack, request_id, correlation_id, node_id, logs
          from json_to_recordset($1::json) as r(id uuid, started_at timestamptz, function_name text, version_id bigint, trigger text,
            status text, http_status int, duration_ms double precision, cpu_ms double precision, memory_bytes bigint,
-           error_message text, error_stack text, request_id text, node_id text, logs jsonb)
+           error_message text, error_stack text, request_id text, correlation_id text, node_id text, logs jsonb)
          returning seq)
        select pg_notify($2, json_build_object('node', $3::text, 'count', count(*), 'seq', max(seq))::text) from ins`,
       [payload, LOGS_CHANNEL, nodeId],

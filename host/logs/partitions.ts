@@ -44,7 +44,7 @@ async function createMissing(tx: Sql, days: Date[]): Promise<string[]> {
 /** Names of the current partitions of hangar.invocations. */
 export async function partitionNames(sql: Sql): Promise<string[]> {
   const { rows } = await sql.query<{ name: string }>(
-    `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    `select c.relname as name from pg_catalog.pg_inherits i join pg_catalog.pg_class c on c.oid = i.inhrelid
      where i.inhparent = $1::regclass order by c.relname`,
     [PARENT],
   );

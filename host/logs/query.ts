@@ -16,6 +16,8 @@ export interface LogEntry {
   cpuMs: number;
   memoryBytes: number;
   requestId: string;
+  /** The client's own x-request-id, when it sent one. */
+  correlationId: string | null;
   nodeId: string;
   error: { message: string; stack: string | null } | null;
   logs: { level: string; message: string; time: string }[];
@@ -72,12 +74,12 @@ export function parseLogQuery(args: Record<string, unknown>): LogQuery {
 
 interface Row {
   id: string; seq: string; started_at: Date; function_name: string; version_id: string | null; trigger: string; status: string;
-  http_status: number; duration_ms: number; cpu_ms: number; memory_bytes: string; request_id: string; node_id: string;
+  http_status: number; duration_ms: number; cpu_ms: number; memory_bytes: string; request_id: string; correlation_id: string | null; node_id: string;
   error_message: string | null; error_stack: string | null; logs: LogEntry["logs"] | null;
 }
 
 const COLUMNS = `id, seq, started_at, function_name, version_id, trigger, status, http_status, duration_ms, cpu_ms, memory_bytes,
-  request_id, node_id, error_message, error_stack, logs`;
+  request_id, correlation_id, node_id, error_message, error_stack, logs`;
 
 /**
  * Invocations with their console lines, oldest first. Without `after`: the
@@ -125,6 +127,7 @@ function entry(r: Row): LogEntry {
     cpuMs: r.cpu_ms,
     memoryBytes: Number(r.memory_bytes),
     requestId: r.request_id,
+    correlationId: r.correlation_id,
     nodeId: r.node_id,
     error: r.error_message === null ? null : { message: r.error_message, stack: r.error_stack },
     logs: r.logs ?? [],

@@ -10,7 +10,10 @@ export interface ConsoleLine {
 export interface InvocationRecord {
   /** Time-ordered id (UUIDv7). */
   id: string;
+  /** Server-made; the id clients and logs use. */
   requestId: string;
+  /** The client's own x-request-id, kept for correlation only; never used as an id. */
+  correlationId?: string | null;
   functionName: string;
   versionId: string | null;
   trigger: TriggerKind;

@@ -2,6 +2,7 @@ import type { Db } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { insertBatch, isNoPartition } from "./insert.ts";
+import { isConnectionFailure } from "../bindings/sql/errors.ts";
 import { ensurePartitions, rotateLogs } from "./partitions.ts";
 import type { InvocationRecord, InvocationRecorder } from "./types.ts";
 
@@ -75,7 +76,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     droppedSinceWarn = 0;
   };
 
-  const write = async (batch: InvocationRecord[]) => {
+  const insert = async (batch: InvocationRecord[]) => {
     try {
       await insertBatch(db, nodeId, batch);
     } catch (err) {
@@ -85,6 +86,16 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       await insertBatch(db, nodeId, batch);
     }
     written += batch.length;
+  };
+
+  const write = async (batch: InvocationRecord[]) => {
+    try {
+      await insert(batch);
+    } catch (err) {
+      if (batch.length === 1 || isConnectionFailure(err)) throw err;
+      // One bad record must not take the others down: row by row, dropping (and counting) only what fails.
+      for (const r of batch) await insert([r]).catch((e) => drop(1, "record refused", e));
+    }
   };
 
   // One batch at a time; keeps going while a full batch is waiting.

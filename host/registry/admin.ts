@@ -56,14 +56,14 @@ export const registryOps: Record<string, AdminOp> = {
     const hash = str(args, "hash", "the bundle hash");
     const config = await readConfig(ctx, name, code, hash);
     const map = typeof args.map === "string" ? args.map : null;
-    return deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error" });
+    return deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
   },
 
   async "functions.rollback"(ctx, args) {
     const name = fnName(args);
     const to = args.to === undefined || args.to === null ? null : Number(args.to);
     if (to !== null && (!Number.isInteger(to) || to < 1)) throw new UserError(`--to must be a version number, got "${args.to}"`);
-    return rollbackVersion(ctx.db, name, to, ctx.actor, activateHook);
+    return rollbackVersion(ctx.db, name, to, ctx.actor, activateHook, { missingTables: "error", functionRoles: ctx.config.functionRoles });
   },
 
   async "functions.list"(ctx) {

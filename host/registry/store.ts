@@ -7,6 +7,8 @@ import type { ActiveFunction, DeployInput, DeployResult } from "./types.ts";
 export interface ActivateOptions {
   /** dev: a watched table that does not exist yet is a warning, not a failed deploy. */
   missingTables: "error" | "skip";
+  /** HANGAR_FUNCTION_ROLES: the roles `config.role` may name (default `hangar_guest`). */
+  functionRoles?: readonly string[];
 }
 
 /** Runs inside the deploy/rollback transaction to reconcile side effects (table triggers); returns warnings. */
@@ -78,7 +80,7 @@ export async function deployVersion(db: Db, input: DeployInput, hook?: ActivateH
 }
 
 /** Switch back to the previously active version, or to `to`. */
-export async function rollbackVersion(db: Db, name: string, to: number | null, actor: string, hook?: ActivateHook): Promise<DeployResult> {
+export async function rollbackVersion(db: Db, name: string, to: number | null, actor: string, hook?: ActivateHook, opts = STRICT): Promise<DeployResult> {
   return db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1::int8)", [lockKey(`hangar:deploy:${name}`)]);
     const current = (await tx.query<ActiveRow>(`${ACTIVE_SQL} where f.name = $1`, [name])).rows[0];
@@ -102,7 +104,7 @@ export async function rollbackVersion(db: Db, name: string, to: number | null, a
     if (target.id === current.version_id) {
       return { name, version: current.version, versionId: current.version_id, hash: current.hash, unchanged: true };
     }
-    const warnings = await activate(tx, name, target.id, "rollback", actor, target.config, hook);
+    const warnings = await activate(tx, name, target.id, "rollback", actor, target.config, hook, opts);
     return { name, version: target.version, versionId: target.id, hash: target.hash, unchanged: false, warnings };
   });
 }

@@ -1,3 +1,4 @@
+import { assertFunctionRole } from "../bindings/sql/index.ts";
 import { cronOps } from "../cron/admin.ts";
 import { logOps } from "../logs/admin.ts";
 import { registryOps, setActivateHook } from "../registry/admin.ts";
@@ -11,7 +12,8 @@ import type { AdminOp } from "../admin/types.ts";
 
 // Activating a version (deploy or rollback) installs the table triggers its config asks for, in the same transaction.
 setActivateHook(async (tx, name, config, opts) => {
-  const { missing } = await syncTableTriggers(tx, name, config.events, { missingTable: opts.missingTables });
+  await assertFunctionRole(tx, name, config.role, opts.functionRoles);
+  const { missing } = await syncTableTriggers(tx, name, config.events, { missingTable: opts.missingTables, role: config.role });
   return missing.length ? [`watching ${missing.join(", ")} once it exists (the table does not exist yet)`] : [];
 });
 

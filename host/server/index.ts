@@ -84,13 +84,13 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
       void notify.refresh();
     });
     closers.push(async () => void offChange());
-    const authenticate = createAuthenticator({ jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, db });
+    const authenticate = createAuthenticator({ jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, audience: config.jwtAudience, issuer: config.jwtIssuer, db });
     const app = createApp({
       db,
       version: HANGAR_VERSION,
       nodeId: config.nodeId,
       mount(app) {
-        app.route("/_hangar/metrics", metricsRoutes(metrics.registry));
+        app.route("/_hangar/metrics", metricsRoutes(metrics.registry, [config.adminToken, config.metricsToken]));
         app.route(
           "/functions/v1",
           functionRoutes({ invoker: core.invoker, lookup: (n) => core.registry.get(n), authenticate, maxBodyBytes: config.maxBodyBytes }),

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import type { TableEventSpec } from "../build/index.ts";
 import type { Sql } from "../db/index.ts";
+import { GUEST_ROLE } from "../bindings/sql/context.ts";
 import { UserError } from "../errors.ts";
 
 export type EventSpec = TableEventSpec;
@@ -30,6 +31,8 @@ export interface SyncOptions {
    * which redeploys on save once the user has created the table).
    */
   missingTable?: "error" | "skip";
+  /** The function's `config.role` (null: `hangar_guest`): it must be able to SELECT every watched table. */
+  role?: string | null;
 }
 
 export interface SyncResult {
@@ -47,11 +50,14 @@ export async function syncTableTriggers(tx: Sql, fnName: string, events: EventSp
   const wanted = new Set<string>();
   const missing: string[] = [];
   for (const spec of events) {
+    refuseReserved(fnName, spec.schema, `${spec.schema}.${spec.table}`);
     const table = await resolveTable(tx, fnName, spec, opts.missingTable === "skip");
     if (!table) {
       missing.push(`${spec.schema}.${spec.table}`);
       continue;
     }
+    refuseReserved(fnName, table.schema, `${spec.schema}.${spec.table}`);
+    await assertReadable(tx, fnName, table, opts.role || GUEST_ROLE);
     wanted.add(`${table.schema}.${table.table}`);
     const ops = spec.ops.map((o) => o.toUpperCase()).join(" OR ");
     await tx.query(
@@ -89,7 +95,7 @@ export async function dropTableTriggers(tx: Sql, fnName: string): Promise<void> 
 async function dropOne(tx: Sql, fnName: string, t: Tracked): Promise<void> {
   // The table may have been dropped since (taking its trigger with it).
   const { rowCount } = await tx.query(
-    "select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2",
+    "select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2",
     [t.schema_name, t.table_name],
   );
   if (rowCount) await tx.query(`drop trigger if exists ${q(t.trigger_name)} on ${q(t.schema_name)}.${q(t.table_name)}`);
@@ -107,7 +113,7 @@ async function dropOne(tx: Sql, fnName: string, t: Tracked): Promise<void> {
 async function resolveTable(tx: Sql, fnName: string, spec: EventSpec, skipMissing: boolean): Promise<{ schema: string; table: string } | null> {
   const { rows } = await tx.query<{ schema: string; table: string; kind: string }>(
     `select n.nspname as schema, c.relname as table, c.relkind::text as kind
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
       where (n.nspname::text, c.relname::text) in (($1::text, $2::text), (lower($1::text), lower($2::text)))
       order by (n.nspname::text = $1::text and c.relname::text = $2::text) desc
       limit 1`,
@@ -123,4 +129,43 @@ async function resolveTable(tx: Sql, fnName: string, spec: EventSpec, skipMissin
     throw new UserError(`function "${fnName}": config.events: "${label}" is not a table (views and other relations cannot have change triggers)`, "NOT_A_TABLE");
   }
   return { schema: found.schema, table: found.table };
+}
+
+/** Hangar's own schemas and the system catalogs: no function watches those. */
+function refuseReserved(fnName: string, schema: string, label: string): void {
+  const s = schema.toLowerCase();
+  if (s === "hangar" || s === "hangar_vectors" || s === "information_schema" || s.startsWith("pg_")) {
+    throw new UserError(`function "${fnName}": config.events: "${label}" is in reserved schema "${schema}"`, "RESERVED_SCHEMA");
+  }
+}
+
+/**
+ * The capture trigger is SECURITY DEFINER: it records whole rows whoever
+ * writes them. So the function's role must itself be able to read every
+ * row: USAGE on the schema, SELECT on the table, and no row-level security
+ * that would hide rows from it (events cannot apply a policy).
+ */
+async function assertReadable(tx: Sql, fnName: string, t: { schema: string; table: string }, role: string): Promise<void> {
+  const { rows } = await tx.query<{ role_ok: boolean; usage: boolean; sel: boolean; rls: boolean; owner: boolean }>(
+    `select exists (select 1 from pg_catalog.pg_roles where rolname = $1) as role_ok,
+            c.oid is not null and pg_catalog.has_schema_privilege($1, c.relnamespace, 'USAGE') as usage,
+            c.oid is not null and pg_catalog.has_table_privilege($1, c.oid, 'SELECT') as sel,
+            c.relrowsecurity as rls,
+            c.relowner = (select oid from pg_catalog.pg_roles where rolname = $1) and not c.relforcerowsecurity as owner
+       from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $2 and c.relname = $3`,
+    [role, t.schema, t.table],
+  ).catch((err: { code?: string }) => {
+    if (err.code === "42704") return { rows: [] as never[] };
+    throw err;
+  });
+  const r = rows[0];
+  const label = `${t.schema}.${t.table}`;
+  const fail = (why: string) => {
+    throw new UserError(`function "${fnName}": config.events: "${label}": ${why}; events deliver only rows the function's role can read`, "EVENTS_NOT_READABLE");
+  };
+  if (!r || !r.role_ok) return fail(`role "${role}" does not exist`);
+  if (!r.usage) return fail(`role "${role}" has no USAGE on schema "${t.schema}"`);
+  if (!r.sel) return fail(`role "${role}" cannot SELECT it`);
+  if (r.rls && !r.owner) return fail(`row-level security is enabled on it and would hide rows from role "${role}"`);
 }

@@ -118,7 +118,9 @@ describe("validateConfig: ConfigError names function, key path and reason", () =
   test("subrequests cap", () => void fails({ limits: { subrequests: 1001 } }, /config\.limits\.subrequests: 1001 is out of range/));
   test("egress not an array", () => void fails({ egress: "api.example.com" }, /config\.egress: expected an array of strings/));
   test("egress URL", () => void fails({ egress: ["https://api.example.com/v1"] }, /config\.egress\[0\]: "https:\/\/api\.example\.com\/v1" is a URL; write the host only, e.g\. "api\.example\.com"/));
-  test("egress with port", () => void fails({ egress: ["api.example.com:443"] }, /config\.egress\[0\]: "api\.example\.com:443" is not a hostname \(no ports or paths\)/));
+  // Ports are honoured (issue 12): "host:port" allows that port only.
+  test("egress with a bad port", () => void fails({ egress: ["api.example.com:0"] }, /config\.egress\[0\]: "api\.example\.com:0": port 0 is out of range/));
+  test("egress with a path", () => void fails({ egress: ["api.example.com/v1"] }, /config\.egress\[0\]: "api\.example\.com\/v1" is not a hostname/));
   test("egress inner wildcard", () => void fails({ egress: ["api.*.com"] }, /config\.egress\[0\]: "api\.\*\.com" is not a hostname/));
   test("egress bare wildcard", () => void fails({ egress: ["*"] }, /config\.egress\[0\]: "\*" is not a hostname/));
   test("egress too broad", () => void fails({ egress: ["*.com"] }, /config\.egress\[0\]: "\*\.com" is too broad/));

@@ -84,7 +84,7 @@ test("hangar logs shows http, event, cron and notify invocations with console li
     assert.match(text.stdout, /^  ! .*web\.ts:3:\d+/m);
 
     // Metrics count the same invocations.
-    const metrics = await (await fetch(`${server.url}/_hangar/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/_hangar/metrics`, { headers: { authorization: "Bearer e2e-token" } })).text();
     assert.match(metrics, /hangar_invocations_total\{function="web",trigger="http",status="ok"[^}]*\} 1$/m);
     assert.match(metrics, /hangar_invocations_total\{function="tick",trigger="cron",status="ok"[^}]*\} \d+$/m);
   } finally {

@@ -68,10 +68,15 @@ test(`${backend}: gauges read the runtime, the log writer, the pool, events and 
   assert.match(again, /^hangar_log_entries_dropped_total 5$/m);
 });
 
-test(`${backend}: GET /_hangar/metrics serves the Prometheus text format`, async () => {
+test(`${backend}: GET /_hangar/metrics serves the Prometheus text format, to the admin or metrics token only`, async () => {
   const m = createMetrics();
   m.recorder.record(record({ functionName: "hello", trigger: "notify" }));
-  const res = await metricsRoutes(m.registry).request("/");
+  const routes = metricsRoutes(m.registry, ["admin-token", "metrics-token"]);
+  assert.equal((await routes.request("/")).status, 401);
+  assert.equal((await routes.request("/", { headers: { authorization: "Bearer wrong-token" } })).status, 401);
+  assert.equal((await metricsRoutes(m.registry, ["admin-token", null]).request("/", { headers: { authorization: "Bearer " } })).status, 401);
+  assert.equal((await routes.request("/", { headers: { authorization: "Bearer admin-token" } })).status, 200);
+  const res = await routes.request("/", { headers: { authorization: "Bearer metrics-token" } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
   assert.match(await res.text(), /hangar_invocations_total\{function="hello",trigger="notify",status="ok"\} 1/);

@@ -23,6 +23,10 @@ const METADATA = [
   "169.254.170.2/32",   // AWS ECS task metadata
   "100.100.100.200/32", // Alibaba Cloud
   "fd00:ec2::254/128",  // AWS IMDS over IPv6
+  "169.254.170.23/32",  // AWS EKS Pod Identity agent
+  "fd00:ec2::23/128",   // AWS EKS Pod Identity agent over IPv6
+  "168.63.129.16/32",   // Azure WireServer (a public address, reachable from every Azure VM)
+  "169.254.0.23/32",    // Tencent Cloud metadata
 ].map((c) => ipaddr.parseCIDR(c));
 
 const IPV6_GLOBAL = ipaddr.parseCIDR("2000::/3");

@@ -22,6 +22,41 @@ function normalizePattern(pattern: string): string {
   }
 }
 
+/**
+ * Whether a URL's host and port are allowed by the list; null/undefined allows all.
+ * An entry "host:port" allows that port only; a hostname entry without a port
+ * allows the scheme's default port only (80/443), so an allowed name is not a
+ * way to reach its other services. "*" allows everything; an IP-literal entry
+ * (never from config, which names hosts) pins the address, any port.
+ */
+export function isUrlAllowed(url: URL, egress: readonly string[] | null | undefined): boolean {
+  if (egress == null) return true;
+  const port = url.port === "" ? null : url.port;
+  const effective = port ?? (url.protocol === "https:" ? "443" : "80");
+  for (const raw of egress) {
+    const { host, port: wanted } = splitPort(raw);
+    if (!isHostAllowed(url.hostname, [host])) continue;
+    if (wanted !== null) {
+      if (wanted === effective) return true;
+    } else if (host === "*" || port === null || isIp(host)) return true;
+  }
+  return false;
+}
+
+/** "host:port", "[v6]:port" or a bare host / IPv6 address, split. */
+export function splitPort(entry: string): { host: string; port: string | null } {
+  const e = entry.trim();
+  const bracket = /^(\[[^\]]+\])(?::(\d{1,5}))?$/.exec(e);
+  if (bracket) return { host: bracket[1], port: bracket[2] === undefined ? null : String(Number(bracket[2])) };
+  const m = /^([^:]+):(\d{1,5})$/.exec(e);
+  return m ? { host: m[1], port: String(Number(m[2])) } : { host: e, port: null };
+}
+
+function isIp(pattern: string): boolean {
+  const p = pattern.startsWith("[") ? pattern.slice(1, -1) : pattern;
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(p) || p.includes(":");
+}
+
 /** Whether `hostname` (as WHATWG URL gives it) is allowed by the list; null/undefined allows all. */
 export function isHostAllowed(hostname: string, egress: readonly string[] | null | undefined): boolean {
   if (egress == null) return true;

@@ -11,7 +11,8 @@ export type FetchErrorCode =
   | "FETCH_ABORTED"      // the invocation ended
   | "FETCH_REDIRECT"     // redirect: "error" met a redirect, or too many redirects
   | "REQUEST_TOO_LARGE"
-  | "RESPONSE_TOO_LARGE";
+  | "RESPONSE_TOO_LARGE"
+  | "SUBREQUEST_LIMIT";  // more requests sent (redirect hops included) than the function's limit
 
 export class FetchError extends Error {
   readonly code: FetchErrorCode;

@@ -42,7 +42,9 @@ async function discard(res: UndiciResponse): Promise<void> {
 }
 
 /** Perform the guest's fetch under `policy` through `agent`. */
-export async function performFetch(input: unknown, policy: ResolvedFetchPolicy, agent: Agent, outer: AbortSignal): Promise<FetchResponseData> {
+export async function performFetch(
+  input: unknown, policy: ResolvedFetchPolicy, agent: Agent, outer: AbortSignal, sent: { n: number } = { n: 0 },
+): Promise<FetchResponseData> {
   const req: FetchRequestData = parseRequestData(input, policy);
   let url = parseUrl(req.url);
   let method = req.method;
@@ -57,6 +59,10 @@ export async function performFetch(input: unknown, policy: ResolvedFetchPolicy, 
   return withDeadline(policy, outer, url.host || url.href, async (signal) => {
     for (let hop = 0; ; hop++) {
       checkHop(url, policy);
+      // The limit is on requests sent: every redirect hop is one.
+      if (++sent.n > policy.maxRequests) {
+        throw new FetchError("SUBREQUEST_LIMIT", `fetch to ${url.host} refused: subrequest limit of ${policy.maxRequests} requests per invocation reached (redirects count)`);
+      }
       let res: UndiciResponse;
       try {
         res = await undiciFetch(url, { method, headers, body, redirect: "manual", dispatcher: agent, signal });

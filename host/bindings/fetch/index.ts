@@ -8,7 +8,7 @@ import { resolveFetchPolicy, type FetchPolicy, type ResolvedFetchPolicy } from "
 export type { FetchPolicy } from "./policy.ts";
 export type { Resolver } from "./agent.ts";
 export { classifyAddress, checkAddress, isIpLiteral, type AddressClass } from "./classify.ts";
-export { isHostAllowed } from "./egress.ts";
+export { isHostAllowed, isUrlAllowed } from "./egress.ts";
 export { FetchError, type FetchErrorCode } from "./errors.ts";
 
 export interface Fetcher {
@@ -19,7 +19,9 @@ export interface Fetcher {
 }
 
 function bindingFor(policy: ResolvedFetchPolicy, agent: () => Agent): HostFunction {
-  return async (args: unknown[], info: HostCallInfo) => performFetch(args[0], policy, agent(), info.signal);
+  // Requests sent through this binding (one per invocation), redirect hops included.
+  const sent = { n: 0 };
+  return async (args: unknown[], info: HostCallInfo) => performFetch(args[0], policy, agent(), info.signal, sent);
 }
 
 /** A fetch binding with its own Agent, closed by `close()`. */

@@ -18,6 +18,8 @@ export interface FetchPolicy {
   maxRedirects?: number;
   /** Name resolution, for tests; default dns.lookup with all: true. */
   resolve?: Resolver;
+  /** Requests one binding may send, every redirect hop counted (the subrequest limit); default unlimited. */
+  maxRequests?: number;
 }
 
 export interface ResolvedFetchPolicy {
@@ -28,6 +30,7 @@ export interface ResolvedFetchPolicy {
   maxResponseBytes: number;
   maxRequestBytes: number;
   maxRedirects: number;
+  maxRequests: number;
   resolve: Resolver | undefined;
 }
 
@@ -49,6 +52,7 @@ export function resolveFetchPolicy(policy: FetchPolicy = {}): ResolvedFetchPolic
     maxResponseBytes: nonNegative("maxResponseBytes", policy.maxResponseBytes, 10 * MiB),
     maxRequestBytes: nonNegative("maxRequestBytes", policy.maxRequestBytes, 10 * MiB),
     maxRedirects: nonNegative("maxRedirects", policy.maxRedirects, 10),
+    maxRequests: policy.maxRequests ?? Number.POSITIVE_INFINITY,
     resolve: policy.resolve,
   };
 }

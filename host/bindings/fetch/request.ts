@@ -1,7 +1,7 @@
 // Validate the guest's FetchRequestData and check one hop's URL against policy.
 import type { FetchRequestData } from "../../../runtime/types.ts";
 import { checkAddress, isIpLiteral } from "./classify.ts";
-import { isHostAllowed, normalizeHost } from "./egress.ts";
+import { isHostAllowed, isUrlAllowed, normalizeHost, splitPort } from "./egress.ts";
 import { egressDenied, FetchError } from "./errors.ts";
 import type { ResolvedFetchPolicy } from "./policy.ts";
 
@@ -60,8 +60,11 @@ export function checkHop(url: URL, policy: ResolvedFetchPolicy): void {
     throw egressDenied(shown, `scheme ${url.protocol} is not allowed (http: and https: only)`);
   }
   if (url.username || url.password) throw invalid(`URL ${url.host} must not contain credentials`);
-  if (!isHostAllowed(url.hostname, policy.egress)) {
+  if (!isHostAllowed(url.hostname, policy.egress?.map((e) => splitPort(e).host))) {
     throw egressDenied(url.hostname, "host is not in the egress allow-list");
+  }
+  if (!isUrlAllowed(url, policy.egress)) {
+    throw egressDenied(url.host, `port ${url.port} is not in the egress allow-list (list "host:${url.port}" to allow it)`);
   }
   // RFC 6761: *.localhost is loopback whatever DNS says; refuse without asking it.
   const name = normalizeHost(url.hostname);

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { HostBindingError, type HostFunctions } from "../../../runtime/types.ts";
 import type { Db, Sql } from "../../db/index.ts";
-import { DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, restoreSql, saveContext, type GuestContext, type Saved, type SqlLimits } from "./context.ts";
+import { DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, RESET_IN_TX_SQL, resetSql, restoreSql, saveContext, type GuestContext, type Saved, type SqlLimits } from "./context.ts";
 import { isConnectionFailure, SqlError, toGuestError } from "./errors.ts";
 import { checkStatement } from "./gate.ts";
 import { holdSession, mutexFor, type HeldSession } from "./lanes.ts";
+import { cachedRoleProblem } from "./roles.ts";
 import { pgParams, plainRows } from "./values.ts";
 
 export interface SqlBindingOptions {
@@ -16,6 +17,8 @@ export interface SqlBindingOptions {
   /** Verified JWT claims, visible as current_setting('request.jwt.claims', true). */
   claims?: Record<string, unknown> | null;
   limits?: Partial<SqlLimits>;
+  /** HANGAR_FUNCTION_ROLES: the roles a function may run as; omitted, only the role's attributes are checked. */
+  allowedRoles?: readonly string[] | null;
 }
 
 export interface SqlBindings {
@@ -55,6 +58,25 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
   let closing: Promise<void> | null = null;
   let savepoints = 0;
 
+  /** Refuse a role that is (or has become since deploy) privileged, before switching to it. */
+  const checkRole = async (s: Sql) => {
+    const problem = await cachedRoleProblem(db, s, ctx.role, opts.allowedRoles ?? null);
+    if (problem) throw new SqlError(`function SQL refused: ${problem}; functions run as an ordinary role`, "42501");
+  };
+
+  /**
+   * Put a session the guest used back as the pool gave it (see resetSql).
+   * A session that cannot be reset is reported broken so the pool drops it.
+   */
+  const resetSession = async (s: Sql): Promise<void> => {
+    try {
+      await s.query(resetSql(db.kind));
+    } catch (err) {
+      throw new SessionResetError(err);
+    }
+  };
+  let usedCallerSession = false;
+
   const alive = () => {
     if (closing) throw new HostBindingError("sql used after the invocation ended", "SQL_CLOSED");
   };
@@ -70,7 +92,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     const verdict = checkStatement(text);
     if (!verdict.ok) {
       throw new SqlError(`statement not allowed: "${verdict.leading}"`, "42501", {
-        detail: "Functions may run SELECT, INSERT, UPDATE, DELETE, MERGE, WITH, VALUES, TABLE, EXPLAIN, TRUNCATE and CREATE/ALTER/DROP TABLE or INDEX; use sql.begin for transactions.",
+        detail: "Functions may run SELECT, INSERT, UPDATE, DELETE, MERGE, WITH, VALUES, TABLE, EXPLAIN, TRUNCATE and CREATE/ALTER/DROP TABLE or INDEX (EXPLAIN only of those); use sql.begin for transactions; large-object functions (lo_*) are refused.",
       });
     }
     // queryMode "extended" even without parameters: the simple protocol would accept several statements.
@@ -85,10 +107,12 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
 
   /** A statement in a savepoint of someone else's transaction, leaving its settings as they were. */
   function nested(s: Sql, text: string, params: unknown[]) {
+    if (s === opts.session) usedCallerSession = true;
     return mutexFor(s).run(async () => {
+      await checkRole(s);
       const saved = await saveContext(s);
       const sp = `hangar_q${++savepoints}`;
-      await s.query(`savepoint ${sp}; ${enter}`);
+      await s.query(`savepoint ${sp}; set local role none; ${enter}`);
       let rows;
       try {
         rows = await statement(s, text, params);
@@ -104,15 +128,20 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
   /** A statement in a transaction of its own on a pool session. */
   function own(text: string, params: unknown[]) {
     return db.withClient(async (s) => {
+      await checkRole(s);
       await s.query(`begin; ${enter}`);
+      let rows;
       try {
-        const rows = await statement(s, text, params);
+        rows = await statement(s, text, params);
         await s.query("commit");
-        return rows;
       } catch (err) {
-        if (!isConnectionFailure(err)) await s.query("rollback").catch(() => {});
+        if (isConnectionFailure(err)) throw err;
+        await s.query("rollback").catch(() => {});
+        await resetSession(s);
         throw err;
       }
+      await resetSession(s);
+      return rows;
     });
   }
 
@@ -126,16 +155,19 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     const id = randomUUID();
     const shared = sharedSession();
     if (shared) {
+      if (shared === opts.session) usedCallerSession = true;
       await mutexFor(shared).run(async () => {
+        await checkRole(shared);
         const saved = await saveContext(shared);
         const savepoint = `hangar_tx${++savepoints}`;
-        await shared.query(`savepoint ${savepoint}; ${enter}`);
+        await shared.query(`savepoint ${savepoint}; set local role none; ${enter}`);
         txs.set(id, { id, sql: shared, savepoint, saved });
       });
       return id;
     }
     const held = await holdSession(db);
     try {
+      await checkRole(held.sql);
       await held.sql.query(`begin; ${enter}`);
     } catch (err) {
       await held.release(isConnectionFailure(err) ? (err as Error) : undefined);
@@ -160,6 +192,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
         if (isConnectionFailure(err)) broken = err as Error;
         throw err;
       } finally {
+        if (!broken) await resetSession(tx.sql).catch((err: Error) => (broken = err));
         await tx.held.release(broken);
       }
       return;
@@ -216,8 +249,20 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
         // Savepoints first (innermost), then our own transactions.
         const open = [...txs.values()].sort((a, b) => Number(!!a.held) - Number(!!b.held));
         for (const tx of open) if (txs.has(tx.id)) await finish(tx, false).catch(() => {});
+        // The caller's transaction (exactly-once) commits after us: drop what the guest left in it.
+        const caller = opts.session;
+        if (caller && usedCallerSession) await mutexFor(caller).run(() => caller.query(RESET_IN_TX_SQL)).catch(() => {});
       })();
       return closing;
     },
   };
+}
+
+/** A session a guest used could not be reset: code 08000 so the pool drops it instead of reusing it. */
+class SessionResetError extends Error {
+  readonly code = "08000";
+  constructor(cause: unknown) {
+    super(`could not reset a database session after guest use: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = "SessionResetError";
+  }
 }

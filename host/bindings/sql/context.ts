@@ -35,6 +35,8 @@ export function enterSql(c: GuestContext): string {
     `set local lock_timeout = ${ms(c.limits.lockTimeoutMs)}`,
     c.idleTimeout ? `set local idle_in_transaction_session_timeout = ${ms(c.limits.idleInTxTimeoutMs)}` : "",
     `set local "request.jwt.claims" = ${pg.escapeLiteral(c.claims ? JSON.stringify(c.claims) : "")}`,
+    // Temporary tables searched last, never before the real ones (Postgres searches pg_temp first unless it is named).
+    `select pg_catalog.set_config('search_path', pg_catalog.current_setting('search_path') || ', pg_temp', true)`,
     `set local role ${pg.escapeIdentifier(c.role)}`,
   ];
   return parts.filter(Boolean).join("; ");
@@ -48,6 +50,7 @@ export interface Saved {
   claims: string | null;
   cu: string;
   su: string;
+  sp: string;
 }
 
 /** Read the settings `enterSql` overwrites. */
@@ -55,19 +58,43 @@ export async function saveContext(s: Sql): Promise<Saved> {
   const { rows } = await s.query<Saved>(
     `select current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt,
        current_setting('idle_in_transaction_session_timeout') as it,
-       current_setting('request.jwt.claims', true) as claims, current_user::text as cu, session_user::text as su`,
+       current_setting('request.jwt.claims', true) as claims, current_user::text as cu, session_user::text as su,
+       current_setting('search_path') as sp`,
     [],
   );
   return rows[0];
 }
 
-/** SET LOCAL statements restoring saved settings: role first, since the guest role may not change the rest. */
+/** SET LOCAL statements restoring saved settings: as the host (set_config is not the guest's), the saved role last. */
 export function restoreSql(saved: Saved): string {
   return [
-    saved.cu === saved.su ? "set local role none" : `set local role ${pg.escapeIdentifier(saved.cu)}`,
+    "set local role none",
     `set local statement_timeout = ${pg.escapeLiteral(saved.st)}`,
     `set local lock_timeout = ${pg.escapeLiteral(saved.lt)}`,
     `set local idle_in_transaction_session_timeout = ${pg.escapeLiteral(saved.it)}`,
     `set local "request.jwt.claims" = ${pg.escapeLiteral(saved.claims ?? "")}`,
-  ].join("; ");
+    `select pg_catalog.set_config('search_path', ${pg.escapeLiteral(saved.sp)}, true)`,
+    saved.cu === saved.su ? "" : `set local role ${pg.escapeIdentifier(saved.cu)}`,
+  ]
+    .filter(Boolean)
+    .join("; ");
 }
+
+/**
+ * What a guest may leave on a session past its transaction: temporary
+ * tables (CREATE TEMP, SELECT INTO TEMP), session advisory locks, prepared
+ * statements, cursors, settings. A pool session the guest used is reset
+ * with DISCARD ALL before anyone else gets it. PGlite is one session that
+ * also carries the host's LISTENs, which DISCARD ALL would drop: there the
+ * same reset is spelled out without UNLISTEN.
+ */
+export function resetSql(kind: "postgres" | "pglite"): string {
+  if (kind === "postgres") return "discard all";
+  return "close all; select pg_catalog.pg_advisory_unlock_all(); discard temp; discard sequences; discard plans; deallocate all; reset all";
+}
+
+/**
+ * Inside someone else's transaction (exactly-once) DISCARD ALL cannot run:
+ * drop what the guest may have made there before the caller commits.
+ */
+export const RESET_IN_TX_SQL = "select pg_catalog.pg_advisory_unlock_all(); discard temp";

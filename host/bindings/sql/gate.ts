@@ -47,13 +47,55 @@ function keywordAt(text: string, i: number): { word: string; end: number } {
   return m ? { word: m[0].toLowerCase(), end: i + m[0].length } : { word: "", end: i };
 }
 
-/** Whether guest SQL text starts like a statement the guest may run. */
+/** Whether guest SQL text starts like a statement the guest may run, and calls no large-object function. */
 export function checkStatement(text: string): GateVerdict {
-  let i = skipTrivia(text, 0);
+  const verdict = checkFrom(text, 0);
+  if (!verdict.ok) return verdict;
+  const lo = largeObjectCall(text);
+  return lo ? { ok: false, leading: lo } : verdict;
+}
+
+/** EXPLAIN [ANALYZE] [VERBOSE] | EXPLAIN (options): the statement it wraps decides (EXPLAIN ANALYZE runs it). */
+function checkExplain(text: string, i: number): GateVerdict {
+  i = skipTrivia(text, i);
+  if (text[i] === "(") {
+    let depth = 0;
+    for (; i < text.length; i++) {
+      if (text[i] === "(") depth++;
+      else if (text[i] === ")" && --depth === 0) break;
+      else if (text[i] === "'" || text[i] === '"') return { ok: false, leading: "explain (" };
+    }
+    if (depth !== 0) return { ok: false, leading: "explain (" };
+    i = skipTrivia(text, i + 1);
+  } else {
+    for (;;) {
+      const kw = keywordAt(text, i);
+      if (kw.word !== "analyze" && kw.word !== "analyse" && kw.word !== "verbose") break;
+      i = skipTrivia(text, kw.end);
+    }
+  }
+  const inner = checkFrom(text, i);
+  return { ok: inner.ok, leading: `explain ${inner.leading}` };
+}
+
+// Large objects live outside tables (beyond privileges on them and the row
+// cap). Migration 0006 revokes the functions; this names the refusal clearly
+// and holds where the migration could not revoke (no superuser).
+const LARGE_OBJECT = /(?:^|[^A-Za-z0-9_$])"?(lo_[A-Za-z0-9_]*|loread|lowrite)"?\s*\(/i;
+
+/** A large-object function called in `text` (string literals ignored), or null. */
+function largeObjectCall(text: string): string | null {
+  const m = LARGE_OBJECT.exec(text.replace(/'(?:[^']|'')*'/g, "''"));
+  return m ? m[1].toLowerCase() : null;
+}
+
+function checkFrom(text: string, start: number): GateVerdict {
+  let i = skipTrivia(text, start);
   // A parenthesised query: `(select ...) union (select ...)`.
   if (text[i] === "(") return { ok: true, leading: "(" };
   const first = keywordAt(text, i);
   if (!first.word) return { ok: false, leading: text.slice(i, i + 12) };
+  if (first.word === "explain") return checkExplain(text, first.end);
   if (SINGLE.has(first.word)) return { ok: true, leading: first.word };
   const pair = PAIRS[first.word];
   if (pair) {

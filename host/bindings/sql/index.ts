@@ -3,3 +3,4 @@ export { createSqlBindings, type SqlBindingOptions, type SqlBindings } from "./b
 export { DEFAULT_SQL_LIMITS, GUEST_ROLE, type SqlLimits } from "./context.ts";
 export { SqlError, toGuestError } from "./errors.ts";
 export { checkStatement } from "./gate.ts";
+export { assertFunctionRole, DEFAULT_FUNCTION_ROLES, roleProblem } from "./roles.ts";

@@ -1,6 +1,14 @@
 // The collection registry: hangar.vector_collections, one table per
 // collection in schema hangar_vectors, created on first upsert under a
 // transaction-level advisory lock so racing instances create it once.
+//
+// A collection belongs to a scope: the function that made it, or the shared
+// namespace ("" in the registry) when the guest names it "shared:<name>".
+// Its table is reached by guest roles only through the binding: each table
+// has row-level security that shows rows only while the host has set
+// `hangar.vector_table` to that table's name (SET LOCAL, written by the host;
+// guests can neither SET nor call set_config), so a function's raw SQL sees
+// no collection's rows, and the binding sets it only for the scope it serves.
 import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Db, Sql } from "../../db/index.ts";
@@ -8,17 +16,29 @@ import { lockKey } from "../../db/lock-key.ts";
 import { VectorError } from "./errors.ts";
 import { METRICS, type Metric } from "./metric.ts";
 
+/** The registry's scope of the shared namespace. */
+export const SHARED_SCOPE = "";
+
 export interface Collection {
+  /** The owning function's name, or SHARED_SCOPE. */
+  scope: string;
   name: string;
+  /** Table name in hangar_vectors. */
+  table: string;
   dimension: number;
   metric: Metric;
 }
 
-/** Quoted table name; the name was validated against COLLECTION_NAME. */
-export const tableOf = (name: string) => `hangar_vectors.${pg.escapeIdentifier(name)}`;
+/** Quoted table name. */
+export const tableOf = (c: { table: string }) => `hangar_vectors.${pg.escapeIdentifier(c.table)}`;
+
+/** A new collection's table name: distinct per (scope, name), within 63 bytes. */
+export const tableNameFor = (scope: string, name: string) => `c_${createHash("sha256").update(`${scope}\u0000${name}`).digest("hex").slice(0, 32)}`;
 
 // Collections are never dropped by the binding, so what was committed stays true.
 const known = new WeakMap<Db, Map<string, Collection>>();
+// (table, role) pairs known to be granted.
+const granted = new WeakMap<Db, Set<string>>();
 
 function cacheOf(db: Db): Map<string, Collection> {
   let m = known.get(db);
@@ -26,44 +46,77 @@ function cacheOf(db: Db): Map<string, Collection> {
   return m;
 }
 
-/** The HNSW index's name (collection names may be too long to suffix). */
-export const indexOf = (name: string) => `hnsw_${createHash("sha256").update(name).digest("hex").slice(0, 20)}`;
+const keyOf = (scope: string, name: string) => `${scope}\u0000${name}`;
+
+/** The HNSW index's name (derived from the table name, which may be too long to suffix). */
+export const indexOf = (c: { table: string }) => `hnsw_${createHash("sha256").update(c.table).digest("hex").slice(0, 20)}`;
 
 /** CREATE INDEX for a collection's HNSW index. */
 export const createIndexSql = (c: Collection) =>
-  `create index ${indexOf(c.name)} on ${tableOf(c.name)} using hnsw (embedding ${METRICS[c.metric].opclass})`;
+  `create index ${indexOf(c)} on ${tableOf(c)} using hnsw (embedding ${METRICS[c.metric].opclass})`;
 
 /** The collection, or null when it does not exist. */
-export async function findCollection(db: Db, s: Sql, name: string): Promise<Collection | null> {
-  const cached = cacheOf(db).get(name);
+export async function findCollection(db: Db, s: Sql, scope: string, name: string): Promise<Collection | null> {
+  const cached = cacheOf(db).get(keyOf(scope, name));
   if (cached) return cached;
-  const { rows } = await s.query<{ dimension: number; metric: Metric }>("select dimension, metric from hangar.vector_collections where name = $1", [name]);
-  return rows[0] ? { name, dimension: rows[0].dimension, metric: rows[0].metric } : null;
+  const { rows } = await s.query<{ table_name: string; dimension: number; metric: Metric }>(
+    "select table_name, dimension, metric from hangar.vector_collections where scope = $1 and name = $2",
+    [scope, name],
+  );
+  return rows[0] ? { scope, name, table: rows[0].table_name, dimension: rows[0].dimension, metric: rows[0].metric } : null;
 }
 
-/** Remember a collection once the transaction that saw it is known to be committed. */
-export function remember(db: Db, c: Collection): void {
-  cacheOf(db).set(c.name, c);
+/** Remember a collection (and its grant) once the transaction that saw it is known to be committed. */
+export function remember(db: Db, c: Collection, role: string): void {
+  cacheOf(db).set(keyOf(c.scope, c.name), c);
+  let g = granted.get(db);
+  if (!g) granted.set(db, (g = new Set()));
+  g.add(`${c.table}\u0000${role}`);
 }
 
-/** Create the collection unless it exists; `s` must be inside a transaction. */
-export async function ensureCollection(db: Db, s: Sql, want: Collection): Promise<Collection> {
-  const found = await findCollection(db, s, want.name);
+/** Create the collection unless it exists; `s` must be inside a transaction, acting as the host. */
+export async function ensureCollection(db: Db, s: Sql, want: Omit<Collection, "table">): Promise<Collection> {
+  const found = await findCollection(db, s, want.scope, want.name);
   if (found) return found;
-  await s.query("select pg_advisory_xact_lock($1::int8)", [lockKey(`hangar:vector:${want.name}`)]);
-  const again = await findCollection(db, s, want.name);
+  await s.query("select pg_advisory_xact_lock($1::int8)", [lockKey(`hangar:vector:${want.scope}:${want.name}`)]);
+  const again = await findCollection(db, s, want.scope, want.name);
   if (again) return again;
   if (!Number.isInteger(want.dimension) || want.dimension < 1) throw new VectorError(`bad dimension ${want.dimension}`, "VECTOR_INVALID");
-  const table = tableOf(want.name);
+  const c: Collection = { ...want, table: tableNameFor(want.scope, want.name) };
+  const table = tableOf(c);
   await s.query(`create table ${table} (
     id text primary key,
     embedding vector(${want.dimension}) not null,
     content text,
     metadata jsonb not null default '{}',
     updated_at timestamptz not null default now())`);
-  await s.query(createIndexSql(want));
-  await s.query("insert into hangar.vector_collections (name, dimension, metric) values ($1, $2, $3)", [want.name, want.dimension, want.metric]);
-  return want;
+  await s.query(createIndexSql(c));
+  await s.query(`alter table ${table} enable row level security`);
+  const mine = `pg_catalog.current_setting('hangar.vector_table', true) = ${pg.escapeLiteral(c.table)}`;
+  await s.query(`create policy scoped on ${table} using (${mine}) with check (${mine})`);
+  await s.query("insert into hangar.vector_collections (scope, name, table_name, dimension, metric) values ($1, $2, $3, $4, $5)", [
+    c.scope,
+    c.name,
+    c.table,
+    c.dimension,
+    c.metric,
+  ]);
+  return c;
+}
+
+/** Let `role` (the function's) use the collection's table, as the host; once per (table, role). */
+export async function ensureGrant(db: Db, s: Sql, c: Collection, role: string): Promise<void> {
+  if (granted.get(db)?.has(`${c.table}\u0000${role}`)) return;
+  const check = `select pg_catalog.has_schema_privilege($1, 'hangar_vectors', 'USAGE')
+      and pg_catalog.has_table_privilege($1, $2::regclass, 'SELECT') and pg_catalog.has_table_privilege($1, $2::regclass, 'INSERT')
+      and pg_catalog.has_table_privilege($1, $2::regclass, 'UPDATE') and pg_catalog.has_table_privilege($1, $2::regclass, 'DELETE') as ok`;
+  const has = async () => (await s.query<{ ok: boolean }>(check, [role, tableOf(c)])).rows[0].ok;
+  if (await has()) return;
+  // Grants update catalog rows (the schema's too): serialise them.
+  await s.query("select pg_advisory_xact_lock($1::int8)", [lockKey("hangar:vector-grants")]);
+  if (await has()) return;
+  await s.query(`grant usage on schema hangar_vectors to ${pg.escapeIdentifier(role)}`);
+  await s.query(`grant select, insert, update, delete on ${tableOf(c)} to ${pg.escapeIdentifier(role)}`);
 }
 
 const versions = new WeakMap<Db, Promise<boolean>>();
@@ -72,7 +125,7 @@ const versions = new WeakMap<Db, Promise<boolean>>();
 export function hasIterativeScan(db: Db, s: Sql): Promise<boolean> {
   let v = versions.get(db);
   if (!v) {
-    v = s.query<{ v: string }>("select extversion as v from pg_extension where extname = 'vector'", []).then(({ rows }) => {
+    v = s.query<{ v: string }>("select extversion as v from pg_catalog.pg_extension where extname = 'vector'", []).then(({ rows }) => {
       const [major, minor] = (rows[0]?.v ?? "0.0").split(".").map(Number);
       return major > 0 || minor >= 8;
     });

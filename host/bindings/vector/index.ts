@@ -1,10 +1,12 @@
 // Guest vector host functions on pgvector: "vector.upsert", "vector.search", "vector.remove".
 import { HostBindingError, type HostFunctions } from "../../../runtime/types.ts";
 import type { Db, Sql } from "../../db/index.ts";
+import pg from "pg";
 import { mutexFor } from "../sql/lanes.ts";
-import { restoreSql, saveContext } from "../sql/context.ts";
-import { toGuestError } from "../sql/errors.ts";
-import { createIndexSql, ensureCollection, findCollection, indexOf, hasIterativeScan, remember, tableOf, type Collection } from "./collections.ts";
+import { DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, restoreSql, saveContext, type SqlLimits } from "../sql/context.ts";
+import { SqlError, toGuestError } from "../sql/errors.ts";
+import { cachedRoleProblem } from "../sql/roles.ts";
+import { createIndexSql, ensureCollection, ensureGrant, findCollection, indexOf, hasIterativeScan, remember, SHARED_SCOPE, tableOf, type Collection } from "./collections.ts";
 import { VectorError } from "./errors.ts";
 import { isMetric, METRICS, type Metric } from "./metric.ts";
 import { collectionName, embeddingText, MAX_ITEMS, plainObject, topK } from "./validate.ts";
@@ -15,6 +17,14 @@ export { MAX_K, MAX_DIMENSION, MAX_ITEMS, COLLECTION_NAME } from "./validate.ts"
 
 export interface VectorBindingOptions {
   db: Db;
+  /** The invoked function: its collections are its own unless it names "shared:<name>". */
+  fnName: string;
+  /** The function's database role (default `hangar_guest`): vector SQL on collection rows runs as it. */
+  role?: string | null;
+  /** HANGAR_FUNCTION_ROLES, checked as the sql binding does. */
+  allowedRoles?: readonly string[] | null;
+  /** The guest's SQL timeouts. */
+  limits?: Partial<SqlLimits>;
   /**
    * The session to run on instead of the pool, when there is one: the
    * exactly-once session, or on PGlite the session an open sql.begin holds
@@ -36,8 +46,28 @@ const BULK_MIN = 1000;
 /** Vector host functions for one invocation. */
 export function createVectorBindings(opts: VectorBindingOptions): VectorBindings {
   const { db } = opts;
+  const role = opts.role || GUEST_ROLE;
   let closed = false;
   let savepoints = 0;
+  const guestCtx = (extra: string) =>
+    `${extra}; ${enterSql({ role, claims: null, limits: { ...DEFAULT_SQL_LIMITS, ...opts.limits }, idleTimeout: db.kind !== "pglite" })}`;
+
+  /** Where a guest's collection name points: its own scope, or the shared namespace. */
+  const resolve = (op: string, raw: unknown) => {
+    const n = collectionName(op, raw);
+    return { scope: n.shared ? SHARED_SCOPE : opts.fnName, name: n.name, label: n.label };
+  };
+
+  /** Host work done: act as the guest (its role and timeouts) on this collection's rows only. */
+  async function enterGuest(s: Sql, c: Collection, extra = "") {
+    const problem = await cachedRoleProblem(db, s, role, opts.allowedRoles ?? null);
+    if (problem) throw new SqlError(`function SQL refused: ${problem}; functions run as an ordinary role`, "42501");
+    await ensureGrant(db, s, c, role);
+    await s.query(guestCtx(`${extra}set local "hangar.vector_table" = ${pg.escapeLiteral(c.table)}`));
+  }
+
+  /** Back to the host inside the same transaction (index builds need the table's owner). */
+  const leaveGuest = (s: Sql) => s.query(`set local role none; set local "hangar.vector_table" = ''; set local statement_timeout = '60s'`);
 
   /** Run `fn` in a transaction: a savepoint in the shared session, else a pool transaction. `committed` says whether the result is durable. */
   async function inTx<T>(fn: (s: Sql) => Promise<T>): Promise<{ value: T; committed: boolean }> {
@@ -50,7 +80,7 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
       await shared.query(`savepoint ${sp}; set local role none`);
       try {
         const v = await fn(shared);
-        await shared.query(`release savepoint ${sp}; ${restoreSql(saved)}`);
+        await shared.query(`release savepoint ${sp}; ${restoreSql(saved)}; set local "hangar.vector_table" = ''`);
         return v;
       } catch (err) {
         await shared.query(`rollback to savepoint ${sp}; release savepoint ${sp}`).catch(() => {});
@@ -72,32 +102,32 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
     };
 
   async function upsert(args: unknown[]) {
-    const name = collectionName("vector.upsert", args[0]);
+    const { scope, name, label } = resolve("vector.upsert", args[0]);
     const items = args[1];
     const options = plainObject("vector.upsert", "options", args[2]) ?? {};
-    if (!Array.isArray(items)) throw new VectorError(`vector.upsert("${name}"): items must be an array`, "VECTOR_INVALID");
+    if (!Array.isArray(items)) throw new VectorError(`vector.upsert("${label}"): items must be an array`, "VECTOR_INVALID");
     if (items.length === 0) return { count: 0 };
-    if (items.length > MAX_ITEMS) throw new VectorError(`vector.upsert("${name}"): ${items.length} items; at most ${MAX_ITEMS} per call`, "VECTOR_INVALID");
+    if (items.length > MAX_ITEMS) throw new VectorError(`vector.upsert("${label}"): ${items.length} items; at most ${MAX_ITEMS} per call`, "VECTOR_INVALID");
     const metric: Metric = options.metric === undefined ? "cosine" : isMetric(options.metric) ? options.metric : (() => {
-      throw new VectorError(`vector.upsert("${name}"): metric must be cosine, l2 or ip`, "VECTOR_INVALID");
+      throw new VectorError(`vector.upsert("${label}"): metric must be cosine, l2 or ip`, "VECTOR_INVALID");
     })();
     const first = (items[0] as { embedding?: unknown } | null)?.embedding;
     const dimension = Array.isArray(first) ? first.length : 0;
     // Last item wins for a repeated id, as sequential upserts would.
     const byId = new Map<string, [string, string, string | null, string]>();
     const { value: collection, committed } = await inTx(async (s) => {
-      const known = (await findCollection(db, s, name)) ?? null;
+      const known = (await findCollection(db, s, scope, name)) ?? null;
       for (const raw of items) {
-        const item = plainObject(`vector.upsert("${name}")`, "each item", raw) ?? {};
-        if (typeof item.id !== "string" || !item.id) throw new VectorError(`vector.upsert("${name}"): each item needs a non-empty string id`, "VECTOR_INVALID");
+        const item = plainObject(`vector.upsert("${label}")`, "each item", raw) ?? {};
+        if (typeof item.id !== "string" || !item.id) throw new VectorError(`vector.upsert("${label}"): each item needs a non-empty string id`, "VECTOR_INVALID");
         const e = embeddingText("vector.upsert", name, item.embedding, known?.dimension ?? dimension, `embedding for id "${item.id}"`);
-        if (item.content != null && typeof item.content !== "string") throw new VectorError(`vector.upsert("${name}"): content for id "${item.id}" must be a string`, "VECTOR_INVALID");
-        const metadata = plainObject(`vector.upsert("${name}")`, `metadata for id "${item.id}"`, item.metadata) ?? {};
+        if (item.content != null && typeof item.content !== "string") throw new VectorError(`vector.upsert("${label}"): content for id "${item.id}" must be a string`, "VECTOR_INVALID");
+        const metadata = plainObject(`vector.upsert("${label}")`, `metadata for id "${item.id}"`, item.metadata) ?? {};
         byId.set(item.id, [item.id, e, (item.content as string | undefined) ?? null, JSON.stringify(metadata)]);
       }
-      const c: Collection = known ?? (await ensureCollection(db, s, { name, dimension, metric }));
+      const c: Collection = known ?? (await ensureCollection(db, s, { scope, name, dimension, metric }));
       if (options.metric !== undefined && c.metric !== metric) {
-        throw new VectorError(`vector.upsert("${name}"): collection "${name}" uses metric ${c.metric}, not ${metric}`, "VECTOR_INVALID");
+        throw new VectorError(`vector.upsert("${label}"): collection "${name}" uses metric ${c.metric}, not ${metric}`, "VECTOR_INVALID");
       }
       const rows = [...byId.values()];
       // A batch that at least doubles a collection is loaded with the index
@@ -105,46 +135,50 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
       // faster than inserting into the graph row by row.
       let rebuild = false;
       if (rows.length >= BULK_MIN) {
-        const { rows: n } = await s.query<{ n: number }>(`select count(*)::int as n from ${tableOf(name)}`, []);
+        const { rows: n } = await s.query<{ n: number }>(`select count(*)::int as n from ${tableOf(c)}`, []);
         rebuild = rows.length >= n[0].n;
-        if (rebuild) await s.query(`drop index if exists hangar_vectors.${indexOf(name)}`);
+        if (rebuild) await s.query(`drop index if exists hangar_vectors.${indexOf(c)}`);
       }
+      await enterGuest(s, c);
       for (let i = 0; i < rows.length; i += BATCH) {
         const chunk = rows.slice(i, i + BATCH);
         await s.query(
-          `insert into ${tableOf(name)} (id, embedding, content, metadata)
+          `insert into ${tableOf(c)} (id, embedding, content, metadata)
            select id, e::vector, content, metadata from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) as u(id, e, content, metadata)
            on conflict (id) do update set embedding = excluded.embedding, content = excluded.content, metadata = excluded.metadata, updated_at = now()`,
           [chunk.map((r) => r[0]), chunk.map((r) => r[1]), chunk.map((r) => r[2]), chunk.map((r) => r[3])],
         );
       }
-      if (rebuild) await s.query(createIndexSql(c));
+      if (rebuild) {
+        await leaveGuest(s);
+        await s.query(createIndexSql(c));
+      }
       return c;
     });
-    if (committed) remember(db, collection);
+    if (committed) remember(db, collection, role);
     return { count: byId.size };
   }
 
   async function search(args: unknown[]) {
-    const name = collectionName("vector.search", args[0]);
+    const { scope, name, label } = resolve("vector.search", args[0]);
     const options = plainObject("vector.search", "options", args[2]) ?? {};
     const k = topK(options.k);
     const filter = plainObject("vector.search", "filter", options.filter);
     const { value } = await inTx(async (s) => {
-      const c = await findCollection(db, s, name);
+      const c = await findCollection(db, s, scope, name);
       if (!c) {
-        embeddingText("vector.search", name, args[1], null, "the query embedding");
+        embeddingText("vector.search", label, args[1], null, "the query embedding");
         return [];
       }
-      const q = embeddingText("vector.search", name, args[1], c.dimension, "the query embedding");
+      const q = embeddingText("vector.search", label, args[1], c.dimension, "the query embedding");
       const m = METRICS[c.metric];
       const ef = Math.min(1000, Math.max(opts.efSearch ?? 200, 2 * k));
       const iterative = filter && (await hasIterativeScan(db, s));
-      await s.query(`set local hnsw.ef_search = ${ef}${iterative ? "; set local hnsw.iterative_scan = strict_order" : ""}`);
+      await enterGuest(s, c, `set local hnsw.ef_search = ${ef}${iterative ? "; set local hnsw.iterative_scan = strict_order" : ""}; `);
       const params: unknown[] = [q, k];
       if (filter) params.push(JSON.stringify(filter));
       const { rows } = await s.query<{ id: string; content: string | null; metadata: Record<string, unknown>; distance: number }>(
-        `select id, content, metadata, embedding ${m.op} $1::vector as distance from ${tableOf(name)}
+        `select id, content, metadata, embedding ${m.op} $1::vector as distance from ${tableOf(c)}
          ${filter ? "where metadata @> $3::jsonb" : ""} order by embedding ${m.op} $1::vector limit $2`,
         params,
       );
@@ -154,13 +188,15 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
   }
 
   async function remove(args: unknown[]) {
-    const name = collectionName("vector.remove", args[0]);
+    const { scope, name, label } = resolve("vector.remove", args[0]);
     const ids = args[1];
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) throw new VectorError(`vector.remove("${name}"): ids must be an array of strings`, "VECTOR_INVALID");
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) throw new VectorError(`vector.remove("${label}"): ids must be an array of strings`, "VECTOR_INVALID");
     if (!ids.length) return { count: 0 };
     const { value } = await inTx(async (s) => {
-      if (!(await findCollection(db, s, name))) return 0;
-      const res = await s.query(`delete from ${tableOf(name)} where id = any($1::text[])`, [ids]);
+      const c = await findCollection(db, s, scope, name);
+      if (!c) return 0;
+      await enterGuest(s, c);
+      const res = await s.query(`delete from ${tableOf(c)} where id = any($1::text[])`, [ids]);
       return res.rowCount ?? 0;
     });
     return { count: value };

@@ -5,11 +5,17 @@ export const MAX_K = 1000;
 export const MAX_DIMENSION = 2000;
 export const MAX_ITEMS = 10_000;
 
-export function collectionName(op: string, name: unknown): string {
+/** Prefix naming the shared namespace: "shared:docs" is the collection "docs" every function may use. */
+export const SHARED_PREFIX = "shared:";
+
+/** A collection name as the guest wrote it: its own (scope "own") or, with the prefix, the shared namespace's. */
+export function collectionName(op: string, raw: unknown): { shared: boolean; name: string; label: string } {
+  const shared = typeof raw === "string" && raw.startsWith(SHARED_PREFIX);
+  const name = shared ? (raw as string).slice(SHARED_PREFIX.length) : raw;
   if (typeof name !== "string" || !COLLECTION_NAME.test(name)) {
-    throw new VectorError(`${op}: collection name ${JSON.stringify(name)} must match ${COLLECTION_NAME.source}`, "VECTOR_INVALID");
+    throw new VectorError(`${op}: collection name ${JSON.stringify(raw)} must match ${COLLECTION_NAME.source}, optionally prefixed with "${SHARED_PREFIX}"`, "VECTOR_INVALID");
   }
-  return name;
+  return { shared, name, label: raw as string };
 }
 
 /** An embedding as pgvector text, checked to be finite numbers of the expected length. */

@@ -26,7 +26,7 @@ test(`${backend}: recall@10 >= 0.95 against exact search on ${N} x ${DIM}`, { ti
   const all = clusteredVectors(N + QUERIES, DIM, 100, 42);
   const data = all.slice(0, N);
   const queries = all.slice(N);
-  const v = createVectorBindings({ db: t.db });
+  const v = createVectorBindings({ db: t.db, fnName: "test-fn" });
   const t0 = performance.now();
   for (let i = 0; i < N; i += BATCH) {
     const items = data.slice(i, i + BATCH).map((embedding, j) => ({ id: String(i + j), embedding }));
@@ -46,7 +46,8 @@ test(`${backend}: recall@10 >= 0.95 against exact search on ${N} x ${DIM}`, { ti
   // The same answer from Postgres with the index turned off.
   const exactSql = await t.db.transaction(async (tx) => {
     await tx.query("set local enable_indexscan = off");
-    const { rows } = await tx.query<{ id: string }>(`select id from hangar_vectors.synthetic order by embedding <=> $1::vector limit 10`, [`[${queries[0].join(",")}]`]);
+    const table = (await tx.query<{ t: string }>("select table_name as t from hangar.vector_collections where name = 'synthetic'")).rows[0].t;
+    const { rows } = await tx.query<{ id: string }>(`select id from hangar_vectors.${table} order by embedding <=> $1::vector limit 10`, [`[${queries[0].join(",")}]`]);
     return rows.map((r) => r.id);
   });
   assert.deepEqual(new Set(exactSql), new Set(exactTopK(data, queries[0], 10).map(String)));

@@ -14,7 +14,7 @@ before(async () => {
 after(() => t.close());
 
 function vec() {
-  const v = createVectorBindings({ db: t.db });
+  const v = createVectorBindings({ db: t.db, fnName: "test-fn" });
   const call = (name: string, ...args: unknown[]) => v.functions[name](args, info) as Promise<any>;
   return { call, close: () => v.close() };
 }
@@ -34,9 +34,9 @@ test(`${backend}: upsert creates the collection with an HNSW index; search ranks
   assert.ok(Math.abs(hits[0].score - (1 - (1 - 1 / Math.sqrt(1.01)))) < 1e-4);
   assert.deepEqual(hits[0].metadata, { lang: "en" });
   assert.equal(hits[0].content, "x axis");
-  const { rows } = await t.db.query("select dimension, metric from hangar.vector_collections where name = 'docs'");
-  assert.deepEqual(rows, [{ dimension: 3, metric: "cosine" }]);
-  const idx = await t.db.query("select indexdef from pg_indexes where schemaname = 'hangar_vectors' and tablename = 'docs' and indexdef like '%hnsw%'");
+  const { rows } = await t.db.query<{ dimension: number; metric: string; table_name: string }>("select dimension, metric, table_name from hangar.vector_collections where scope = 'test-fn' and name = 'docs'");
+  assert.deepEqual(rows.map(({ dimension, metric }) => ({ dimension, metric })), [{ dimension: 3, metric: "cosine" }]);
+  const idx = await t.db.query("select indexdef from pg_indexes where schemaname = 'hangar_vectors' and tablename = $1 and indexdef like '%hnsw%'", [rows[0].table_name]);
   assert.match(String(idx.rows[0].indexdef), /vector_cosine_ops/);
   await close();
 });
@@ -102,7 +102,7 @@ test(`${backend}: racing first upserts create the collection once`, async () => 
 
 test(`${backend}: inside an open sql.begin (PGlite: on the held session) and an exactly-once session`, async () => {
   const sql = createSqlBindings({ db: t.db });
-  const v = createVectorBindings({ db: t.db, sharedSession: sql.sharedSession });
+  const v = createVectorBindings({ db: t.db, fnName: "test-fn", sharedSession: sql.sharedSession });
   const tx = await sql.functions["sql.begin"]([], info);
   await v.functions["vector.upsert"](["shared", [{ id: "a", embedding: [1, 0] }]], info);
   assert.equal(((await v.functions["vector.search"](["shared", [1, 0]], info)) as unknown[]).length, 1);
@@ -111,7 +111,7 @@ test(`${backend}: inside an open sql.begin (PGlite: on the held session) and an 
   await t.db.withClient(async (session) => {
     await session.query("begin");
     const s2 = createSqlBindings({ db: t.db, session });
-    const v2 = createVectorBindings({ db: t.db, sharedSession: s2.sharedSession });
+    const v2 = createVectorBindings({ db: t.db, fnName: "test-fn", sharedSession: s2.sharedSession });
     await v2.functions["vector.upsert"](["once", [{ id: "a", embedding: [1, 0] }]], info);
     await assert.rejects(v2.functions["vector.upsert"](["once", [{ id: "b", embedding: [1] }]], info));
     await s2.close();

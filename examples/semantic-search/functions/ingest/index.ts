@@ -12,7 +12,8 @@ export default {
     }
     const embeddings = await embedAll(docs.map((d) => d.text), env);
     const { count } = await vector.upsert(
-      body!.collection ?? "documents",
+      // "shared:": the query function reads what this one writes (collections are per function otherwise).
+      `shared:${body!.collection ?? "documents"}`,
       docs.map((d, i) => ({ id: d.id, embedding: embeddings[i], content: d.text, metadata: d.metadata ?? {} })),
     );
     return Response.json({ ingested: count });

@@ -8,7 +8,8 @@ export default {
     const q = url.searchParams.get("q")?.trim();
     if (!q) return Response.json({ error: "pass a query: ?q=..." }, { status: 400 });
     const k = Math.min(100, Math.max(1, Number(url.searchParams.get("k")) || 5));
-    const collection = url.searchParams.get("collection") ?? "documents";
+    // The shared namespace the ingest function writes to.
+    const collection = `shared:${url.searchParams.get("collection") ?? "documents"}`;
     const filter: Record<string, string> = {};
     for (const [key, value] of url.searchParams) if (!["q", "k", "collection"].includes(key)) filter[key] = value;
     const [embedding] = await embedAll([q], env);
