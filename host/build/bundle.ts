@@ -1,13 +1,14 @@
-import { build, type BuildFailure, type Message, type Metafile } from "esbuild";
+import { build, type BuildFailure, type Message, type Metafile, type Plugin } from "esbuild";
 import { createHash } from "node:crypto";
-import { builtinModules } from "node:module";
 import { join, relative, resolve } from "node:path";
 import { BuildError } from "./errors.ts";
+import { MODULE_MARKER } from "../../runtime/index.ts";
+import { builtinRefusal, isNodeBuiltin, nodeBuiltins, NODE_GLOBALS_INJECT } from "./node-builtins.ts";
 import { hangarModule, noRemoteImports, npmSpecifiers } from "./plugins.ts";
 
-/** A bundled function version, ready to store and evaluate as a classic script. */
+/** A bundled function version, ready to store and evaluate as an ES module. */
 export interface Bundle {
-  /** IIFE leaving the module namespace in `globalThis.__hangar_exports`. */
+  /** ES module (first line MODULE_MARKER, no imports or exports) leaving the namespace in `globalThis.__hangar_exports`. */
   code: string;
   /** Source map v3 JSON, sources relative to `cwd`, with sourcesContent. */
   map: string;
@@ -26,6 +27,8 @@ export interface BundleOptions {
   cwd?: string;
   /** Name the bundle is evaluated under (what guest stacks print); default "bundle.js". */
   filename?: string;
+  /** Resolvers tried before the built-in ones (remote and locked imports). */
+  plugins?: Plugin[];
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 10 * 1024 * 1024;
@@ -44,26 +47,34 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
   let result;
   try {
     result = await build({
-      entryPoints: [resolve(cwd, entry)],
+      // A virtual entry hands the module namespace to the runtime once the module (and its top-level await) finished.
+      stdin: {
+        contents: `import * as ns from ${JSON.stringify(resolve(cwd, entry))};\nglobalThis.${EXPORTS_GLOBAL} = ns;\n`,
+        resolveDir: cwd,
+        sourcefile: "<hangar-entry>",
+        loader: "js",
+      },
       absWorkingDir: cwd,
       outfile,
       bundle: true,
       write: false,
-      format: "iife",
-      globalName: EXPORTS_GLOBAL,
-      platform: "neutral",
+      // An ES module, as Workers and Deno load functions: top-level await works.
+      format: "esm",
+      banner: { js: MODULE_MARKER },
+      platform: "browser",
       target: "es2022",
       mainFields: ["browser", "module", "main"],
-      conditions: ["worker", "browser"],
+      conditions: ["workerd", "worker", "browser"],
+      inject: [NODE_GLOBALS_INJECT],
       sourcemap: "external",
       sourcesContent: true,
       minify: false,
       charset: "utf8",
       metafile: true,
       logLevel: "silent",
-      // npm packages commonly branch on this; there is no `process` in the sandbox.
-      define: { "process.env.NODE_ENV": '"production"' },
-      plugins: [hangarModule(), npmSpecifiers(), noRemoteImports()],
+      // npm packages commonly branch on this.
+      define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
+      plugins: [hangarModule(), ...(opts.plugins ?? []), npmSpecifiers(), nodeBuiltins(), noRemoteImports()],
     });
   } catch (cause) {
     const errors = (cause as Partial<BuildFailure>).errors;
@@ -92,12 +103,7 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
   };
 }
 
-const BUILTINS = new Set(builtinModules);
-
-/** True for `node:*` and bare Node built-in names (`fs`, `fs/promises`, `child_process`, ...). */
-export function isNodeBuiltin(spec: string): boolean {
-  return spec.startsWith("node:") || BUILTINS.has(spec) || BUILTINS.has(spec.split("/")[0] ?? "");
-}
+export { isNodeBuiltin };
 
 /** `file:line:column: text` (column 1-based), then the offending source line indented. */
 export function formatMessage(m: Message): string {
@@ -111,7 +117,7 @@ function rewrite(text: string): string {
   const m = /^Could not resolve "(.+)"$/.exec(text);
   if (!m) return text;
   const spec = m[1]!;
-  if (isNodeBuiltin(spec)) return `"${spec}" is not available in Hangar functions (no Node built-ins in the sandbox)`;
+  if (isNodeBuiltin(spec)) return builtinRefusal(spec);
   if (/^(https?:|jsr:|\/\/)/.test(spec)) return `"${spec}" cannot be imported: only relative files and packages installed in node_modules are bundled`;
   return `Could not resolve "${spec}": not a file, and not installed in a node_modules next to the function or above`;
 }
