@@ -1,10 +1,14 @@
 import { build, type BuildFailure, type Message, type Metafile, type Plugin } from "esbuild";
 import { createHash } from "node:crypto";
-import { join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { BuildError } from "./errors.ts";
 import { MODULE_MARKER } from "../../runtime/index.ts";
 import { builtinRefusal, isNodeBuiltin, nodeBuiltins, NODE_GLOBALS_INJECT } from "./node-builtins.ts";
-import { hangarModule, noRemoteImports, npmSpecifiers } from "./plugins.ts";
+import { findImportMap, importMap } from "./import-map.ts";
+import { Lock } from "./lock.ts";
+import { npmSpecifiers } from "./npm.ts";
+import { hangarModule } from "./plugins.ts";
+import { remoteModules } from "./remote.ts";
 
 /** A bundled function version, ready to store and evaluate as an ES module. */
 export interface Bundle {
@@ -27,8 +31,14 @@ export interface BundleOptions {
   cwd?: string;
   /** Name the bundle is evaluated under (what guest stacks print); default "bundle.js". */
   filename?: string;
-  /** Resolvers tried before the built-in ones (remote and locked imports). */
+  /** Resolvers tried before the built-in ones. */
   plugins?: Plugin[];
+  /** Where `hangar.lock.json` and import maps live; default: the folder holding the function. */
+  functionsDir?: string;
+  /** Remote modules and cached npm/jsr installs; default `<cwd>/.hangar/cache`. */
+  cacheDir?: string;
+  /** Refuse imports that would need the network (not in the lock file and cache). */
+  offline?: boolean;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 10 * 1024 * 1024;
@@ -43,6 +53,11 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
   const outfile = join(cwd, filename);
   const shown = relative(cwd, resolve(cwd, entry)) || entry;
+  const functionsDir = resolve(cwd, opts.functionsDir ?? defaultFunctionsDir(resolve(cwd, entry)));
+  const cacheDir = resolve(cwd, opts.cacheDir ?? join(".hangar", "cache"));
+  const offline = opts.offline ?? false;
+  const lock = await Lock.open(functionsDir);
+  const map = await findImportMap([functionsDir, cwd]);
 
   let result;
   try {
@@ -74,7 +89,14 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
       logLevel: "silent",
       // npm packages commonly branch on this.
       define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
-      plugins: [hangarModule(), ...(opts.plugins ?? []), npmSpecifiers(), nodeBuiltins(), noRemoteImports()],
+      plugins: [
+        hangarModule(),
+        ...(opts.plugins ?? []),
+        ...(map ? [importMap(map)] : []),
+        remoteModules({ lock, cacheDir, offline }),
+        npmSpecifiers({ lock, cacheDir, offline, cwd }),
+        nodeBuiltins(),
+      ],
     });
   } catch (cause) {
     const errors = (cause as Partial<BuildFailure>).errors;
@@ -82,6 +104,8 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
     throw new BuildError(`bundling ${shown} failed:\n${errors.map(formatMessage).join("\n")}`, { cause });
   }
 
+  // Only a build that succeeded records what it resolved.
+  await lock.save();
   const out = result.outputFiles ?? [];
   const codeFile = out.find((f) => f.path === outfile);
   const mapFile = out.find((f) => f.path === `${outfile}.map`);
@@ -118,8 +142,14 @@ function rewrite(text: string): string {
   if (!m) return text;
   const spec = m[1]!;
   if (isNodeBuiltin(spec)) return builtinRefusal(spec);
-  if (/^(https?:|jsr:|\/\/)/.test(spec)) return `"${spec}" cannot be imported: only relative files and packages installed in node_modules are bundled`;
+  if (/^\/\//.test(spec)) return `"${spec}" cannot be imported: write the full https:// URL`;
   return `Could not resolve "${spec}": not a file, and not installed in a node_modules next to the function or above`;
+}
+
+// functions/<name>.ts and functions/<name>/index.ts both live in functions/.
+function defaultFunctionsDir(entry: string): string {
+  const dir = dirname(entry);
+  return /^index\.[cm]?[jt]sx?$/.test(basename(entry)) ? dirname(dir) : dir;
 }
 
 function formatSize(bytes: number): string {

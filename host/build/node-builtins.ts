@@ -1,8 +1,10 @@
 // Node built-ins as Workers' nodejs_compat offers them, from node-stdlib-browser's polyfills
 // (the set webpack and Vite users bundle for browsers); the ones that cannot work fail the deploy.
+import { RAW_RESOLVE } from "./plugins.ts";
 import type { Plugin } from "esbuild";
 import { createRequire } from "node:module";
 import { builtinModules } from "node:module";
+import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -23,7 +25,6 @@ const WRAPPERS: Record<string, string> = {
 export const NODE_GLOBALS_INJECT = fileURLToPath(new URL("./node/globals.js", import.meta.url));
 
 const BUILTINS = new Set(builtinModules);
-const SKIP = Symbol("node-builtins");
 
 /** True for `node:*` and bare Node built-in names (`fs`, `fs/promises`, `child_process`, ...). */
 export function isNodeBuiltin(spec: string): boolean {
@@ -47,26 +48,43 @@ export function nodeBuiltins(): Plugin {
     name: "node-builtins",
     setup(build) {
       build.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.pluginData === SKIP || !isNodeBuiltin(args.path)) return undefined;
+        if (args.pluginData === RAW_RESOLVE || !isNodeBuiltin(args.path)) return undefined;
         const name = args.path.replace(/^node:/, "");
         if (!args.path.startsWith("node:")) {
           // A package's "browser": { "fs": false } (or an installed package of that name) wins.
-          const own = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: SKIP });
-          if (!own.errors.length) return own;
+          const own = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: RAW_RESOLVE });
+          if (!own.errors.length) {
+            if (isAbsolute(own.path)) return { path: own.path, namespace: own.namespace, sideEffects: own.sideEffects };
+            return { path: args.path, namespace: "node-disabled" }; // mapped to false: an empty module
+          }
         }
-        if (!(OFFERED as readonly string[]).includes(name)) return { errors: [{ text: builtinRefusal(args.path) }] };
-        const target = WRAPPERS[name] ?? STDLIB[name];
-        if (!target) return { errors: [{ text: builtinRefusal(args.path) }] };
-        const r = await build.resolve(target, { kind: args.kind, resolveDir: args.resolveDir, pluginData: SKIP });
+        const target = (OFFERED as readonly string[]).includes(name) ? WRAPPERS[name] ?? STDLIB[name] : undefined;
+        if (!target) {
+          // A package's `try { require("vm") } catch {}` must still bundle: the require throws when it runs.
+          // The function's own imports, and static imports anywhere, fail the deploy.
+          if (args.kind === "require-call" && /[/\\]node_modules[/\\]/.test(args.importer)) return { path: args.path, namespace: "node-unavailable" };
+          return { errors: [{ text: builtinRefusal(args.path) }] };
+        }
+        const r = await build.resolve(target, { kind: args.kind, resolveDir: args.resolveDir, pluginData: RAW_RESOLVE });
         if (r.errors.length) return { errors: [{ text: `the polyfill for "${args.path}" (${target}) did not resolve: ${r.errors[0]!.text}` }] };
         // Unused (an injected global nobody references) means left out.
         return { path: r.path, namespace: r.namespace, sideEffects: false };
+      });
+      build.onLoad({ filter: /.*/, namespace: "node-disabled" }, () => ({ contents: "module.exports = {};\n", loader: "js" }));
+      build.onLoad({ filter: /.*/, namespace: "node-unavailable" }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(builtinRefusal(args.path))});\n`,
+        loader: "js",
+      }));
+      // The crypto wrapper takes crypto-browserify's parts from where that package finds them.
+      build.onResolve({ filter: /^hangar-polyfill-dep:/ }, async (args) => {
+        const r = await build.resolve(args.path.slice("hangar-polyfill-dep:".length), { kind: args.kind, resolveDir: STDLIB.crypto, pluginData: RAW_RESOLVE });
+        return r.errors.length ? { errors: r.errors } : { path: r.path, namespace: r.namespace, sideEffects: false };
       });
       // The wrappers import the polyfills by name; give them the absolute paths.
       build.onResolve({ filter: /^hangar-polyfill:/ }, async (args) => {
         const target = STDLIB[args.path.slice("hangar-polyfill:".length)];
         if (!target) return { errors: [{ text: `no polyfill ${args.path}` }] };
-        const r = await build.resolve(target, { kind: args.kind, resolveDir: args.resolveDir, pluginData: SKIP });
+        const r = await build.resolve(target, { kind: args.kind, resolveDir: args.resolveDir, pluginData: RAW_RESOLVE });
         return r.errors.length ? { errors: r.errors } : { path: r.path, namespace: r.namespace, sideEffects: false };
       });
     },

@@ -11,14 +11,14 @@ export interface DirDeployReport {
 }
 
 /** Bundle and deploy the functions of a directory (all, or the named ones); one failure does not stop the rest. */
-export async function deployDir(dir: string, names: string[], deploy: DeployOne): Promise<DirDeployReport[]> {
+export async function deployDir(dir: string, names: string[], deploy: DeployOne, opts: { offline?: boolean } = {}): Promise<DirDeployReport[]> {
   const found = await discoverFunctions(dir);
   const wanted = names.length ? found.filter((f) => names.includes(f.name)) : found;
   const missing = names.filter((n) => !found.some((f) => f.name === n));
   const reports: DirDeployReport[] = missing.map((name) => ({ name, error: `no function "${name}" in ${relative(process.cwd(), dir) || "."}` }));
   for (const fn of wanted) {
     try {
-      const bundle = await bundleFunction(fn.entry);
+      const bundle = await bundleFunction(fn.entry, { functionsDir: dir, offline: opts.offline });
       const result = await deploy({ name: fn.name, code: bundle.code, map: bundle.map, hash: bundle.hash });
       reports.push({ name: fn.name, result });
     } catch (err) {

@@ -7,12 +7,12 @@ import type { Command } from "../command.ts";
 import { printTable } from "../table.ts";
 
 export const deployCommand: Command = {
-  usage: "hangar deploy [name...] [--dir functions]",
-  summary: "bundle, validate and store a new version of each function; prints it",
-  options: { dir: { type: "string" }, json: { type: "boolean" } },
+  usage: "hangar deploy [name...] [--dir functions] [--offline]",
+  summary: "bundle, validate and store a new version of each function; prints it (--offline: only what hangar.lock.json and the cache hold)",
+  options: { dir: { type: "string" }, json: { type: "boolean" }, offline: { type: "boolean" } },
   async run(flags, names, io) {
     const config = resolveConfig("cli", flags);
-    const reports = await deployDir(config.functionsDir, names, (args) => callAdmin(flags, "functions.deploy", args) as Promise<DeployResult>);
+    const reports = await deployDir(config.functionsDir, names, (args) => callAdmin(flags, "functions.deploy", args) as Promise<DeployResult>, { offline: flags.offline === true });
     if (!reports.length) throw new UserError(`no functions found in ${config.functionsDir}`);
     if (flags.json) io.out(JSON.stringify(reports));
     else for (const r of reports) (r.error ? io.err : io.out)(formatDeploy(r));
