@@ -1,4 +1,4 @@
-// The smallest useful function: GET /functions/v1/hello?name=you
+// The smallest useful function: GET /functions/v1/hello?name=you (it sees its path as /hello)
 export default {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);

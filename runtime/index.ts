@@ -6,6 +6,7 @@ import { RuntimeClosedError } from "./errors.ts";
 
 export * from "./types.ts";
 export { BundleEvalError, RuntimeClosedError } from "./errors.ts";
+export { MODULE_MARKER } from "./instance.ts";
 
 export interface RuntimeOptions {
   /** Total WASM heap across warm instances before idle ones are evicted (LRU); default 1024. */
@@ -15,6 +16,8 @@ export interface RuntimeOptions {
 export interface LoadOptions {
   filename?: string;
   limits: Limits;
+  /** Secrets and vars the bundle's top-level code sees (`Deno.env.get`). */
+  env?: Record<string, string>;
   /** Console output of the bundle's top-level code. */
   onConsole?: InvocationInput["onConsole"];
 }

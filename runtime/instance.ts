@@ -41,9 +41,14 @@ interface Invocation {
 
 interface Entry { invoke: QuickJSHandle; settle: QuickJSHandle; fireTimer: QuickJSHandle; cleanup: QuickJSHandle; describe: QuickJSHandle }
 
+/** First line of a bundle that is an ES module (may use top-level await); others are classic scripts. */
+export const MODULE_MARKER = "// hangar:module";
+
 export interface InstanceOptions {
   filename?: string;
   limits: Limits;
+  /** Secrets and vars the top-level code sees (`Deno.env`), as an invocation would. */
+  env?: Record<string, string>;
   /** Console output while the bundle evaluates (top-level code). */
   onConsole?: InvocationInput["onConsole"];
 }
@@ -350,11 +355,25 @@ export class Instance implements FunctionInstance {
     const now = performance.now();
     // top-level code runs as a pseudo-invocation so its timers and host calls are bounded too
     const loadInv: Invocation = {
-      id: 0, input: { requestId: "load", env: {}, auth: null, limits: opts.limits, host: {}, onConsole: opts.onConsole },
+      id: 0, input: { requestId: "load", env: opts.env ?? {}, auth: null, limits: opts.limits, host: {}, onConsole: opts.onConsole },
       limits: opts.limits, started: now, wallEnd: now + opts.limits.wallMs, cpuMs: 0, subrequests: 0,
       calls: new Set(), timers: new Map(), waitDone: false, responded: true, ended: false, resolve: () => {}, onValue: () => ({ ok: true, value: null, stats: zeroStats() }),
     };
-    const res = this.segment(loadInv, () => this.ctx.evalCode(bundle, opts.filename ?? "bundle.js", { type: "global" }));
+    // An ES module with top-level await evaluates to a promise: it must settle within the load's jobs.
+    const type = bundle.startsWith(MODULE_MARKER) ? "module" : "global";
+    let evaluated: QuickJSHandle | undefined;
+    const res = this.segment(loadInv, () => {
+      const r = this.ctx.evalCode(bundle, opts.filename ?? "bundle.js", { type });
+      if (type === "global" || r.error) return r;
+      evaluated = r.value;
+    });
+    if (evaluated && this.alive && res.error === undefined && !res.stopped) {
+      const state = this.ctx.getPromiseState(evaluated);
+      if (state.type === "rejected") { res.error = this.ctx.dump(state.error); state.error.dispose(); }
+      else if (state.type === "pending") res.error = { name: "Error", message: "top-level await is still waiting after the module's own work: awaiting a timer, fetch or other I/O at module scope is not supported; do it in the handler" };
+      else if (!state.notAPromise) state.value.dispose();
+    }
+    if (evaluated?.alive && this.alive) evaluated.dispose();
     const stopped = this.dead ?? (res.stopped ? { kind: res.stopped, message: limitMessage(res.stopped, opts.limits) } : null);
     this.end(loadInv);
     if (stopped) throw new BundleEvalError(`evaluating ${opts.filename ?? "the bundle"} stopped: ${stopped.message}`, { kind: stopped.kind });

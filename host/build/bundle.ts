@@ -1,13 +1,18 @@
-import { build, type BuildFailure, type Message, type Metafile } from "esbuild";
+import { build, type BuildFailure, type Message, type Metafile, type Plugin } from "esbuild";
 import { createHash } from "node:crypto";
-import { builtinModules } from "node:module";
-import { join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { BuildError } from "./errors.ts";
-import { hangarModule, noRemoteImports, npmSpecifiers } from "./plugins.ts";
+import { MODULE_MARKER } from "../../runtime/index.ts";
+import { builtinRefusal, isNodeBuiltin, nodeBuiltins, NODE_GLOBALS_INJECT } from "./node-builtins.ts";
+import { findImportMap, importMap } from "./import-map.ts";
+import { Lock } from "./lock.ts";
+import { npmSpecifiers } from "./npm.ts";
+import { hangarModule } from "./plugins.ts";
+import { remoteModules } from "./remote.ts";
 
-/** A bundled function version, ready to store and evaluate as a classic script. */
+/** A bundled function version, ready to store and evaluate as an ES module. */
 export interface Bundle {
-  /** IIFE leaving the module namespace in `globalThis.__hangar_exports`. */
+  /** ES module (first line MODULE_MARKER, no imports or exports) leaving the namespace in `globalThis.__hangar_exports`. */
   code: string;
   /** Source map v3 JSON, sources relative to `cwd`, with sourcesContent. */
   map: string;
@@ -26,6 +31,14 @@ export interface BundleOptions {
   cwd?: string;
   /** Name the bundle is evaluated under (what guest stacks print); default "bundle.js". */
   filename?: string;
+  /** Resolvers tried before the built-in ones. */
+  plugins?: Plugin[];
+  /** Where `hangar.lock.json` and import maps live; default: the folder holding the function. */
+  functionsDir?: string;
+  /** Remote modules and cached npm/jsr installs; default `<cwd>/.hangar/cache`. */
+  cacheDir?: string;
+  /** Refuse imports that would need the network (not in the lock file and cache). */
+  offline?: boolean;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 10 * 1024 * 1024;
@@ -40,30 +53,50 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
   const outfile = join(cwd, filename);
   const shown = relative(cwd, resolve(cwd, entry)) || entry;
+  const functionsDir = resolve(cwd, opts.functionsDir ?? defaultFunctionsDir(resolve(cwd, entry)));
+  const cacheDir = resolve(cwd, opts.cacheDir ?? join(".hangar", "cache"));
+  const offline = opts.offline ?? false;
+  const lock = await Lock.open(functionsDir);
+  const map = await findImportMap([functionsDir, cwd]);
 
   let result;
   try {
     result = await build({
-      entryPoints: [resolve(cwd, entry)],
+      // A virtual entry hands the module namespace to the runtime once the module (and its top-level await) finished.
+      stdin: {
+        contents: `import * as ns from ${JSON.stringify(resolve(cwd, entry))};\nglobalThis.${EXPORTS_GLOBAL} = ns;\n`,
+        resolveDir: cwd,
+        sourcefile: "<hangar-entry>",
+        loader: "js",
+      },
       absWorkingDir: cwd,
       outfile,
       bundle: true,
       write: false,
-      format: "iife",
-      globalName: EXPORTS_GLOBAL,
-      platform: "neutral",
+      // An ES module, as Workers and Deno load functions: top-level await works.
+      format: "esm",
+      banner: { js: MODULE_MARKER },
+      platform: "browser",
       target: "es2022",
       mainFields: ["browser", "module", "main"],
-      conditions: ["worker", "browser"],
+      conditions: ["workerd", "worker", "browser"],
+      inject: [NODE_GLOBALS_INJECT],
       sourcemap: "external",
       sourcesContent: true,
       minify: false,
       charset: "utf8",
       metafile: true,
       logLevel: "silent",
-      // npm packages commonly branch on this; there is no `process` in the sandbox.
-      define: { "process.env.NODE_ENV": '"production"' },
-      plugins: [hangarModule(), npmSpecifiers(), noRemoteImports()],
+      // npm packages commonly branch on this.
+      define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
+      plugins: [
+        hangarModule(),
+        ...(opts.plugins ?? []),
+        ...(map ? [importMap(map)] : []),
+        remoteModules({ lock, cacheDir, offline }),
+        npmSpecifiers({ lock, cacheDir, offline, cwd }),
+        nodeBuiltins(),
+      ],
     });
   } catch (cause) {
     const errors = (cause as Partial<BuildFailure>).errors;
@@ -71,6 +104,8 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
     throw new BuildError(`bundling ${shown} failed:\n${errors.map(formatMessage).join("\n")}`, { cause });
   }
 
+  // Only a build that succeeded records what it resolved.
+  await lock.save();
   const out = result.outputFiles ?? [];
   const codeFile = out.find((f) => f.path === outfile);
   const mapFile = out.find((f) => f.path === `${outfile}.map`);
@@ -92,12 +127,7 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
   };
 }
 
-const BUILTINS = new Set(builtinModules);
-
-/** True for `node:*` and bare Node built-in names (`fs`, `fs/promises`, `child_process`, ...). */
-export function isNodeBuiltin(spec: string): boolean {
-  return spec.startsWith("node:") || BUILTINS.has(spec) || BUILTINS.has(spec.split("/")[0] ?? "");
-}
+export { isNodeBuiltin };
 
 /** `file:line:column: text` (column 1-based), then the offending source line indented. */
 export function formatMessage(m: Message): string {
@@ -111,9 +141,15 @@ function rewrite(text: string): string {
   const m = /^Could not resolve "(.+)"$/.exec(text);
   if (!m) return text;
   const spec = m[1]!;
-  if (isNodeBuiltin(spec)) return `"${spec}" is not available in Hangar functions (no Node built-ins in the sandbox)`;
-  if (/^(https?:|jsr:|\/\/)/.test(spec)) return `"${spec}" cannot be imported: only relative files and packages installed in node_modules are bundled`;
+  if (isNodeBuiltin(spec)) return builtinRefusal(spec);
+  if (/^\/\//.test(spec)) return `"${spec}" cannot be imported: write the full https:// URL`;
   return `Could not resolve "${spec}": not a file, and not installed in a node_modules next to the function or above`;
+}
+
+// functions/<name>.ts and functions/<name>/index.ts both live in functions/.
+function defaultFunctionsDir(entry: string): string {
+  const dir = dirname(entry);
+  return /^index\.[cm]?[jt]sx?$/.test(basename(entry)) ? dirname(dir) : dir;
 }
 
 function formatSize(bytes: number): string {

@@ -1,6 +1,7 @@
 import type { Limits } from "../../runtime/types.ts";
 import { type ConfigIssue, ConfigError } from "./errors.ts";
 import { describe, LIMIT_RANGES, parseChannel, parseEgressHost, parseEventSpec, parseLimit, type Parsed, type TableEventSpec } from "./config-fields.ts";
+import { parseRoute } from "./routes.ts";
 import { parseSchedule } from "./schedule.ts";
 
 /** A function's `export const config`, validated and with defaults filled (SPEC §3). */
@@ -20,6 +21,8 @@ export interface FunctionConfig {
   egress: string[] | null;
   /** Database role the function's SQL runs as (row-level security applies); null: the unprivileged `hangar_guest`. */
   role?: string | null;
+  /** Workers-style routes (`/api/*`, `api.example.com/*`) also serving the fetch handler, URL unchanged; absent in old versions. */
+  routes?: string[];
 }
 
 const ENUMS = {
@@ -28,13 +31,13 @@ const ENUMS = {
   delivery: ["at-least-once", "exactly-once"],
   auth: ["public", "jwt", "key"],
 } as const;
-const KEYS = ["schedule", "timezone", "overlap", "catchUp", "events", "listen", "delivery", "auth", "limits", "egress", "role"];
+const KEYS = ["schedule", "timezone", "overlap", "catchUp", "events", "listen", "delivery", "auth", "limits", "egress", "role", "routes"];
 
 /** Validates `raw` (the module's exported config, or undefined) and fills defaults; throws ConfigError listing every problem. */
 export function validateConfig(fnName: string, raw: unknown): FunctionConfig {
   const out: FunctionConfig = {
     schedule: null, timezone: "UTC", overlap: "skip", catchUp: "latest", events: [], listen: [],
-    delivery: "at-least-once", auth: "public", limits: {}, egress: null, role: null,
+    delivery: "at-least-once", auth: "public", limits: {}, egress: null, role: null, routes: [],
   };
   if (raw === undefined || raw === null) return out;
   const issues: ConfigIssue[] = [];
@@ -87,6 +90,8 @@ export function validateConfig(fnName: string, raw: unknown): FunctionConfig {
   }
   const egress = stringList(raw.egress, "config.egress", parseEgressHost, bad);
   if (egress) out.egress = [...new Set(egress)];
+  const routes = stringList(raw.routes, "config.routes", parseRoute, bad);
+  if (routes) out.routes = [...new Set(routes.map((r) => r.pattern))];
 
   if (raw.limits !== undefined) {
     if (!isPlainObject(raw.limits)) bad("config.limits", `expected an object, got ${describe(raw.limits)}`);

@@ -115,6 +115,9 @@ declare module "hangar" {
     limits?: { cpuMs?: number; wallMs?: number; memoryMb?: number; subrequests?: number };
     /** Hosts fetch may reach, "*.example.com" for subdomains; default any public address. */
     egress?: string[];
+    /** Also serve the fetch handler at these paths or hosts, URL unchanged: "/api/*", "api.example.com/*". */
+    routes?: string[];
+    role?: string;
   }
 }
 

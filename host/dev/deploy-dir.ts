@@ -22,6 +22,7 @@ export async function deployDir(
   deploy: DeployOne,
   applySchema?: ApplySchema,
   onProgress?: (done: number, total: number, name: string) => void,
+  opts: { offline?: boolean } = {},
 ): Promise<DirDeployReport[]> {
   const { functions: found, problems } = await scanFunctions(dir);
   const wanted = names.length ? found.filter((f) => names.includes(f.name)) : found;
@@ -37,7 +38,7 @@ export async function deployDir(
     onProgress?.(done++, wanted.length, fn.name);
     let schema: string | undefined;
     try {
-      const bundle = await bundleFunction(fn.entry);
+      const bundle = await bundleFunction(fn.entry, { functionsDir: dir, offline: opts.offline });
       const file = applySchema ? await readSchema(fn.entry) : null;
       if (file) {
         schema = relative(process.cwd(), file.path) || file.path;

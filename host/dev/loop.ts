@@ -50,7 +50,7 @@ export function createDevLoop(deps: DevLoopDeps) {
     for (const fn of functions) {
       let bundle;
       try {
-        bundle = await bundleFunction(fn.entry);
+        bundle = await bundleFunction(fn.entry, { functionsDir: deps.dir });
       } catch (err) {
         deps.err(`✗ ${fn.name}: ${(err as Error).message}`);
         continue;

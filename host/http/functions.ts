@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context, type Next } from "hono";
 import type { Invoker } from "../invoke/types.ts";
 import type { ActiveFunction } from "../registry/index.ts";
 import type { AuthResult } from "./auth.ts";
@@ -11,49 +11,83 @@ export interface FunctionRoutesDeps {
   lookup(name: string): ActiveFunction | undefined;
   authenticate(fn: ActiveFunction, headers: Headers): Promise<AuthResult>;
   maxBodyBytes: number;
+  /** Where `functionRoutes` is mounted; stripped from the URL the guest sees. Default "/functions/v1". */
+  mountPath?: string;
 }
 
-/** `ANY /functions/v1/<name>[/<rest>]`: the full request in, the guest's response out. */
+export interface RoutedFunctionsDeps extends Omit<FunctionRoutesDeps, "lookup" | "mountPath"> {
+  /** The function whose `config.routes` serve this host (no port) and path. */
+  route(hostname: string, pathname: string): ActiveFunction | undefined;
+}
+
+/** Paths Hangar answers itself: never handed to a routed function. */
+const OWN_PREFIXES = ["/_hangar/", "/functions/v1/"];
+
+/**
+ * `ANY /functions/v1/<name>[/<rest>]`: the request in, the guest's response out. The guest sees
+ * `/<name>[/<rest>]` with query and host kept (Supabase's convention).
+ */
 export function functionRoutes(deps: FunctionRoutesDeps): Hono {
   const app = new Hono();
-  const handle = async (c: import("hono").Context) => {
+  const mount = deps.mountPath ?? "/functions/v1";
+  const handle = async (c: Context) => {
     const name = c.req.param("name")!;
     const fn = deps.lookup(name);
     if (!fn) return errorResponse(c, 404, "NOT_FOUND", `function "${name}" is not deployed`);
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > deps.maxBodyBytes) return tooLarge(c, deps.maxBodyBytes);
-    const auth = await deps.authenticate(fn, c.req.raw.headers);
-    if (!auth.ok) return errorResponse(c, auth.status, auth.code, auth.message);
-    let body: Uint8Array | null = null;
-    const method = c.req.method;
-    // Touching `.body` makes the node adapter build a full Request: only do it when a body may come.
-    if (method !== "GET" && method !== "HEAD") {
-      if (c.req.header("content-length") !== undefined) {
-        // Declared and already checked against the cap: the adapter's direct read is the fast path.
-        body = new Uint8Array(await c.req.raw.arrayBuffer());
-      } else if (c.req.raw.body) {
-        body = await readCapped(c.req.raw.body, deps.maxBodyBytes);
-        if (!body) return tooLarge(c, deps.maxBodyBytes);
-      }
-    }
-    const headers = new Headers(c.req.raw.headers);
-    headers.set("x-request-id", c.get("requestId"));
-    const request = new Request(c.req.url, { method, headers, body: body && body.byteLength ? (body as Uint8Array<ArrayBuffer>) : null });
-    const result = await deps.invoker.invoke({
-      functionName: name,
-      trigger: "http",
-      request,
-      requestId: c.get("requestId"),
-      correlationId: c.get("correlationId") ?? null,
-      auth: auth.claims,
-    });
-    return sanitizeFraming(result.response!);
+    const url = new URL(c.req.url);
+    if (url.pathname.startsWith(`${mount}/`)) url.pathname = url.pathname.slice(mount.length);
+    return serve(deps, c, fn, url.href);
   };
   app.all("/:name", handle);
   app.all("/:name/*", handle);
   return app;
 }
 
-function tooLarge(c: import("hono").Context, max: number): Response {
+/** Workers-style mounting: a request whose host and path match a function's `config.routes` goes to it, URL unchanged. */
+export function routedFunctions(deps: RoutedFunctionsDeps): Hono {
+  const app = new Hono();
+  app.all("*", async (c: Context, next: Next) => {
+    const url = new URL(c.req.url);
+    const path = `${url.pathname}/`;
+    if (OWN_PREFIXES.some((p) => path.startsWith(p))) return next();
+    const fn = deps.route(url.hostname, url.pathname);
+    if (!fn) return next();
+    return serve(deps, c, fn, c.req.url);
+  });
+  return app;
+}
+
+async function serve(deps: Omit<FunctionRoutesDeps, "lookup">, c: Context, fn: ActiveFunction, guestUrl: string): Promise<Response> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > deps.maxBodyBytes) return tooLarge(c, deps.maxBodyBytes);
+  const auth = await deps.authenticate(fn, c.req.raw.headers);
+  if (!auth.ok) return errorResponse(c, auth.status, auth.code, auth.message);
+  let body: Uint8Array | null = null;
+  const method = c.req.method;
+  // Touching `.body` makes the node adapter build a full Request: only do it when a body may come.
+  if (method !== "GET" && method !== "HEAD") {
+    if (c.req.header("content-length") !== undefined) {
+      // Declared and already checked against the cap: the adapter's direct read is the fast path.
+      body = new Uint8Array(await c.req.raw.arrayBuffer());
+    } else if (c.req.raw.body) {
+      body = await readCapped(c.req.raw.body, deps.maxBodyBytes);
+      if (!body) return tooLarge(c, deps.maxBodyBytes);
+    }
+  }
+  const headers = new Headers(c.req.raw.headers);
+  headers.set("x-request-id", c.get("requestId"));
+  const request = new Request(guestUrl, { method, headers, body: body && body.byteLength ? (body as Uint8Array<ArrayBuffer>) : null });
+  const result = await deps.invoker.invoke({
+    functionName: fn.name,
+    trigger: "http",
+    request,
+    requestId: c.get("requestId"),
+    correlationId: c.get("correlationId") ?? null,
+    auth: auth.claims,
+  });
+  return sanitizeFraming(result.response!);
+}
+
+function tooLarge(c: Context, max: number): Response {
   return errorResponse(c, 413, "PAYLOAD_TOO_LARGE", `request body exceeds the limit of ${max} bytes`);
 }

@@ -29,7 +29,8 @@ export interface InvokerDeps {
     get(name: string): ActiveFunction | undefined;
     bundle(versionId: string): Promise<{ code: string; map: string | null }>;
   };
-  load(id: string, code: string, limits: Limits): Promise<FunctionInstance>;
+  /** `env` is what the module's top-level code sees when this call evaluates it. */
+  load(id: string, code: string, limits: Limits, env: Record<string, string>): Promise<FunctionInstance>;
   bindings(ctx: BindingContext): Promise<InvocationBindings>;
   env(functionName: string): Promise<Record<string, string>>;
   defaultLimits: Limits;
@@ -61,11 +62,12 @@ export function createInvoker(deps: InvokerDeps): Invoker {
         let bindings: InvocationBindings | undefined;
         let outcome: Outcome<unknown>;
         try {
-          const instance = await deps.load(fn.versionId, bundle.code, limits);
+          const env = await deps.env(fn.name);
+          const instance = await deps.load(fn.versionId, bundle.code, limits, env);
           bindings = await deps.bindings({ fn, requestId, auth: req.auth ?? null, sqlSession: req.sqlSession });
           const input = {
             requestId,
-            env: await deps.env(fn.name),
+            env,
             auth: req.auth ?? null,
             limits,
             host: bindings.functions,

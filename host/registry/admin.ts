@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createRuntime } from "../../runtime/index.ts";
 import type { AdminContext, AdminOp } from "../admin/types.ts";
-import { BUNDLE_FILENAME, ConfigError, isValidFunctionName, validateConfig, type FunctionConfig } from "../build/index.ts";
+import { BUNDLE_FILENAME, ConfigError, isValidFunctionName, mapStack, validateConfig, type FunctionConfig } from "../build/index.ts";
+import { loadEnv } from "../secrets/index.ts";
 import { UserError } from "../errors.ts";
 import { hashKey } from "../http/auth.ts";
 import { deployVersion, rollbackVersion, type ActivateHook } from "./store.ts";
@@ -24,29 +25,57 @@ function fnName(args: Record<string, unknown>): string {
   return name;
 }
 
-/** Evaluate the bundle in a sandbox to read its exported config, then validate it. */
-async function readConfig(ctx: AdminContext, name: string, code: string, hash: string): Promise<FunctionConfig> {
+/** The function's secrets and vars, for its top-level code at deploy (empty when this side cannot decrypt them). */
+async function deployEnv(ctx: AdminContext, name: string): Promise<Record<string, string>> {
+  if (!ctx.config.secretKey) return {};
+  return loadEnv(ctx.db, ctx.config.secretKey, name);
+}
+
+/** Evaluate the bundle in a sandbox (with the function's env) to read its exported config, then validate it. */
+async function readConfig(ctx: AdminContext, name: string, code: string, hash: string, map: string | null): Promise<FunctionConfig> {
   const runtime = ctx.runtime ?? (await createRuntime({ memoryBudgetMb: 256 }));
   const id = `deploy:${name}:${hash}`;
   try {
+    const env = await deployEnv(ctx, name);
     const instance = await runtime
-      .load(id, code, { filename: BUNDLE_FILENAME, limits: { ...ctx.config.defaultLimits, wallMs: 10_000 } })
+      .load(id, code, { filename: BUNDLE_FILENAME, limits: { ...ctx.config.defaultLimits, wallMs: 10_000 }, env })
       .catch((err: Error) => {
-        throw new UserError(`function "${name}": evaluating the bundle failed: ${err.message}`, "DEPLOY_FAILED");
+        // A throw at module scope: say where, in the function's own source.
+        const stack = err.stack && map ? mapStack(err.stack, map, BUNDLE_FILENAME) : err.stack;
+        const where = stack?.split("\n").find((l) => /^\s+at /.test(l) && !l.includes(BUNDLE_FILENAME) && !l.includes("node_modules/") && !l.includes("<hangar-entry>"))?.trim();
+        const message = err.message.replace(/^evaluating bundle\.js /, "evaluating the module ");
+        throw new UserError(`function "${name}": ${message}${where ? `\n    ${where}` : ""}`, "DEPLOY_FAILED");
       });
     if (!instance.handlers.size) {
       throw new UserError(`function "${name}" has no handler: export default a fetch handler or an object with fetch/scheduled/event/notify, or call Deno.serve`, "DEPLOY_FAILED");
     }
+    let config: FunctionConfig;
     try {
-      return validateConfig(name, instance.config);
+      config = validateConfig(name, instance.config);
     } catch (err) {
       if (err instanceof ConfigError) throw new UserError(err.message, err.code);
       throw err;
     }
+    const missing = missingHandlers(config, instance.handlers);
+    if (missing.length) throw new UserError(missing.map((m) => `function "${name}": ${m}`).join("\n"), "CONFIG_INVALID");
+    return config;
   } finally {
     await runtime.evict(id).catch(() => {});
     if (!ctx.runtime) await runtime.close();
   }
+}
+
+/** A trigger configured without the handler it calls would deploy and then fail on every firing. */
+function missingHandlers(config: FunctionConfig, handlers: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const need = (key: string, set: boolean, handler: string) => {
+    if (set && !handlers.has(handler)) out.push(`config.${key} is set but the module exports no ${handler} handler (export default { ${handler}(...) { ... } })`);
+  };
+  need("schedule", config.schedule !== null, "scheduled");
+  need("events", config.events.length > 0, "event");
+  need("listen", config.listen.length > 0, "notify");
+  need("routes", (config.routes ?? []).length > 0, "fetch");
+  return out;
 }
 
 export const registryOps: Record<string, AdminOp> = {
@@ -54,8 +83,8 @@ export const registryOps: Record<string, AdminOp> = {
     const name = fnName(args);
     const code = str(args, "code", "the bundle code");
     const hash = str(args, "hash", "the bundle hash");
-    const config = await readConfig(ctx, name, code, hash);
     const map = typeof args.map === "string" ? args.map : null;
+    const config = await readConfig(ctx, name, code, hash, map);
     return deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
   },
 
@@ -92,7 +121,8 @@ export const registryOps: Record<string, AdminOp> = {
     const path = typeof args.path === "string" ? args.path : "";
     const headers = new Headers((args.headers as [string, string][] | undefined) ?? []);
     const body = typeof args.body === "string" && method !== "GET" && method !== "HEAD" ? args.body : null;
-    const url = new URL(`/functions/v1/${name}${path}`, ctx.config.remoteUrl ?? "http://localhost");
+    // What the guest sees under /functions/v1/<name> (SPEC §5).
+    const url = new URL(`/${name}${path}`, ctx.config.remoteUrl ?? "http://localhost");
     const result = await ctx.invoker.invoke({ functionName: name, trigger: "http", request: new Request(url, { method, headers, body }) });
     const res = result.response!;
     return { status: res.status, headers: [...res.headers], body: await res.text(), requestId: result.requestId };

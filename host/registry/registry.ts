@@ -1,5 +1,6 @@
 import type { Db } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
+import { RouteTable } from "./routes.ts";
 import { loadActive, loadBundle, registryGeneration } from "./store.ts";
 import type { ActiveFunction } from "./types.ts";
 
@@ -18,6 +19,7 @@ export interface RegistryOptions {
  */
 export class Registry {
   private active = new Map<string, ActiveFunction>();
+  private routeTable = new RouteTable([]);
   private generation: string | null = null;
   private readonly bundles = new Map<string, Promise<{ code: string; map: string | null }>>();
   private readonly listeners = new Set<(changed: string[]) => void>();
@@ -47,6 +49,11 @@ export class Registry {
 
   get(name: string): ActiveFunction | undefined {
     return this.active.get(name);
+  }
+
+  /** The function whose `config.routes` serve this host (no port) and path, most specific route first. */
+  route(hostname: string, pathname: string): ActiveFunction | undefined {
+    return this.routeTable.size ? this.routeTable.match(hostname, pathname) : undefined;
   }
 
   list(): ActiveFunction[] {
@@ -109,6 +116,7 @@ export class Registry {
       }),
     );
     this.active = new Map(fresh.map((f) => [f.name, f]));
+    this.routeTable = new RouteTable(fresh);
     this.generation = generation;
     // Only active versions' bundles stay cached: a redeploy on every save must not grow this forever.
     // Invocations already running hold their bundle; a rollback fetches its version again.

@@ -1,6 +1,7 @@
 import type { FunctionConfig } from "../build/index.ts";
 import type { Db, Sql } from "../db/index.ts";
 import { lockKey } from "../db/lock-key.ts";
+import { checkRoutes } from "./routes.ts";
 import { UserError } from "../errors.ts";
 import type { ActiveFunction, DeployInput, DeployResult } from "./types.ts";
 
@@ -49,6 +50,7 @@ export async function loadBundle(db: Sql, versionId: string): Promise<{ code: st
 async function activate(
   tx: Sql, name: string, versionId: string, action: "deploy" | "rollback", actor: string, config: FunctionConfig, hook?: ActivateHook, opts = STRICT,
 ): Promise<string[]> {
+  await checkRoutes(tx, name, config);
   await tx.query("update hangar.functions set active_version = $2, updated_at = now() where name = $1", [name, versionId]);
   await tx.query("insert into hangar.deployments (function_name, version_id, action, actor) values ($1, $2, $3, $4)", [name, versionId, action, actor]);
   const warnings = (await hook?.(tx, name, config, opts)) ?? [];

@@ -38,7 +38,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const registry = new Registry(db, {
     logger,
     prewarm: async (fn, bundle) => {
-      await runtime.load(fn.versionId, bundle.code, { filename: BUNDLE_FILENAME, limits: limitsFor(fn.config.limits) });
+      // Top-level code sees the function's env, as on Supabase/Deno (module-scope clients).
+      await runtime.load(fn.versionId, bundle.code, { filename: BUNDLE_FILENAME, limits: limitsFor(fn.config.limits), env: await secrets.envFor(fn.name) });
     },
   });
   try {
@@ -50,7 +51,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   }
   const invoker = createInvoker({
     functions: registry,
-    load: (id, code, limits) => runtime.load(id, code, { filename: BUNDLE_FILENAME, limits }),
+    load: (id, code, limits, env) => runtime.load(id, code, { filename: BUNDLE_FILENAME, limits, env }),
     bindings: createBindingFactory({ db, config }),
     // dev's .env values overlay the stored secrets (the local file wins, as wrangler's .dev.vars does).
     env: async (name) => ({ ...(await secrets.envFor(name)), ...config.functionEnv }),

@@ -6,7 +6,7 @@ import { migrate, openDb, type Db } from "../db/index.ts";
 import { adminRoutes } from "../http/admin.ts";
 import { createApp } from "../http/app.ts";
 import { createAuthenticator } from "../http/auth.ts";
-import { functionRoutes } from "../http/functions.ts";
+import { functionRoutes, routedFunctions } from "../http/functions.ts";
 import type { Logger } from "../log/logger.ts";
 import { createLogWriter, fanout, logRotationJob } from "../logs/index.ts";
 import type { InvocationRecorder } from "../logs/types.ts";
@@ -100,6 +100,8 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
           adminRoutes({ token: config.adminToken, ops: ADMIN_OPS, context: { db, config, runtime: core.runtime, invoker: core.invoker } }),
         );
         mountDashboard(app, { db, config, version: HANGAR_VERSION, runtime: core.runtime, invoker: core.invoker });
+        // config.routes: Workers-style mounts, URL unchanged; unmatched requests fall through to what follows.
+        app.route("/", routedFunctions({ invoker: core.invoker, route: (h, p) => core.registry.route(h, p), authenticate, maxBodyBytes: config.maxBodyBytes }));
       },
     });
     const http = await listen(app, config.port, config.hostname);

@@ -38,12 +38,13 @@ describe("bundleFunction", () => {
   });
   after(() => p.close());
 
-  test("bundles hangar, a local module and an npm package into an IIFE exposing the namespace", async () => {
+  test("bundles hangar, a local module and an npm package into an ES module exposing the namespace", async () => {
     const entry = await p.write("functions/app.ts", FN);
     const t0 = performance.now();
     const b = await bundleFunction(entry, { cwd: p.dir });
     const ms = performance.now() - t0;
-    assert.match(b.code, /^var __hangar_exports = \(\(\) => \{/);
+    assert.match(b.code, /^\/\/ hangar:module\n/);
+    assert.match(b.code, /globalThis\.__hangar_exports = /);
     assert.equal(b.hash, createHash("sha256").update(b.code).digest("hex"));
     assert.equal(b.bytes, Buffer.byteLength(b.code));
     const map = JSON.parse(b.map);
@@ -86,11 +87,13 @@ describe("bundleFunction", () => {
 
   const refusals: [string, string, RegExp][] = [
     ["node-fs", `export const a = 1;\nimport { readFileSync } from "node:fs";\nexport default readFileSync;\n`,
-      /^functions\/node-fs\.ts:2:30: "node:fs" is not available in Hangar functions \(no Node built-ins in the sandbox\)\n {4}import \{ readFileSync \} from "node:fs";$/m],
+      /^functions\/node-fs\.ts:2:30: "node:fs" cannot be used in a Hangar function: there is no file system in the sandbox.*\n {4}import \{ readFileSync \} from "node:fs";$/m],
     ["bare-fs", `import fs from "fs";\nexport default fs;\n`,
-      /^functions\/bare-fs\.ts:1:16: "fs" is not available in Hangar functions/m],
+      /^functions\/bare-fs\.ts:1:16: "fs" cannot be used in a Hangar function: there is no file system/m],
     ["child", `import { greet } from "./lib/greet.ts";\n\nimport { spawn } from "child_process";\nexport default [greet, spawn];\n`,
-      /^functions\/child\.ts:3:23: "child_process" is not available/m],
+      /^functions\/child\.ts:3:23: "child_process" cannot be used in a Hangar function: functions cannot start processes/m],
+    ["net", `import net from "node:net";\nexport default net;\n`,
+      /^functions\/net\.ts:1:17: "node:net" cannot be used in a Hangar function: there are no sockets in the sandbox: use fetch\(\)/m],
     ["missing", `import left from "left-pad-that-does-not-exist";\nexport default left;\n`,
       /^functions\/missing\.ts:1:18: Could not resolve "left-pad-that-does-not-exist": not a file, and not installed/m],
     ["missing-local", `import { y } from "./nope.ts";\nexport default y;\n`,

@@ -5,7 +5,7 @@ import { ConfigError, validateConfig } from "../../host/build/index.ts";
 
 const DEFAULTS = {
   schedule: null, timezone: "UTC", overlap: "skip", catchUp: "latest", events: [], listen: [],
-  delivery: "at-least-once", auth: "public", limits: {}, egress: null, role: null,
+  delivery: "at-least-once", auth: "public", limits: {}, egress: null, role: null, routes: [],
 };
 
 function fails(raw: unknown, re: RegExp, fn = "nightly"): ConfigError {
@@ -33,14 +33,27 @@ describe("validateConfig: accepted", () => {
     const c = validateConfig("demo", {
       schedule: "*/5 * * * *", timezone: "Europe/Berlin", overlap: "skip", catchUp: "latest",
       events: ["public.orders:insert,update"], listen: ["chat"], delivery: "at-least-once", auth: "public",
-      limits: { cpuMs: 1000, wallMs: 30000, memoryMb: 128, subrequests: 50 }, egress: ["api.example.com"],
+      limits: { cpuMs: 1000, wallMs: 30000, memoryMb: 128, subrequests: 50 }, egress: ["api.example.com"], routes: ["/api/*"],
     });
     assert.deepEqual(c, {
       schedule: "*/5 * * * *", timezone: "Europe/Berlin", overlap: "skip", catchUp: "latest",
       events: [{ schema: "public", table: "orders", ops: ["insert", "update"] }], listen: ["chat"],
       delivery: "at-least-once", auth: "public",
       limits: { cpuMs: 1000, wallMs: 30000, memoryMb: 128, subrequests: 50 }, egress: ["api.example.com"], role: null,
+      routes: ["/api/*"],
     });
+  });
+
+  test("routes: paths and host patterns accepted, bad ones refused with the reason", () => {
+    assert.deepEqual(validateConfig("f", { routes: ["/api/*", " api.example.com/* ", "*.example.com/v1/*", "/health", "/api/*"] }).routes,
+      ["/api/*", "api.example.com/*", "*.example.com/v1/*", "/health"]);
+    fails({ routes: ["https://x.com/*"] }, /config\.routes\[0\]: "https:\/\/x\.com\/\*" has a scheme; write "host\/path" or "\/path", e\.g\. "x\.com\/\*"/);
+    fails({ routes: ["/_hangar/*"] }, /config\.routes\[0\]: "\/_hangar\/\*" overlaps \/_hangar, which Hangar serves itself/);
+    fails({ routes: ["/functions/v1/x"] }, /overlaps \/functions\/v1/);
+    fails({ routes: ["/a/*/b"] }, /"\*" is allowed only at the end of the path/);
+    fails({ routes: ["example.com"] }, /has no path; write "example\.com\/\*"/);
+    fails({ routes: ["example.com:8080/*"] }, /ports are not part of a route/);
+    fails({ routes: "/api/*" }, /config\.routes: expected an array of strings/);
   });
 
   test("role: a plain role name, or a clear error", () => {

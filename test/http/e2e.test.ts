@@ -59,7 +59,8 @@ describe("a deployed instance over a real port", () => {
     assert.equal(res.headers.get("x-echo"), "yes");
     assert.deepEqual(res.headers.getSetCookie(), ["a=1", "b=2"]);
     const body = await res.json();
-    assert.equal(body.url, `${s.url.replace("localhost", "localhost")}/functions/v1/echo/deep/path?q=1&q=2`);
+    // Supabase's convention: the guest sees /<name>/<rest>, query and host kept.
+    assert.equal(body.url, `${s.url}/echo/deep/path?q=1&q=2`);
     assert.equal(body.method, "POST");
     assert.equal(body.contentType, "application/octet-stream");
     assert.deepEqual(body.bodyBytes, [0, 1, 2, 255]);
@@ -219,7 +220,7 @@ test("start refuses a bad deploy with the function, key and reason", async () =>
     await writeFile(join(bad, "broken.ts"), 'import { readFileSync } from "node:fs";\nexport default async () => new Response(readFileSync("/etc/passwd", "utf8"));\n');
     const r2 = await runCli(["deploy", "--dir", bad], env);
     assert.equal(r2.code, 1);
-    assert.match(r2.stderr, /broken\.ts:1:\d+: "node:fs" is not available/);
+    assert.match(r2.stderr, /broken\.ts:1:\d+: "node:fs" cannot be used in a Hangar function: there is no file system/);
   } finally {
     await rm(bad, { recursive: true, force: true });
   }
@@ -230,7 +231,8 @@ test("hangar invoke runs a function against the database without a server, and t
   assert.equal(local.code, 0, local.stderr);
   const body = JSON.parse(local.stdout);
   assert.equal(body.method, "POST");
-  assert.match(body.url, /\/functions\/v1\/echo\/x\?y=2$/);
+  // The guest sees /<name>/<rest>, as under /functions/v1 over HTTP.
+  assert.match(body.url, /^http:\/\/[^/]+\/echo\/x\?y=2$/);
   assert.deepEqual(Buffer.from(body.bodyBytes).toString(), '{"a":1}');
   const s = await start();
   const remote = await runCli(["invoke", "boom", "--url", s.url, "--token", "admin-token"], { DATABASE_URL: "" });

@@ -1,7 +1,7 @@
 // @both-backends
 // The README's examples, run as it shows them: in process through app.request().
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile, cp } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile, cp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -31,6 +31,8 @@ before(async () => {
   t = await createTestDatabase();
   dir = await mkdtemp(join(tmpdir(), "hangar-readme-"));
   await cp(join(root, "functions"), dir, { recursive: true });
+  // As in a user's project: the examples' npm imports resolve from node_modules.
+  await symlink(join(root, "node_modules"), join(dir, "node_modules"), "dir");
   for (const [name, code] of examples(readme)) await writeFile(join(dir, `${name}.ts`), code);
   const config = { ...resolveConfig("dev", { port: "0", "data-dir": join(dir, ".hangar") }, {}), functionsDir: dir };
   server = await startServer({ config, logger: createLogger({ format: "json", level: "error" }), db: t.db });
@@ -72,4 +74,18 @@ test("in process: health and unknown routes", async () => {
   const missing = await server.app.request("/nowhere");
   assert.equal(missing.status, 404);
   assert.equal((await missing.json()).error.code, "NOT_FOUND");
+});
+
+test("README: the Supabase, Workers and Deno shapes answer at the paths shown", async () => {
+  const get = async (path: string) => {
+    const res = await server.app.request(`http://localhost:8787${path}`);
+    assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
+    return res.json();
+  };
+  for (const [name, path] of [["supa", "/functions/v1/supa/hello/ada"], ["workers-api", "/api/items/7"], ["deno-books", "/books/1"]]) {
+    assert.ok(examples(readme).get(name)?.includes(path.replace("/functions/v1", "")), `the ${name} example names ${path}`);
+  }
+  assert.deepEqual(await get("/functions/v1/supa/hello/ada"), { hello: "ada" });
+  assert.deepEqual(await get("/api/items/7"), { id: "7" });
+  assert.deepEqual(await get("/books/1"), { id: "1", title: "Dune" });
 });

@@ -6,11 +6,12 @@ import type { Command } from "../command.ts";
 import { printTable } from "../table.ts";
 
 export const deployCommand: Command = {
-  usage: "hangar deploy [name...] [--dir functions]",
+  usage: "hangar deploy [name...] [--dir functions] [--offline]",
   summary: "bundle, validate and store a new version of each function; prints it",
   options: {
     dir: { type: "string", arg: "dir", describe: "the functions folder (default functions)" },
     json: { type: "boolean", describe: "print one JSON report" },
+    offline: { type: "boolean", describe: "use only what hangar.lock.json and the cache hold; never reach the network" },
   },
   async run(flags, names, io, config) {
     // Progress on a terminal when there are several to deploy; nothing when piped.
@@ -24,6 +25,7 @@ export const deployCommand: Command = {
       (args) => callAdmin(config, "functions.deploy", args) as Promise<DeployResult>,
       async (_name, script) => void (await callAdmin(config, "sql.run", { script })),
       progress,
+      { offline: flags.offline === true },
     );
     if (tty) process.stderr.write("\r\x1b[2K");
     if (!reports.length) throw new UserError(`no functions found in ${config.functionsDir}`);
