@@ -18,13 +18,16 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       allowPrivate: deps.config.fetchAllowPrivate,
       egress: ctx.fn.config.egress,
     });
-    const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth });
-    const vector = createVectorBindings({ db: deps.db, sharedSession: sql.sharedSession });
+    // Guest SQL runs on the guest pool, within its per-invocation and per-function caps.
+    const db = deps.db.guest({ functionName: ctx.fn.name, invocationId: ctx.requestId });
+    const sql = createSqlBindings({ db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth });
+    const vector = createVectorBindings({ db, sharedSession: sql.sharedSession });
     return {
       functions: { ...sql.functions, ...vector.functions, fetch },
       close: async () => {
         await vector.close();
         await sql.close();
+        await db.close();
       },
     };
   };

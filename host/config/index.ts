@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Limits } from "../../runtime/types.ts";
+import { DEFAULT_DB_SETTINGS, type DbSettings } from "../db/settings.ts";
 import { UsageError } from "../errors.ts";
 
 /** Everything an instance or CLI command needs to know, resolved once. */
@@ -28,6 +29,8 @@ export interface HangarConfig {
   maxBodyBytes: number;
   logFormat: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Pools, timeouts and start-up patience for the database (HANGAR_POOL_SIZE, HANGAR_GUEST_POOL_SIZE, ...). */
+  db: DbSettings;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -87,5 +90,18 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     maxBodyBytes: int(undefined, "HANGAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logFormat,
     logLevel: logLevel as HangarConfig["logLevel"],
+    db: {
+      poolSize: int(undefined, "HANGAR_POOL_SIZE", DEFAULT_DB_SETTINGS.poolSize, 2, 1000),
+      guestPoolSize: int(undefined, "HANGAR_GUEST_POOL_SIZE", DEFAULT_DB_SETTINGS.guestPoolSize, 1, 1000),
+      guestSessionsPerInvocation: int(undefined, "HANGAR_GUEST_SESSIONS_PER_INVOCATION", DEFAULT_DB_SETTINGS.guestSessionsPerInvocation, 1, 1000),
+      guestSessionsPerFunction: int(undefined, "HANGAR_GUEST_SESSIONS_PER_FUNCTION", DEFAULT_DB_SETTINGS.guestSessionsPerFunction, 1, 1000),
+      guestAcquireTimeoutMs: int(undefined, "HANGAR_GUEST_ACQUIRE_TIMEOUT_MS", DEFAULT_DB_SETTINGS.guestAcquireTimeoutMs, 1, 600_000),
+      guestTxMaxMs: int(undefined, "HANGAR_GUEST_TX_MAX_MS", DEFAULT_DB_SETTINGS.guestTxMaxMs, 100, 3_600_000),
+      connectTimeoutMs: int(undefined, "HANGAR_DB_CONNECT_TIMEOUT_MS", DEFAULT_DB_SETTINGS.connectTimeoutMs, 100, 600_000),
+      statementTimeoutMs: int(undefined, "HANGAR_DB_STATEMENT_TIMEOUT_MS", DEFAULT_DB_SETTINGS.statementTimeoutMs, 100, 3_600_000),
+      idleInTxTimeoutMs: int(undefined, "HANGAR_DB_IDLE_IN_TX_TIMEOUT_MS", DEFAULT_DB_SETTINGS.idleInTxTimeoutMs, 100, 3_600_000),
+      waitMs: int(undefined, "HANGAR_DB_WAIT_MS", DEFAULT_DB_SETTINGS.waitMs, 0, 24 * 3_600_000),
+      listenUrl: str(undefined, "HANGAR_LISTEN_URL") ?? null,
+    },
   };
 }

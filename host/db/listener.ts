@@ -7,6 +7,8 @@ export interface ListenerOptions {
   applicationName: string;
   /** How often the session proves it is alive and still listening. */
   heartbeatMs?: number;
+  /** Connect (and each heartbeat) must answer within this. Default 10000. */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -32,8 +34,15 @@ export class Listener {
     const fresh = !set;
     if (!set) this.handlers.set(channel, (set = new Set()));
     set.add(handler);
-    await this.ensure();
-    if (fresh && this.client) await this.client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    try {
+      await this.ensure();
+      if (fresh && this.client) await this.client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    } catch {
+      // The database is away: the subscription stands, and the reconnect
+      // (with back-off) LISTENs on every channel and tells subscribers to catch up.
+      if (this.client) this.lost(this.client);
+      else this.scheduleReconnect();
+    }
     return async () => {
       set.delete(handler);
       if (set.size === 0 && this.handlers.get(channel) === set) {
@@ -55,7 +64,15 @@ export class Listener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.opts.url, application_name: this.opts.applicationName, keepAlive: true });
+    const timeout = this.opts.connectTimeoutMs ?? 10_000;
+    const client = new pg.Client({
+      connectionString: this.opts.url,
+      application_name: this.opts.applicationName,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: timeout,
+      query_timeout: timeout,
+    });
     client.on("notification", (msg) => {
       for (const h of this.handlers.get(msg.channel) ?? []) {
         try {
@@ -67,8 +84,14 @@ export class Listener {
     });
     client.on("error", () => this.lost(client));
     client.on("end", () => this.lost(client));
-    await client.connect();
-    for (const channel of this.handlers.keys()) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    try {
+      await client.connect();
+      for (const channel of this.handlers.keys()) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    } catch (err) {
+      client.on("error", () => {});
+      void client.end().catch(() => {});
+      throw err;
+    }
     if (this.closed) {
       await client.end().catch(() => {});
       return;
@@ -82,7 +105,7 @@ export class Listener {
 
   private async beat(client: pg.Client): Promise<void> {
     try {
-      const { rows } = await withTimeout(client.query<{ c: string }>("select pg_listening_channels() as c"), 5_000);
+      const { rows } = await withTimeout(client.query<{ c: string }>("select pg_listening_channels() as c"), this.opts.connectTimeoutMs ?? 5_000);
       const listening = new Set(rows.map((r) => r.c));
       for (const channel of this.handlers.keys()) if (!listening.has(channel)) throw new Error(`not listening on ${channel}`);
     } catch {

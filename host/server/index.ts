@@ -36,7 +36,16 @@ export interface HangarServer {
 
 /** Compose one instance: database, migrations, registry, sandbox, HTTP. */
 export async function startServer({ config, logger, db: given, dev }: ServerOptions): Promise<HangarServer> {
-  const db = given ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId }));
+  const db =
+    given ??
+    (await openDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      nodeId: config.nodeId,
+      settings: config.db,
+      onWait: (r) => logger.warn(r.message, { attempt: r.attempt, database: r.target }),
+      onClientError: (err) => logger.warn("database session lost", { err: err.message }),
+    }));
   const closers: (() => Promise<void>)[] = given ? [] : [() => db.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((err) => logger.error("close failed", { err }));

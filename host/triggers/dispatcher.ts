@@ -1,11 +1,12 @@
 import type { Db, Sql } from "../db/index.ts";
+import { isInfrastructureError } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
 import type { InvokeResult, Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ActiveFunction } from "../registry/types.ts";
 import {
-  backoffMs, claimEvents, claimInTransaction, completeEvent, countClaimable, failClaimed, failRolledBack, pruneDone,
-  type ClaimedEvent,
+  backoffMs, claimEvents, claimInTransaction, completeEvent, countClaimable, countStart, failClaimed, failInfrastructure, failRolledBack,
+  pruneDone, type ClaimedEvent,
 } from "./queue.ts";
 
 /** The channel `hangar.capture_event()` notifies: a wake-up hint carrying the function name. */
@@ -28,6 +29,8 @@ export interface DispatcherOptions {
   defaultWallMs?: number;
   /** Done events are deleted this long after they finished. Default 7 days; 0 keeps them. */
   retainDoneMs?: number;
+  /** Cap on the retry delay after a database (not handler) failure. Default 30000. */
+  maxInfraBackoffMs?: number;
 }
 
 export interface DispatcherDeps {
@@ -40,7 +43,14 @@ export interface DispatcherDeps {
   options?: DispatcherOptions;
 }
 
+/** Counters for metrics. */
+export interface DispatcherStats {
+  /** Attempts that failed on the database and were retried without spending the handler's attempts. */
+  infraRetries: number;
+}
+
 export interface EventDispatcher {
+  stats(): DispatcherStats;
   /** Stop claiming, let in-flight handlers finish, clear timers. Safe twice. */
   close(): Promise<void>;
   /** Look for claimable events now (after a deploy, a NOTIFY, a reconnect). */
@@ -66,6 +76,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   const maxBackoff = o.maxBackoffMs ?? 3_600_000;
   const concurrency = Math.max(1, o.concurrencyPerFunction ?? 4);
   const retainDoneMs = o.retainDoneMs ?? 7 * 24 * 3_600_000;
+  const maxInfraBackoff = o.maxInfraBackoffMs ?? 30_000;
+  const stats: DispatcherStats = { infraRetries: 0 };
 
   const inflight = new Map<string, number>();
   const tasks = new Set<Promise<void>>();
@@ -77,6 +89,24 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   const leaseFor = (fn: ActiveFunction) => Math.max(o.leaseMs ?? 60_000, (fn.config.limits.wallMs ?? o.defaultWallMs ?? 30_000) + LEASE_MARGIN_MS);
   const tablesOf = (fn: ActiveFunction) => fn.config.events.map((e) => `${e.schema}.${e.table}`);
   const retryIn = (attempt: number) => backoffMs(attempt, baseMs, maxBackoff);
+  const infraRetryIn = (ev: ClaimedEvent) => backoffMs((ev.infra_failures ?? 0) + 1, 500, maxInfraBackoff);
+
+  /**
+   * Hangar's own bookkeeping after a handler ran: retried on database
+   * failures (with back-off) until `withinMs`, so a blip does not turn a
+   * finished handler into a lease expiry that spends an attempt.
+   */
+  async function persist<T>(what: () => Promise<T>, withinMs: number): Promise<T> {
+    const until = Date.now() + withinMs;
+    for (let i = 0; ; i++) {
+      try {
+        return await what();
+      } catch (err) {
+        if (!isInfrastructureError(err) || closed || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** i)));
+      }
+    }
+  }
 
   function track(fnName: string, work: () => Promise<void>): void {
     inflight.set(fnName, (inflight.get(fnName) ?? 0) + 1);
@@ -91,7 +121,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
     tasks.add(p);
   }
 
-  async function invokeEvent(fn: ActiveFunction, ev: ClaimedEvent, sqlSession?: Parameters<Invoker["invoke"]>[0]["sqlSession"]): Promise<string | null> {
+  /** null on success; else what failed, and whether it was the database rather than the handler. */
+  async function invokeEvent(fn: ActiveFunction, ev: ClaimedEvent, sqlSession?: Parameters<Invoker["invoke"]>[0]["sqlSession"]): Promise<Failure | null> {
     let result: InvokeResult;
     try {
       result = await invoker.invoke({
@@ -102,24 +133,35 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
         sqlSession,
       });
     } catch (err) {
-      return `invoke failed: ${coerceError(err).message}`;
+      return { error: `invoke failed: ${coerceError(err).message}`, infra: isInfrastructureError(err) };
     }
-    if (result.error) return `${result.error.code}: ${result.error.message}`;
-    if (result.status >= 400) return `failed with status ${result.status}`;
+    if (result.error) {
+      const error = `${result.error.code}: ${result.error.message}`;
+      // A host binding failure (502) whose cause is the database link or a pool cap: not the handler's fault.
+      return { error, infra: result.status === 502 && isInfrastructureError(result.error.message) };
+    }
+    if (result.status >= 400) return { error: `failed with status ${result.status}`, infra: false };
     return null;
   }
 
   async function runLeased(fn: ActiveFunction, ev: ClaimedEvent): Promise<void> {
-    const error =
+    const lease = leaseFor(fn);
+    const failure: Failure | null =
       ev.attempts > maxAttempts
-        ? `lease expired on its last attempt ${maxAttempts} times (an instance died or hung handling it)`
+        ? { error: `lease expired on its last attempt ${maxAttempts} times (an instance died or hung handling it)`, infra: false }
         : await invokeEvent(fn, ev);
-    if (error === null) {
-      if (!(await completeEvent(db, ev, nodeId))) log.warn("event lease lost before completion; it will run again", { function: fn.name, event: ev.id });
+    if (failure === null) {
+      if (!(await persist(() => completeEvent(db, ev, nodeId), lease / 2))) log.warn("event lease lost before completion; it will run again", { function: fn.name, event: ev.id });
       return;
     }
-    const status = await failClaimed(db, ev, nodeId, { error, maxAttempts, retryInMs: retryIn(ev.attempts) });
-    logFailure(fn.name, ev.id, ev.attempts, status, error);
+    if (failure.infra) {
+      stats.infraRetries++;
+      await persist(() => failInfrastructure(db, ev, nodeId, { error: failure.error, retryInMs: infraRetryIn(ev), rolledBack: false }), lease / 2);
+      log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: ev.id, error: failure.error });
+      return;
+    }
+    const status = await persist(() => failClaimed(db, ev, nodeId, { error: failure.error, maxAttempts, retryInMs: retryIn(ev.attempts) }), lease / 2);
+    logFailure(fn.name, ev.id, ev.attempts, status, failure.error);
   }
 
   /**
@@ -130,8 +172,12 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
    */
   async function runExactlyOnce(fn: ActiveFunction): Promise<void> {
     let claimed: ClaimedEvent | null = null;
+    // Attempts are also counted on another session (Postgres only: PGlite is one session),
+    // so a handler that kills its instance still spends one.
+    const countStarts = db.kind === "postgres";
+    let counted = false;
     try {
-      // Nothing but `tx` may touch the database in here: on PGlite the pool is one session.
+      // Nothing but `tx` may touch the database in here on PGlite: the pool is one session.
       await db.transaction(async (tx) => {
         // This session is held for up to the handler's wall clock. If the
         // server ends it meanwhile, node-postgres emits "error" on the
@@ -144,28 +190,62 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
         emitter.off?.("error", ignore);
       });
       async function runClaimed(tx: Sql): Promise<void> {
-        claimed = await claimInTransaction(tx, { functionName: fn.name, tables: tablesOf(fn), leaseMs: leaseFor(fn), nodeId });
+        const lease = leaseFor(fn);
+        claimed = await claimInTransaction(tx, { functionName: fn.name, tables: tablesOf(fn), leaseMs: lease, nodeId });
         if (!claimed) return;
+        // Held across the handler: bounded by its lease, not Hangar's usual idle bound.
+        await tx.query(`set local idle_in_transaction_session_timeout = '${Math.round(lease)}ms'`);
+        if (countStarts) {
+          const started = await countStart(db, claimed.id);
+          counted = true;
+          if (started > maxAttempts) {
+            const error = `started ${started} times without finishing (its handler may be killing the instance running it)`;
+            const status = await failClaimed(tx, claimed, nodeId, { error, maxAttempts: 0, retryInMs: 0 });
+            logFailure(fn.name, claimed.id, claimed.attempts, status, error);
+            return;
+          }
+        }
         await tx.query("savepoint hangar_handler");
-        const error = await invokeEvent(fn, claimed, tx);
-        if (error === null) {
+        const failure = await invokeEvent(fn, claimed, tx);
+        if (failure === null) {
           await tx.query("release savepoint hangar_handler");
           await completeEvent(tx, claimed, nodeId);
+          if (counted) await tx.query("delete from hangar.event_starts where event_id = $1", [claimed.id]);
           return;
         }
         await tx.query("rollback to savepoint hangar_handler");
-        const status = await failClaimed(tx, claimed, nodeId, { error, maxAttempts, retryInMs: retryIn(claimed.attempts) });
-        logFailure(fn.name, claimed.id, claimed.attempts, status, error);
+        if (failure.infra) {
+          stats.infraRetries++;
+          await failInfrastructure(tx, claimed, nodeId, { error: failure.error, retryInMs: infraRetryIn(claimed), rolledBack: false });
+          if (counted) await uncount(claimed.id);
+          log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: claimed.id, error: failure.error });
+          return;
+        }
+        const status = await failClaimed(tx, claimed, nodeId, { error: failure.error, maxAttempts, retryInMs: retryIn(claimed.attempts) });
+        logFailure(fn.name, claimed.id, claimed.attempts, status, failure.error);
       }
     } catch (err) {
       const ev = claimed as ClaimedEvent | null;
       if (!ev) throw err;
-      // The transaction itself failed (session lost, commit refused): nothing
-      // of it stands, so count the attempt in a transaction of its own.
       const error = `transaction failed: ${coerceError(err).message}`;
+      if (isInfrastructureError(err)) {
+        // The session was lost (restart, termination, idle timeout): nothing of the attempt stands, and it was not the handler's doing.
+        stats.infraRetries++;
+        if (counted) await uncount(ev.id);
+        await persist(() => failInfrastructure(db, ev, nodeId, { error, retryInMs: infraRetryIn(ev), rolledBack: true }), leaseFor(fn)).catch(() => {});
+        log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: ev.id, error });
+        return;
+      }
+      // The transaction itself failed (commit refused): nothing of it stands, so count the attempt in a transaction of its own.
+      if (counted) await uncount(ev.id);
       const status = await failRolledBack(db, ev.id, { error, maxAttempts, retryInMs: retryIn(ev.attempts) });
       logFailure(fn.name, ev.id, ev.attempts, status, error);
     }
+  }
+
+  /** The attempt ended with this instance alive: it is accounted for elsewhere, not a crash. */
+  async function uncount(id: string): Promise<void> {
+    await persist(() => db.query("update hangar.event_starts set started = greatest(0, started - 1) where event_id = $1", [id]), 10_000).catch(() => {});
   }
 
   function logFailure(fnName: string, id: string, attempt: number, status: string | null, error: string): void {
@@ -226,6 +306,7 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
 
   return {
     wake,
+    stats: () => ({ ...stats }),
     close() {
       closing ??= (async () => {
         closed = true;
@@ -239,6 +320,12 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
       return closing;
     },
   };
+}
+
+interface Failure {
+  error: string;
+  /** The database failed, not the handler: retry without spending an attempt. */
+  infra: boolean;
 }
 
 const noop = () => {};

@@ -15,6 +15,8 @@ export interface ClaimedEvent {
   new: Record<string, unknown> | null;
   /** Including this claim: 1 on first delivery. */
   attempts: number;
+  /** Earlier attempts that failed on the database, not the handler. */
+  infra_failures: number;
 }
 
 /**
@@ -32,7 +34,7 @@ const CLAIMABLE = `
      where p.function_name = e.function_name and p.row_key = e.row_key and p.id < e.id
        and p.status in ('pending', 'running'))`;
 
-const RETURNING = "e.id::text as id, e.function_name, e.schema_name, e.table_name, e.op, e.old, e.new, e.attempts";
+const RETURNING = "e.id::text as id, e.function_name, e.schema_name, e.table_name, e.op, e.old, e.new, e.attempts, e.infra_failures";
 
 export interface ClaimOptions {
   functionName: string;
@@ -139,6 +141,49 @@ export async function failRolledBack(sql: Sql, id: string, o: FailOptions): Prom
   return rows[0]?.status ?? null;
 }
 
+/**
+ * After an attempt failed because the database failed (not the handler):
+ * back to pending without spending an attempt, never dead. Works whether or
+ * not the claim still stands (an exactly-once claim rolled back with it).
+ */
+export async function failInfrastructure(sql: Sql, ev: Pick<ClaimedEvent, "id" | "attempts">, nodeId: string, o: { error: string; retryInMs: number; rolledBack: boolean }): Promise<boolean> {
+  const { rowCount } = await sql.query(
+    o.rolledBack
+      ? `update hangar.events
+            set infra_failures = infra_failures + 1, run_after = now() + $2::int8 * interval '1 millisecond', last_error = $3
+          where id = $1 and status = 'pending'`
+      : `update hangar.events
+            set status = 'pending', attempts = greatest(0, attempts - 1), infra_failures = infra_failures + 1,
+                run_after = now() + $2::int8 * interval '1 millisecond', last_error = $3, lease_until = null, locked_by = null
+          where id = $1 and status = 'running' and locked_by = $4 and attempts = $5`,
+    o.rolledBack
+      ? [ev.id, Math.round(o.retryInMs), o.error.slice(0, 8000)]
+      : [ev.id, Math.round(o.retryInMs), o.error.slice(0, 8000), nodeId, ev.attempts],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Exactly-once: count a started attempt in its own transaction (another
+ * session), so a handler that kills its instance (rolling its attempt back)
+ * is still counted. Returns how many attempts were started so far.
+ */
+export async function countStart(sql: Sql, id: string): Promise<number> {
+  const { rows } = await sql.query<{ started: number }>(
+    `insert into hangar.event_starts (event_id, started) values ($1, 1)
+     on conflict (event_id) do update set started = hangar.event_starts.started + 1
+     returning started`,
+    [id],
+  );
+  return rows[0]?.started ?? 1;
+}
+
+/** Exactly-once attempts started for an event (0 when none recorded). */
+export async function startsOf(sql: Sql, id: string): Promise<number> {
+  const { rows } = await sql.query<{ started: number }>("select started from hangar.event_starts where event_id = $1", [id]);
+  return rows[0]?.started ?? 0;
+}
+
 /** Delete done events finished longer ago than `olderThanMs`, a batch at a time; returns how many. */
 export async function pruneDone(sql: Sql, olderThanMs: number, batch = 1000): Promise<number> {
   const { rowCount } = await sql.query(
@@ -147,6 +192,10 @@ export async function pruneDone(sql: Sql, olderThanMs: number, batch = 1000): Pr
         where status = 'done' and finished_at < now() - $1::int8 * interval '1 millisecond'
         order by id limit $2)`,
     [Math.round(olderThanMs), batch],
+  );
+  await sql.query(
+    `delete from hangar.event_starts s where not exists (
+       select 1 from hangar.events e where e.id = s.event_id and e.status in ('pending', 'running'))`,
   );
   return rowCount ?? 0;
 }
