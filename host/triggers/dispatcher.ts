@@ -29,7 +29,7 @@ export interface DispatcherOptions {
   defaultWallMs?: number;
   /** Done events are deleted this long after they finished. Default 7 days; 0 keeps them. */
   retainDoneMs?: number;
-  /** Cap on the retry delay after a database (not handler) failure. Default 30000. */
+  /** Cap on the retry delay after a database (not handler) failure. Default 5000. */
   maxInfraBackoffMs?: number;
 }
 
@@ -76,7 +76,7 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   const maxBackoff = o.maxBackoffMs ?? 3_600_000;
   const concurrency = Math.max(1, o.concurrencyPerFunction ?? 4);
   const retainDoneMs = o.retainDoneMs ?? 7 * 24 * 3_600_000;
-  const maxInfraBackoff = o.maxInfraBackoffMs ?? 30_000;
+  const maxInfraBackoff = o.maxInfraBackoffMs ?? 5_000;
   const stats: DispatcherStats = { infraRetries: 0 };
 
   const inflight = new Map<string, number>();
