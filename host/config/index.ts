@@ -29,6 +29,8 @@ export interface HangarConfig {
   maxBodyBytes: number;
   logFormat: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error";
+  /** A cron run whose instance stopped heartbeating this long is run again elsewhere (HANGAR_CRON_DEAD_AFTER_MS). */
+  cronDeadAfterMs: number;
   /** Pools, timeouts and start-up patience for the database (HANGAR_POOL_SIZE, HANGAR_GUEST_POOL_SIZE, ...). */
   db: DbSettings;
 }
@@ -90,6 +92,7 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     maxBodyBytes: int(undefined, "HANGAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logFormat,
     logLevel: logLevel as HangarConfig["logLevel"],
+    cronDeadAfterMs: int(undefined, "HANGAR_CRON_DEAD_AFTER_MS", 30_000, 1_000, 3_600_000),
     db: {
       poolSize: int(undefined, "HANGAR_POOL_SIZE", DEFAULT_DB_SETTINGS.poolSize, 2, 1000),
       guestPoolSize: int(undefined, "HANGAR_GUEST_POOL_SIZE", DEFAULT_DB_SETTINGS.guestPoolSize, 1, 1000),

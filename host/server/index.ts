@@ -68,7 +68,7 @@ export async function startServer({ config, logger, db: given, dev }: ServerOpti
       functions,
       nodeId: config.nodeId,
       logger,
-      options: { defaultWallMs: config.defaultLimits.wallMs },
+      options: { defaultWallMs: config.defaultLimits.wallMs, deadAfterMs: config.cronDeadAfterMs },
       internalJobs: [logRotationJob(db, config.logRetentionDays, logger)],
     });
     closers.push(() => scheduler.close());
