@@ -22,6 +22,8 @@ export interface OpenDbOptions {
   onWait?: (report: WaitReport) => void;
   /** A pool client lost its session (never fatal). */
   onClientError?: (err: Error) => void;
+  /** The LISTEN session's troubles (lost and reconnecting; a transaction pooler found). */
+  onWarn?: (message: string) => void;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       max: opts.poolSize,
       settings,
       onClientError: opts.onClientError,
+      onWarn: opts.onWarn,
     });
     try {
       await waitForDb(db, opts.databaseUrl, settings.waitMs, opts.onWait ?? defaultReport);

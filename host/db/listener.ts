@@ -9,7 +9,13 @@ export interface ListenerOptions {
   heartbeatMs?: number;
   /** Connect (and each heartbeat) must answer within this. Default 10000. */
   connectTimeoutMs?: number;
+  /** Told why the session was lost, and loudly when LISTEN cannot work on this URL (a transaction pooler). */
+  onWarn?: (message: string) => void;
 }
+
+/** Session state does not survive between statements: a transaction pooler (pgbouncer pool_mode=transaction). */
+export const POOLER_MESSAGE =
+  "LISTEN cannot work on this connection: session state does not survive between statements, so DATABASE_URL goes through a transaction pooler (e.g. pgbouncer pool_mode=transaction). Set HANGAR_LISTEN_URL to a direct (or session-mode) URL; until then `listen` functions receive nothing and table events and secrets fall back to polling and TTLs";
 
 /**
  * LISTEN on its own session (never a pooled one). A heartbeat checks
@@ -26,6 +32,9 @@ export class Listener {
   private retry: NodeJS.Timeout | null = null;
   private attempts = 0;
   private closed = false;
+  private lostInARow = 0;
+  /** True when the probe found a transaction pooler between us and Postgres. */
+  pooled = false;
 
   constructor(private readonly opts: ListenerOptions) {}
 
@@ -82,10 +91,14 @@ export class Listener {
         }
       }
     });
-    client.on("error", () => this.lost(client));
+    client.on("error", (err) => {
+      if (this.client === client) this.opts.onWarn?.(`LISTEN session lost (${err.message}); reconnecting`);
+      this.lost(client);
+    });
     client.on("end", () => this.lost(client));
     try {
       await client.connect();
+      await this.probe(client);
       for (const channel of this.handlers.keys()) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
     } catch (err) {
       client.on("error", () => {});
@@ -103,12 +116,25 @@ export class Listener {
     this.heartbeat.unref();
   }
 
+  /** A session-level SET, then SHOW in a second statement: a transaction pooler loses it. */
+  private async probe(client: pg.Client): Promise<void> {
+    const token = Math.random().toString(36).slice(2, 10);
+    await client.query(`set hangar.listen_probe = '${token}'`);
+    const { rows } = await client.query<{ v: string | null }>("select current_setting('hangar.listen_probe', true) as v");
+    const pooled = rows[0]?.v !== token;
+    if (pooled && !this.pooled) this.opts.onWarn?.(POOLER_MESSAGE);
+    this.pooled = pooled;
+  }
+
   private async beat(client: pg.Client): Promise<void> {
     try {
       const { rows } = await withTimeout(client.query<{ c: string }>("select pg_listening_channels() as c"), this.opts.connectTimeoutMs ?? 5_000);
       const listening = new Set(rows.map((r) => r.c));
       for (const channel of this.handlers.keys()) if (!listening.has(channel)) throw new Error(`not listening on ${channel}`);
-    } catch {
+      this.lostInARow = 0;
+    } catch (err) {
+      if (++this.lostInARow === 3 && !this.pooled) this.opts.onWarn?.(`${POOLER_MESSAGE} (the LISTEN session lost its channels 3 times in a row: ${(err as Error).message})`);
+      else this.opts.onWarn?.(`LISTEN session lost (${(err as Error).message}); reconnecting`);
       this.lost(client);
     }
   }

@@ -13,6 +13,8 @@ export interface PostgresOptions {
   settings?: Partial<DbSettings>;
   /** A pool client lost its session (logged by the caller; never fatal). */
   onClientError?: (err: Error) => void;
+  /** The LISTEN session's troubles (lost, reconnecting, a transaction pooler found). */
+  onWarn?: (message: string) => void;
 }
 
 /** Connection settings both pools share: bounded connect, keepalive, a client-side answer deadline. */
@@ -69,11 +71,17 @@ export class PostgresDb extends PoolDb {
       url: s.listenUrl ?? opts.url,
       applicationName: `${opts.applicationName}:listen`,
       connectTimeoutMs: s.connectTimeoutMs,
+      onWarn: opts.onWarn,
     });
   }
 
   guest(scope: GuestScope): GuestDb {
     return new PooledGuestDb(this, this.guestSessions, scope);
+  }
+
+  /** True when the LISTEN session found a transaction pooler (LISTEN does not work through it). */
+  get listenPooled(): boolean {
+    return this.listener.pooled;
   }
 
   guestPoolStats() {

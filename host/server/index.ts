@@ -45,6 +45,7 @@ export async function startServer({ config, logger, db: given, dev }: ServerOpti
       settings: config.db,
       onWait: (r) => logger.warn(r.message, { attempt: r.attempt, database: r.target }),
       onClientError: (err) => logger.warn("database session lost", { err: err.message }),
+      onWarn: (message) => logger.warn(message),
     }));
   const closers: (() => Promise<void>)[] = given ? [] : [() => db.close()];
   const closeAll = async () => {
