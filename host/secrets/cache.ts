@@ -32,6 +32,8 @@ export class SecretsCache {
   private stale = true;
   private generation = 0;
   private loading: Promise<Snapshot> | null = null;
+  /** Functions asked for since the snapshot was loaded: a function's first ask reads the database. */
+  private readonly asked = new Set<string>();
   private unlisten: (() => Promise<void>) | null = null;
   private offReconnect: (() => void) | null = null;
   private readonly ttlMs: number;
@@ -59,7 +61,8 @@ export class SecretsCache {
 
   /** The env the function's handlers get: global secrets overlaid by its own. */
   async envFor(functionName: string): Promise<Record<string, string>> {
-    const fresh = this.snapshot && !this.stale && this.now() - this.loadedAt < this.ttlMs;
+    const fresh = this.snapshot && !this.stale && this.now() - this.loadedAt < this.ttlMs && this.asked.has(functionName);
+    this.asked.add(functionName);
     if (fresh) return envOf(this.snapshot!, functionName);
     const reload = this.reload();
     const previous = this.snapshot;
@@ -84,8 +87,11 @@ export class SecretsCache {
     if (this.loading) return this.loading;
     const generation = this.generation;
     const at = this.now();
+    const asked = new Set(this.asked);
     const p = loadAll(this.opts.db, this.opts.key).then((snap) => {
       this.snapshot = snap;
+      this.asked.clear();
+      for (const f of asked) this.asked.add(f);
       this.loadedAt = at;
       this.stale = this.generation !== generation;
       return snap;

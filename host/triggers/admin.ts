@@ -63,7 +63,6 @@ const replay: AdminOp = async (ctx, args) => {
       [id],
     );
     if (rows[0]) {
-      await tx.query("delete from hangar.event_starts where event_id = $1::int8", [id]);
       await tx.query("select pg_notify($1, $2)", [EVENTS_CHANNEL, rows[0].function_name]);
       return { event: summary(rows[0]) };
     }

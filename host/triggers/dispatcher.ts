@@ -1,12 +1,12 @@
-import type { Db, Sql } from "../db/index.ts";
+import type { Db } from "../db/index.ts";
+import { inTransaction } from "../db/pool.ts";
 import { isInfrastructureError } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
 import type { InvokeResult, Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ActiveFunction } from "../registry/types.ts";
 import {
-  backoffMs, claimEvents, claimInTransaction, completeEvent, countClaimable, countStart, failClaimed, failInfrastructure, failRolledBack,
-  pruneDone, type ClaimedEvent,
+  backoffMs, claimEvents, completeEvent, countClaimable, failClaimed, failInfrastructure, pruneDone, type ClaimedEvent,
 } from "./queue.ts";
 
 /** The channel `hangar.capture_event()` notifies: a wake-up hint carrying the function name. */
@@ -165,87 +165,71 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   }
 
   /**
-   * One event in one transaction: claim, run the guest's SQL on the same
-   * session, mark done, commit. A failed attempt rolls back to a savepoint
-   * taken after the claim, so its SQL is undone while the attempt is counted
-   * and the retry scheduled atomically, before any other worker can take it.
+   * Exactly-once, on one session: claim the event in a statement of its own
+   * (so the attempt is counted durably, even if the handler kills this
+   * instance: a crash-looping event is dead-lettered at the limit), then in
+   * one transaction lock it, run the handler's SQL on the same session, and
+   * mark it done: its effects commit with the completion or not at all. A
+   * failed attempt rolls back to a savepoint taken before the handler, so its
+   * SQL is undone while the failure is recorded in the same commit.
    */
   async function runExactlyOnce(fn: ActiveFunction): Promise<void> {
+    const lease = leaseFor(fn);
     let claimed: ClaimedEvent | null = null;
-    // Attempts are also counted on another session (Postgres only: PGlite is one session),
-    // so a handler that kills its instance still spends one.
-    const countStarts = db.kind === "postgres";
-    let counted = false;
-    try {
-      // Nothing but `tx` may touch the database in here on PGlite: the pool is one session.
-      await db.transaction(async (tx) => {
-        // This session is held for up to the handler's wall clock. If the
-        // server ends it meanwhile, node-postgres emits "error" on the
-        // checked-out client, which with no listener would crash the process;
-        // the failed query already tells us. The listener stays on a session
-        // that failed (it is discarded, and may still emit after we return).
-        const emitter = tx as Partial<Pick<NodeJS.EventEmitter, "on" | "off">>;
-        emitter.on?.("error", ignore);
-        await runClaimed(tx);
-        emitter.off?.("error", ignore);
-      });
-      async function runClaimed(tx: Sql): Promise<void> {
-        const lease = leaseFor(fn);
-        claimed = await claimInTransaction(tx, { functionName: fn.name, tables: tablesOf(fn), leaseMs: lease, nodeId });
-        if (!claimed) return;
-        // Held across the handler: bounded by its lease, not Hangar's usual idle bound.
-        await tx.query(`set local idle_in_transaction_session_timeout = '${Math.round(lease)}ms'`);
-        if (countStarts) {
-          const started = await countStart(db, claimed.id);
-          counted = true;
-          if (started > maxAttempts) {
-            const error = `started ${started} times without finishing (its handler may be killing the instance running it)`;
-            const status = await failClaimed(tx, claimed, nodeId, { error, maxAttempts: 0, retryInMs: 0 });
-            logFailure(fn.name, claimed.id, claimed.attempts, status, error);
-            return;
-          }
-        }
-        await tx.query("savepoint hangar_handler");
-        const failure = await invokeEvent(fn, claimed, tx);
-        if (failure === null) {
-          await tx.query("release savepoint hangar_handler");
-          await completeEvent(tx, claimed, nodeId);
-          if (counted) await tx.query("delete from hangar.event_starts where event_id = $1", [claimed.id]);
-          return;
-        }
-        await tx.query("rollback to savepoint hangar_handler");
-        if (failure.infra) {
-          stats.infraRetries++;
-          await failInfrastructure(tx, claimed, nodeId, { error: failure.error, retryInMs: infraRetryIn(claimed), rolledBack: false });
-          if (counted) await uncount(claimed.id);
-          log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: claimed.id, error: failure.error });
-          return;
-        }
-        const status = await failClaimed(tx, claimed, nodeId, { error: failure.error, maxAttempts, retryInMs: retryIn(claimed.attempts) });
-        logFailure(fn.name, claimed.id, claimed.attempts, status, failure.error);
-      }
-    } catch (err) {
-      const ev = claimed as ClaimedEvent | null;
-      if (!ev) throw err;
-      const error = `transaction failed: ${coerceError(err).message}`;
-      if (isInfrastructureError(err)) {
-        // The session was lost (restart, termination, idle timeout): nothing of the attempt stands, and it was not the handler's doing.
-        stats.infraRetries++;
-        if (counted) await uncount(ev.id);
-        await persist(() => failInfrastructure(db, ev, nodeId, { error, retryInMs: infraRetryIn(ev), rolledBack: true }), leaseFor(fn)).catch(() => {});
-        log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: ev.id, error });
+    let txError: unknown = null;
+    // Nothing but `s` may touch the database in here: on PGlite the pool is one session.
+    await db.withClient(async (s) => {
+      [claimed] = await claimEvents(s, { functionName: fn.name, tables: tablesOf(fn), limit: 1, leaseMs: lease, nodeId });
+      const ev = claimed as ClaimedEvent | undefined;
+      if (!ev) return;
+      if (ev.attempts > maxAttempts) {
+        const error = `started ${ev.attempts - 1} times without finishing (an instance died or hung handling it, or its handler kills the instance)`;
+        const status = await failClaimed(s, ev, nodeId, { error, maxAttempts, retryInMs: 0 });
+        logFailure(fn.name, ev.id, ev.attempts, status, error);
         return;
       }
-      // The transaction itself failed (commit refused): nothing of it stands, so count the attempt in a transaction of its own.
-      if (counted) await uncount(ev.id);
-      const status = await failRolledBack(db, ev.id, { error, maxAttempts, retryInMs: retryIn(ev.attempts) });
-      logFailure(fn.name, ev.id, ev.attempts, status, error);
+      try {
+        await inTransaction(s, async (tx) => {
+          // Held across the handler: bounded by its lease, not Hangar's usual idle bound.
+          await tx.query(`set local idle_in_transaction_session_timeout = '${Math.round(lease)}ms'`);
+          const { rowCount } = await tx.query(
+            "select 1 from hangar.events where id = $1 and status = 'running' and locked_by = $2 and attempts = $3 for update",
+            [ev.id, nodeId, ev.attempts],
+          );
+          if (!rowCount) return;
+          await tx.query("savepoint hangar_handler");
+          const failure = await invokeEvent(fn, ev, tx);
+          if (failure === null) {
+            await tx.query("release savepoint hangar_handler");
+            await completeEvent(tx, ev, nodeId);
+            return;
+          }
+          await tx.query("rollback to savepoint hangar_handler");
+          if (failure.infra) {
+            stats.infraRetries++;
+            await failInfrastructure(tx, ev, nodeId, { error: failure.error, retryInMs: infraRetryIn(ev), rolledBack: false });
+            log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: ev.id, error: failure.error });
+            return;
+          }
+          const status = await failClaimed(tx, ev, nodeId, { error: failure.error, maxAttempts, retryInMs: retryIn(ev.attempts) });
+          logFailure(fn.name, ev.id, ev.attempts, status, failure.error);
+        });
+      } catch (err) {
+        txError = err;
+      }
+    });
+    const ev = claimed as ClaimedEvent | null;
+    if (!ev || txError === null) return;
+    // The transaction failed (session lost, commit refused): none of it stands; the claim (committed before) does.
+    const error = `transaction failed: ${coerceError(txError).message}`;
+    if (isInfrastructureError(txError)) {
+      stats.infraRetries++;
+      await persist(() => failInfrastructure(db, ev, nodeId, { error, retryInMs: infraRetryIn(ev), rolledBack: false }), lease / 2);
+      log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: ev.id, error });
+      return;
     }
-  }
-
-  /** The attempt ended with this instance alive: it is accounted for elsewhere, not a crash. */
-  async function uncount(id: string): Promise<void> {
-    await persist(() => db.query("update hangar.event_starts set started = greatest(0, started - 1) where event_id = $1", [id]), 10_000).catch(() => {});
+    const status = await persist(() => failClaimed(db, ev, nodeId, { error, maxAttempts, retryInMs: retryIn(ev.attempts) }), lease / 2);
+    logFailure(fn.name, ev.id, ev.attempts, status, error);
   }
 
   function logFailure(fnName: string, id: string, attempt: number, status: string | null, error: string): void {

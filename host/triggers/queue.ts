@@ -163,27 +163,6 @@ export async function failInfrastructure(sql: Sql, ev: Pick<ClaimedEvent, "id" |
   return rowCount === 1;
 }
 
-/**
- * Exactly-once: count a started attempt in its own transaction (another
- * session), so a handler that kills its instance (rolling its attempt back)
- * is still counted. Returns how many attempts were started so far.
- */
-export async function countStart(sql: Sql, id: string): Promise<number> {
-  const { rows } = await sql.query<{ started: number }>(
-    `insert into hangar.event_starts (event_id, started) values ($1, 1)
-     on conflict (event_id) do update set started = hangar.event_starts.started + 1
-     returning started`,
-    [id],
-  );
-  return rows[0]?.started ?? 1;
-}
-
-/** Exactly-once attempts started for an event (0 when none recorded). */
-export async function startsOf(sql: Sql, id: string): Promise<number> {
-  const { rows } = await sql.query<{ started: number }>("select started from hangar.event_starts where event_id = $1", [id]);
-  return rows[0]?.started ?? 0;
-}
-
 /** Delete done events finished longer ago than `olderThanMs`, a batch at a time; returns how many. */
 export async function pruneDone(sql: Sql, olderThanMs: number, batch = 1000): Promise<number> {
   const { rowCount } = await sql.query(
@@ -192,10 +171,6 @@ export async function pruneDone(sql: Sql, olderThanMs: number, batch = 1000): Pr
         where status = 'done' and finished_at < now() - $1::int8 * interval '1 millisecond'
         order by id limit $2)`,
     [Math.round(olderThanMs), batch],
-  );
-  await sql.query(
-    `delete from hangar.event_starts s where not exists (
-       select 1 from hangar.events e where e.id = s.event_id and e.status in ('pending', 'running'))`,
   );
   return rowCount ?? 0;
 }
