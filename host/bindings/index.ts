@@ -19,9 +19,11 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       egress: ctx.fn.config.egress,
       maxRequests: ctx.fn.config.limits?.subrequests ?? deps.config.defaultLimits.subrequests,
     });
-    const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth, allowedRoles: deps.config.functionRoles });
+    // Guest SQL runs on the guest pool, within its per-invocation and per-function caps.
+    const db = deps.db.guest({ functionName: ctx.fn.name, invocationId: ctx.requestId });
+    const sql = createSqlBindings({ db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth, allowedRoles: deps.config.functionRoles });
     const vector = createVectorBindings({
-      db: deps.db,
+      db,
       sharedSession: sql.sharedSession,
       fnName: ctx.fn.name,
       role: ctx.fn.config.role ?? null,
@@ -32,6 +34,7 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       close: async () => {
         await vector.close();
         await sql.close();
+        await db.close();
       },
     };
   };

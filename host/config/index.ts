@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Limits } from "../../runtime/types.ts";
+import { DEFAULT_DB_SETTINGS, type DbSettings } from "../db/settings.ts";
 import { UsageError, UserError } from "../errors.ts";
 
 /** Everything an instance or CLI command needs to know, resolved once. */
@@ -37,6 +38,10 @@ export interface HangarConfig {
   jwtIssuer: string | null;
   /** HANGAR_METRICS_TOKEN: a bearer token for /_hangar/metrics besides the admin token, or null. */
   metricsToken: string | null;
+  /** A cron run whose instance stopped heartbeating this long is run again elsewhere (HANGAR_CRON_DEAD_AFTER_MS). */
+  cronDeadAfterMs: number;
+  /** Pools, timeouts and start-up patience for the database (HANGAR_POOL_SIZE, HANGAR_GUEST_POOL_SIZE, ...). */
+  db: DbSettings;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -102,6 +107,20 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     jwtAudience: str(undefined, "HANGAR_JWT_AUDIENCE") ?? null,
     jwtIssuer: str(undefined, "HANGAR_JWT_ISSUER") ?? null,
     metricsToken: str(undefined, "HANGAR_METRICS_TOKEN") ?? null,
+    cronDeadAfterMs: int(undefined, "HANGAR_CRON_DEAD_AFTER_MS", 30_000, 1_000, 3_600_000),
+    db: {
+      poolSize: int(undefined, "HANGAR_POOL_SIZE", DEFAULT_DB_SETTINGS.poolSize, 2, 1000),
+      guestPoolSize: int(undefined, "HANGAR_GUEST_POOL_SIZE", DEFAULT_DB_SETTINGS.guestPoolSize, 1, 1000),
+      guestSessionsPerInvocation: int(undefined, "HANGAR_GUEST_SESSIONS_PER_INVOCATION", DEFAULT_DB_SETTINGS.guestSessionsPerInvocation, 1, 1000),
+      guestSessionsPerFunction: int(undefined, "HANGAR_GUEST_SESSIONS_PER_FUNCTION", DEFAULT_DB_SETTINGS.guestSessionsPerFunction, 1, 1000),
+      guestAcquireTimeoutMs: int(undefined, "HANGAR_GUEST_ACQUIRE_TIMEOUT_MS", DEFAULT_DB_SETTINGS.guestAcquireTimeoutMs, 1, 600_000),
+      guestTxMaxMs: int(undefined, "HANGAR_GUEST_TX_MAX_MS", DEFAULT_DB_SETTINGS.guestTxMaxMs, 100, 3_600_000),
+      connectTimeoutMs: int(undefined, "HANGAR_DB_CONNECT_TIMEOUT_MS", DEFAULT_DB_SETTINGS.connectTimeoutMs, 100, 600_000),
+      statementTimeoutMs: int(undefined, "HANGAR_DB_STATEMENT_TIMEOUT_MS", DEFAULT_DB_SETTINGS.statementTimeoutMs, 100, 3_600_000),
+      idleInTxTimeoutMs: int(undefined, "HANGAR_DB_IDLE_IN_TX_TIMEOUT_MS", DEFAULT_DB_SETTINGS.idleInTxTimeoutMs, 100, 3_600_000),
+      waitMs: int(undefined, "HANGAR_DB_WAIT_MS", DEFAULT_DB_SETTINGS.waitMs, 0, 24 * 3_600_000),
+      listenUrl: str(undefined, "HANGAR_LISTEN_URL") ?? null,
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { isInfrastructureError } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
 import type { Invoker } from "../invoke/types.ts";
 import type { ActiveFunction } from "../registry/types.ts";
@@ -15,7 +16,8 @@ export function functionJob(f: ActiveFunction, invoker: Invoker, defaultWallMs: 
     catchUp: f.config.catchUp ?? "latest",
     wallMs: f.config.limits?.wallMs ?? defaultWallMs,
     versionId: f.versionId,
-    async run({ runId, scheduledAt }) {
+    delivery: f.config.delivery ?? "at-least-once",
+    async run({ runId, scheduledAt, sqlSession }) {
       try {
         const result = await invoker.invoke({
           functionName: f.name,
@@ -23,13 +25,16 @@ export function functionJob(f: ActiveFunction, invoker: Invoker, defaultWallMs: 
           kind: "scheduled",
           // Cloudflare's ScheduledEvent: scheduledTime in ms since the epoch, cron as written.
           payload: { name: f.name, scheduledTime: scheduledAt.getTime(), cron: schedule, runId },
+          sqlSession,
         });
         return {
           requestId: result.requestId,
           error: result.error ? `${result.error.code}: ${result.error.message}` : result.status >= 400 ? `status ${result.status}` : null,
+          // A host binding failure (502) caused by the database link or a pool cap is not the handler's.
+          infra: Boolean(result.error) && result.status === 502 && isInfrastructureError(result.error!.message),
         };
       } catch (err) {
-        return { requestId: null, error: coerceError(err).message };
+        return { requestId: null, error: coerceError(err).message, infra: isInfrastructureError(err) };
       }
     },
   };
@@ -48,12 +53,13 @@ export function internalJob(j: InternalJob, defaultWallMs: number): CronJob {
     catchUp: j.catchUp ?? "latest",
     wallMs: j.wallMs ?? defaultWallMs,
     versionId: null,
+    delivery: "at-least-once",
     async run(ctx) {
       try {
         await j.fn(ctx);
         return { requestId: null, error: null };
       } catch (err) {
-        return { requestId: null, error: coerceError(err).message };
+        return { requestId: null, error: coerceError(err).message, infra: isInfrastructureError(err) };
       }
     },
   };

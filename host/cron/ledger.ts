@@ -94,11 +94,11 @@ export async function recordNotRun(tx: Sql, c: Omit<ClaimInput, "versionId">, st
   return rowCount === 1;
 }
 
-/** queued -> running. False when the run is no longer ours to start (a sweep marked it died meanwhile). */
-export async function startRun(db: Sql, runId: string, now: Date): Promise<boolean> {
+/** queued -> running. False when the run is no longer ours to start (another instance took it over). */
+export async function startRun(db: Sql, runId: string, now: Date, nodeId: string): Promise<boolean> {
   const { rowCount } = await db.query(
-    "update hangar.cron_runs set status = 'running', started_at = $2, heartbeat_at = $2 where run_id = $1 and status = 'queued'",
-    [runId, now],
+    "update hangar.cron_runs set status = 'running', started_at = $2, heartbeat_at = $2 where run_id = $1 and status = 'queued' and node_id = $3",
+    [runId, now, nodeId],
   );
   return rowCount === 1;
 }
@@ -112,21 +112,39 @@ export interface Finish {
   durationMs?: number | null;
 }
 
-/** Record how a run ended; false when it was already marked died (this node was presumed dead). */
-export async function finishRun(db: Sql, runId: string, f: Finish): Promise<boolean> {
+/** Record how this node's run ended; false when it is no longer ours (another instance took it over). */
+export async function finishRun(db: Sql, runId: string, f: Finish, nodeId: string): Promise<boolean> {
   const { rowCount } = await db.query(
     `update hangar.cron_runs set status = $2, finished_at = $3, error = $4, reason = coalesce($5, reason),
        request_id = coalesce($6, request_id), duration_ms = $7
-     where run_id = $1 and status in ('queued', 'running')`,
-    [runId, f.status, f.now, f.error ?? null, f.reason ?? null, f.requestId ?? null, f.durationMs ?? null],
+     where run_id = $1 and status in ('queued', 'running') and node_id = $8`,
+    [runId, f.status, f.now, f.error ?? null, f.reason ?? null, f.requestId ?? null, f.durationMs ?? null, nodeId],
   );
   return rowCount === 1;
 }
 
-/** This node is alive: touch its unfinished runs. */
+/**
+ * This node is alive: touch its unfinished runs. A run locked by an open
+ * exactly-once transaction is skipped (its lock already proves its owner
+ * alive, and waiting for it would stall the heartbeat).
+ */
 export async function heartbeat(db: Sql, runIds: string[], now: Date): Promise<void> {
   if (!runIds.length) return;
-  await db.query("update hangar.cron_runs set heartbeat_at = $2 where run_id = any($1::uuid[]) and status in ('queued', 'running')", [runIds, now]);
+  await db.query(
+    `update hangar.cron_runs set heartbeat_at = $2 where run_id in (
+       select run_id from hangar.cron_runs where run_id = any($1::uuid[]) and status in ('queued', 'running') for update skip locked)`,
+    [runIds, now],
+  );
+}
+
+/** Give runs back (shutdown): another instance's next sweep takes them over at once. */
+export async function handOver(db: Sql, runIds: string[], nodeId: string): Promise<void> {
+  if (!runIds.length) return;
+  await db.query(
+    `update hangar.cron_runs set heartbeat_at = '-infinity', reason = 'handed over by node ' || node_id || ' at shutdown'
+     where run_id = any($1::uuid[]) and status in ('queued', 'running') and node_id = $2`,
+    [runIds, nodeId],
+  );
 }
 
 export interface DiedRun {
@@ -134,17 +152,47 @@ export interface DiedRun {
   scheduled_at: Date;
   run_id: string;
   node_id: string;
+  catch_up: boolean;
+  attempt: number;
+  status: "queued" | "died";
+  reason: string;
 }
 
-/** Mark unfinished runs whose node stopped heartbeating as died; they are never run again. */
-export async function sweepDead(db: Sql, now: Date, deadAfterMs: number): Promise<DiedRun[]> {
+/**
+ * Runs whose node stopped heartbeating: taken over by this node (queued
+ * under its name, attempt + 1) to run again, at least once per occurrence;
+ * marked died only at `maxAttempts`. Rows locked by a live exactly-once
+ * transaction are left alone. Returns both kinds; the caller runs the queued.
+ */
+export async function sweepDead(db: Sql, now: Date, deadAfterMs: number, nodeId: string, maxAttempts: number, mine: string[] = []): Promise<DiedRun[]> {
   const { rows } = await db.query<DiedRun>(
-    `update hangar.cron_runs
-     set status = 'died', finished_at = $1,
-       reason = 'no heartbeat from node ' || node_id || ' since ' || to_char(heartbeat_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-     where status in ('queued', 'running') and heartbeat_at < $1::timestamptz - $2 * interval '1 millisecond'
-     returning function_name, scheduled_at, run_id, node_id`,
-    [now, deadAfterMs],
+    `with d as (
+       select function_name, scheduled_at, node_id as old_node, heartbeat_at as old_beat from hangar.cron_runs
+        where status in ('queued', 'running') and heartbeat_at < $1::timestamptz - $2 * interval '1 millisecond'
+          and run_id <> all($5::uuid[])
+        for update skip locked)
+     update hangar.cron_runs r
+     set status = case when r.attempt >= $4 then 'died' else 'queued' end,
+       finished_at = case when r.attempt >= $4 then $1::timestamptz end,
+       attempt = case when r.attempt >= $4 then r.attempt else r.attempt + 1 end,
+       node_id = case when r.attempt >= $4 then r.node_id else $3 end,
+       heartbeat_at = case when r.attempt >= $4 then r.heartbeat_at else $1::timestamptz end,
+       started_at = case when r.attempt >= $4 then r.started_at end,
+       reason = case when d.old_beat = '-infinity' then coalesce(r.reason, 'handed over') else 'no heartbeat from node ' || d.old_node || ' since ' || to_char(d.old_beat at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end
+         || case when r.attempt >= $4 then ' (attempt ' || r.attempt || ' of ' || $4 || ': not run again)' else '; run again by node ' || $3 end
+     from d where r.function_name = d.function_name and r.scheduled_at = d.scheduled_at
+     returning r.function_name, r.scheduled_at, r.run_id, d.old_node as node_id, r.catch_up, r.attempt, r.status, r.reason`,
+    [now, deadAfterMs, nodeId, maxAttempts, mine],
   );
   return rows;
+}
+
+/** An infrastructure failure: the run stays ours and queued, to be tried again (attempt + 1). */
+export async function retryLater(db: Sql, runId: string, nodeId: string, error: string): Promise<number | null> {
+  const { rows } = await db.query<{ attempt: number }>(
+    `update hangar.cron_runs set status = 'queued', attempt = attempt + 1, error = $3
+     where run_id = $1 and status in ('queued', 'running') and node_id = $2 returning attempt`,
+    [runId, nodeId, error.slice(0, 8000)],
+  );
+  return rows[0]?.attempt ?? null;
 }

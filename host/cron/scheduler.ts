@@ -1,10 +1,11 @@
 import type { Cron } from "croner";
 import { parseSchedule } from "../build/index.ts";
+import { isInfrastructureError } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
 import { type Claimed, type ClaimSettings, claimDue } from "./claim.ts";
 import { dbClock } from "./clock.ts";
 import { functionJob, internalJob } from "./jobs.ts";
-import { finishRun, heartbeat, startRun, sweepDead } from "./ledger.ts";
+import { finishRun, handOver, heartbeat, retryLater, startRun, sweepDead } from "./ledger.ts";
 import type { CronJob, InternalJob, Scheduler, SchedulerDeps } from "./types.ts";
 
 interface Entry {
@@ -27,7 +28,7 @@ const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => 
 export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const o = deps.options ?? {};
   const tickMs = o.tickMs ?? 250;
-  const heartbeatMs = o.heartbeatMs ?? 5_000;
+  const heartbeatMs = o.heartbeatMs ?? Math.min(5_000, Math.max(100, Math.floor((o.deadAfterMs ?? 30_000) / 4)));
   const defaultWallMs = o.defaultWallMs ?? 30_000;
   const settings: ClaimSettings = {
     nodeId: deps.nodeId,
@@ -35,6 +36,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     graceMs: o.graceMs ?? 5_000,
     deadAfterMs: o.deadAfterMs ?? 30_000,
   };
+  const maxAttempts = o.maxAttempts ?? 5;
   const { db } = deps;
   const log = (deps.logger ?? silent).child({ component: "cron" });
   const clock = deps.clock ?? dbClock(db);
@@ -108,26 +110,58 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     batches.add(p);
   };
 
+  /**
+   * Hangar's own bookkeeping, retried through a database blip (with
+   * back-off) for up to half the dead-after time, so a short outage does not
+   * turn a finished run into one another instance runs again.
+   */
+  const persist = async <T>(what: () => Promise<T>): Promise<T> => {
+    const until = Date.now() + settings.deadAfterMs / 2;
+    for (let i = 0; ; i++) {
+      try {
+        return await what();
+      } catch (err) {
+        if (!isInfrastructureError(err) || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** i)));
+      }
+    }
+  };
+  const now = () => clock.now();
+
   const runOne = async (job: CronJob, c: Claimed) => {
     const fields = { function: job.name, runId: c.runId, scheduledAt: c.scheduledAt.toISOString() };
     try {
-      if (stopping) {
-        await finishRun(db, c.runId, { status: "missed", now: await clock.now(), reason: `instance ${deps.nodeId} shut down before the run started` });
+      for (let attempt = 1; ; attempt++) {
+        if (stopping) {
+          // Not started: another instance takes it over at once (never recorded as missed: it was not).
+          await handOver(db, [c.runId], deps.nodeId);
+          log.info("cron run handed over at shutdown", fields);
+          return;
+        }
+        const t0 = performance.now();
+        const r = job.delivery === "exactly-once" ? await runInTransaction(job, c) : await runPlain(job, c);
+        if (r === "not-ours") {
+          log.warn("cron run no longer ours to start", fields);
+          return;
+        }
+        const durationMs = Math.round(performance.now() - t0);
+        if (r.infra && attempt < maxAttempts) {
+          // The database failed, not the handler: run it again (at least once per occurrence).
+          const n = await persist(() => retryLater(db, c.runId, deps.nodeId, r.error ?? "database failure"));
+          if (n === null) return void log.warn("cron run taken over by another instance", fields);
+          log.warn("cron run failed on the database; running it again", { ...fields, error: r.error, attempt: n });
+          await new Promise((res) => setTimeout(res, Math.min(5_000, 250 * 2 ** attempt)));
+          continue;
+        }
+        const status = r.error === null ? "succeeded" : "failed";
+        if (r.recorded === undefined) {
+          r.recorded = await persist(async () => finishRun(db, c.runId, { status, now: await now(), error: r.error, requestId: r.requestId, durationMs }, deps.nodeId));
+        }
+        if (!r.recorded) log.warn("cron run finished after another instance took it over", { ...fields, status });
+        else if (r.error !== null) log.warn("cron run failed", { ...fields, error: r.error, durationMs });
+        else log.info("cron run succeeded", { ...fields, durationMs });
         return;
       }
-      if (!(await startRun(db, c.runId, await clock.now()))) {
-        log.warn("cron run no longer ours to start", fields);
-        return;
-      }
-      const t0 = performance.now();
-      log.debug("cron run started", { ...fields, catchUp: c.catchUp });
-      const { error, requestId } = await job.run({ runId: c.runId, scheduledAt: c.scheduledAt });
-      const durationMs = Math.round(performance.now() - t0);
-      const status = error === null ? "succeeded" : "failed";
-      const recorded = await finishRun(db, c.runId, { status, now: await clock.now(), error, requestId, durationMs });
-      if (!recorded) log.warn("cron run finished after it was marked died", { ...fields, status });
-      else if (error !== null) log.warn("cron run failed", { ...fields, error, durationMs });
-      else log.info("cron run succeeded", { ...fields, durationMs });
     } catch (err) {
       log.error("cron run bookkeeping failed", { ...fields, err: coerceError(err) });
     } finally {
@@ -135,14 +169,61 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     }
   };
 
+  type Ran = { error: string | null; requestId: string | null; infra?: boolean; recorded?: boolean };
+
+  /** At-least-once: mark running, run outside any transaction. */
+  const runPlain = async (job: CronJob, c: Claimed): Promise<Ran | "not-ours"> => {
+    if (!(await persist(async () => startRun(db, c.runId, await now(), deps.nodeId)))) return "not-ours";
+    log.debug("cron run started", { function: job.name, runId: c.runId, catchUp: c.catchUp });
+    return job.run({ runId: c.runId, scheduledAt: c.scheduledAt });
+  };
+
+  /**
+   * Exactly-once: the run's ledger row and the handler's SQL commit
+   * together. The row stays locked while the handler runs (heartbeats and
+   * sweeps skip it: the lock proves its owner alive); if the instance dies,
+   * both roll back and another instance runs the occurrence again.
+   */
+  const runInTransaction = async (job: CronJob, c: Claimed): Promise<Ran | "not-ours"> => {
+    try {
+      return await db.transaction(async (tx): Promise<Ran | "not-ours"> => {
+        await tx.query(`set local idle_in_transaction_session_timeout = '${Math.round(job.wallMs + 15_000)}ms'`);
+        if (!(await startRun(tx, c.runId, await now(), deps.nodeId))) return "not-ours";
+        await tx.query("savepoint hangar_handler");
+        const t0 = performance.now();
+        const r: Ran = await job.run({ runId: c.runId, scheduledAt: c.scheduledAt, sqlSession: tx });
+        if (r.error !== null) await tx.query("rollback to savepoint hangar_handler");
+        else await tx.query("release savepoint hangar_handler");
+        if (r.infra) throw Object.assign(new Error(r.error ?? "database failure"), { code: "HANGAR_DB_UNAVAILABLE" });
+        const status = r.error === null ? "succeeded" : "failed";
+        const durationMs = Math.round(performance.now() - t0);
+        r.recorded = await finishRun(tx, c.runId, { status, now: await now(), error: r.error, requestId: r.requestId, durationMs }, deps.nodeId);
+        return r;
+      });
+    } catch (err) {
+      if (!isInfrastructureError(err)) throw err;
+      return { error: coerceError(err).message, requestId: null, infra: true };
+    }
+  };
+
   const beat = async () => {
     try {
-      const now = await clock.now();
-      await heartbeat(db, [...owned.keys()], now);
+      const at = await clock.now();
+      await heartbeat(db, [...owned.keys()], at);
       if (stopping) return;
-      for (const d of await sweepDead(db, now, settings.deadAfterMs)) {
-        log.warn("cron run died with its instance", { function: d.function_name, runId: d.run_id, node: d.node_id, scheduledAt: d.scheduled_at.toISOString() });
+      const taken: { job: CronJob; c: Claimed }[] = [];
+      for (const d of await sweepDead(db, at, settings.deadAfterMs, deps.nodeId, maxAttempts, [...owned.keys()])) {
+        const job = entries.get(d.function_name)?.job;
+        if (d.status === "died") {
+          log.warn("cron run died with its instance, at its last attempt", { function: d.function_name, runId: d.run_id, node: d.node_id, reason: d.reason });
+        } else if (!job) {
+          await finishRun(db, d.run_id, { status: "died", now: at, reason: `${d.reason}, which no longer schedules it` }, deps.nodeId);
+        } else {
+          log.warn("cron run taken over from a silent instance", { function: d.function_name, runId: d.run_id, node: d.node_id, attempt: d.attempt });
+          taken.push({ job, c: { runId: d.run_id, scheduledAt: d.scheduled_at, catchUp: d.catch_up } });
+        }
       }
+      for (const t of taken) runBatch(t.job, [t.c]);
     } catch (err) {
       log.error("cron heartbeat failed", { err: coerceError(err) });
     }
@@ -199,12 +280,9 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     if (beatTimer) clearTimeout(beatTimer);
     beatTimer = null;
     if (!waited) {
-      // Past every wall limit: say so now rather than leave them for another node's sweep.
-      const now = await clock.now().catch(() => new Date());
-      for (const [runId, job] of owned) {
-        await finishRun(db, runId, { status: "died", now, reason: `instance ${deps.nodeId} shut down while the run was still going` }).catch(() => {});
-        log.warn("cron run abandoned at shutdown", { function: job.name, runId });
-      }
+      // Past every wall limit: hand them over now rather than leave them for another node's sweep to find.
+      await handOver(db, [...owned.keys()], deps.nodeId).catch(() => {});
+      for (const [runId, job] of owned) log.warn("cron run handed over at shutdown while still going", { function: job.name, runId });
     }
   };
 

@@ -1,4 +1,4 @@
-import type { Db } from "../db/index.ts";
+import type { Db, Sql } from "../db/index.ts";
 import type { Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ActiveFunction } from "../registry/types.ts";
@@ -21,13 +21,21 @@ export interface CronJob {
   /** Longest a run may take; close() waits this long for it. */
   wallMs: number;
   versionId: string | null;
-  /** Run one occurrence; resolves to its error message (null on success). Never throws. */
-  run(occurrence: RunContext): Promise<{ error: string | null; requestId: string | null }>;
+  /** exactly-once: the handler's SQL commits in the transaction that records the run. */
+  delivery: "at-least-once" | "exactly-once";
+  /**
+   * Run one occurrence; resolves to its error message (null on success) and
+   * whether the failure was the database's rather than the handler's
+   * (`infra`: run again, not recorded as failed). Never throws.
+   */
+  run(occurrence: RunContext): Promise<{ error: string | null; requestId: string | null; infra?: boolean }>;
 }
 
 export interface RunContext {
   runId: string;
   scheduledAt: Date;
+  /** exactly-once: the open transaction the handler's SQL runs in. */
+  sqlSession?: Sql;
 }
 
 /** One of Hangar's own maintenance jobs (log rotation, ...); names start with "_". */
@@ -50,8 +58,10 @@ export interface SchedulerOptions {
   graceMs?: number;
   /** How often this node proves its running runs are alive (and sweeps dead ones). Default 5 s. */
   heartbeatMs?: number;
-  /** A run whose heartbeat is older than this is marked died. Default 30 s. */
+  /** A run whose heartbeat is older than this is taken over by another instance and run again. Default 30 s. */
   deadAfterMs?: number;
+  /** Attempts per occurrence (instance deaths and database failures) before it is recorded died/failed. Default 5. */
+  maxAttempts?: number;
   /** Wall limit for functions that set none (host default). Default 30 s. */
   defaultWallMs?: number;
 }

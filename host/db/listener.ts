@@ -7,7 +7,15 @@ export interface ListenerOptions {
   applicationName: string;
   /** How often the session proves it is alive and still listening. */
   heartbeatMs?: number;
+  /** Connect (and each heartbeat) must answer within this. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Told why the session was lost, and loudly when LISTEN cannot work on this URL (a transaction pooler). */
+  onWarn?: (message: string) => void;
 }
+
+/** Session state does not survive between statements: a transaction pooler (pgbouncer pool_mode=transaction). */
+export const POOLER_MESSAGE =
+  "LISTEN cannot work on this connection: session state does not survive between statements, so DATABASE_URL goes through a transaction pooler (e.g. pgbouncer pool_mode=transaction). Set HANGAR_LISTEN_URL to a direct (or session-mode) URL; until then `listen` functions receive nothing and table events and secrets fall back to polling and TTLs";
 
 /**
  * LISTEN on its own session (never a pooled one). A heartbeat checks
@@ -24,6 +32,9 @@ export class Listener {
   private retry: NodeJS.Timeout | null = null;
   private attempts = 0;
   private closed = false;
+  private lostInARow = 0;
+  /** True when the probe found a transaction pooler between us and Postgres. */
+  pooled = false;
 
   constructor(private readonly opts: ListenerOptions) {}
 
@@ -32,8 +43,15 @@ export class Listener {
     const fresh = !set;
     if (!set) this.handlers.set(channel, (set = new Set()));
     set.add(handler);
-    await this.ensure();
-    if (fresh && this.client) await this.client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    try {
+      await this.ensure();
+      if (fresh && this.client) await this.client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    } catch {
+      // The database is away: the subscription stands, and the reconnect
+      // (with back-off) LISTENs on every channel and tells subscribers to catch up.
+      if (this.client) this.lost(this.client);
+      else this.scheduleReconnect();
+    }
     return async () => {
       set.delete(handler);
       if (set.size === 0 && this.handlers.get(channel) === set) {
@@ -55,7 +73,15 @@ export class Listener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.opts.url, application_name: this.opts.applicationName, keepAlive: true });
+    const timeout = this.opts.connectTimeoutMs ?? 10_000;
+    const client = new pg.Client({
+      connectionString: this.opts.url,
+      application_name: this.opts.applicationName,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: timeout,
+      query_timeout: timeout,
+    });
     client.on("notification", (msg) => {
       for (const h of this.handlers.get(msg.channel) ?? []) {
         try {
@@ -65,10 +91,20 @@ export class Listener {
         }
       }
     });
-    client.on("error", () => this.lost(client));
+    client.on("error", (err) => {
+      if (this.client === client) this.opts.onWarn?.(`LISTEN session lost (${err.message}); reconnecting`);
+      this.lost(client);
+    });
     client.on("end", () => this.lost(client));
-    await client.connect();
-    for (const channel of this.handlers.keys()) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    try {
+      await client.connect();
+      await this.probe(client);
+      for (const channel of this.handlers.keys()) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    } catch (err) {
+      client.on("error", () => {});
+      void client.end().catch(() => {});
+      throw err;
+    }
     if (this.closed) {
       await client.end().catch(() => {});
       return;
@@ -80,12 +116,25 @@ export class Listener {
     this.heartbeat.unref();
   }
 
+  /** A session-level SET, then SHOW in a second statement: a transaction pooler loses it. */
+  private async probe(client: pg.Client): Promise<void> {
+    const token = Math.random().toString(36).slice(2, 10);
+    await client.query(`set hangar.listen_probe = '${token}'`);
+    const { rows } = await client.query<{ v: string | null }>("select current_setting('hangar.listen_probe', true) as v");
+    const pooled = rows[0]?.v !== token;
+    if (pooled && !this.pooled) this.opts.onWarn?.(POOLER_MESSAGE);
+    this.pooled = pooled;
+  }
+
   private async beat(client: pg.Client): Promise<void> {
     try {
-      const { rows } = await withTimeout(client.query<{ c: string }>("select pg_listening_channels() as c"), 5_000);
+      const { rows } = await withTimeout(client.query<{ c: string }>("select pg_listening_channels() as c"), this.opts.connectTimeoutMs ?? 5_000);
       const listening = new Set(rows.map((r) => r.c));
       for (const channel of this.handlers.keys()) if (!listening.has(channel)) throw new Error(`not listening on ${channel}`);
-    } catch {
+      this.lostInARow = 0;
+    } catch (err) {
+      if (++this.lostInARow === 3 && !this.pooled) this.opts.onWarn?.(`${POOLER_MESSAGE} (the LISTEN session lost its channels 3 times in a row: ${(err as Error).message})`);
+      else this.opts.onWarn?.(`LISTEN session lost (${(err as Error).message}); reconnecting`);
       this.lost(client);
     }
   }

@@ -45,7 +45,9 @@ export interface MigrateResult {
 export async function migrate(db: Db, dir = SQL_DIR): Promise<MigrateResult> {
   const files = await migrationFiles(dir);
   return db.transaction(async (tx) => {
-    await tx.query("select pg_advisory_xact_lock($1::int8)", [lockKey("hangar:migrate")]);
+    // Migrations (and waiting for another instance's) may take longer than Hangar's usual statement bound.
+    await tx.query("set local statement_timeout = 0");
+    await tx.query(long("select pg_advisory_xact_lock($1::int8)"), [lockKey("hangar:migrate")]);
     await tx.query("create schema if not exists hangar");
     await tx.query(`create table if not exists hangar.migrations (
       id int primary key, name text not null, checksum text not null,
@@ -73,7 +75,7 @@ export async function migrate(db: Db, dir = SQL_DIR): Promise<MigrateResult> {
     for (const f of files) {
       if (byId.has(f.id)) continue;
       try {
-        await tx.query(f.sql);
+        await tx.query(long(f.sql));
       } catch (err) {
         throw new MigrationError(`sql/${f.file}: ${(err as Error).message}`, { cause: err });
       }
@@ -82,4 +84,9 @@ export async function migrate(db: Db, dir = SQL_DIR): Promise<MigrateResult> {
     }
     return { applied, version: files.length ? files[files.length - 1].id : 0 };
   });
+}
+
+/** A statement the client waits up to a day for (the pool's usual answer deadline does not apply). */
+function long(text: string): string {
+  return { text, query_timeout: 86_400_000 } as unknown as string;
 }

@@ -3,8 +3,8 @@ import { PGlite } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
 import { vector } from "@electric-sql/pglite-pgvector";
 import pg from "pg";
-import { PoolDb } from "./pool.ts";
-import type { NotificationHandler } from "./types.ts";
+import { guardPool, PoolDb } from "./pool.ts";
+import type { GuestDb, GuestScope, NotificationHandler } from "./types.ts";
 
 export interface PgliteOptions {
   /** Directory to persist into, or "memory://". */
@@ -21,15 +21,20 @@ export class PgliteDb extends PoolDb {
   readonly kind = "pglite" as const;
 
   private constructor(readonly lite: PGlite) {
-    const pool = new pg.Pool({ ...createPgConfig(lite), max: 1 });
-    pool.on("error", () => {});
-    super(pool);
+    super(guardPool(new pg.Pool({ ...createPgConfig(lite), max: 1 })));
   }
 
   static async open(opts: PgliteOptions): Promise<PgliteDb> {
     if (!opts.dataDir.startsWith("memory://")) await mkdir(opts.dataDir, { recursive: true });
     const lite = await PGlite.create(opts.dataDir, { extensions: { vector }, loadDataDir: opts.loadDataDir });
     return new PgliteDb(lite);
+  }
+
+  /** One session for everything: guests queue behind each other and Hangar (no separate pool to give them). */
+  guest(_scope: GuestScope): GuestDb {
+    const db = Object.create(this) as GuestDb;
+    db.close = async () => {};
+    return db;
   }
 
   async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {

@@ -24,7 +24,21 @@ export interface Db extends Sql {
   listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
   /** Called after the listening session was lost and re-established: catch up by query. */
   onReconnect(handler: () => void): () => void;
+  /**
+   * The Db one invocation's guest SQL uses: the guest pool (never Hangar's
+   * own), within the per-invocation and per-function session caps. close()
+   * ends its accounting (not the pool).
+   */
+  guest(scope: GuestScope): GuestDb;
   /** Pool figures for metrics. */
   poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
+
+/** Whose guest SQL a guest Db carries. */
+export interface GuestScope {
+  functionName: string;
+  invocationId: string;
+}
+
+export type GuestDb = Db;

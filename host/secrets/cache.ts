@@ -1,36 +1,48 @@
 import type { Db } from "../db/index.ts";
-import { loadEnv, SECRETS_CHANNEL } from "./store.ts";
+import { decryptSecret } from "./crypto.ts";
+import { SECRETS_CHANNEL } from "./store.ts";
 
 export interface SecretsCacheOptions {
   db: Db;
   key: string;
-  /** Entries older than this are reloaded even without a NOTIFY (missed notifications). Default 30 s. */
+  /** The snapshot is reloaded after this even without a NOTIFY (missed notifications). Default 30 s. */
   ttlMs?: number;
+  /** How long an invocation waits for a reload before it is served the previous snapshot. Default 1000. */
+  staleAfterMs?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** A reload failed and the previous snapshot is being served. */
+  onStale?: (err: Error) => void;
 }
 
-interface Entry {
-  at: number;
-  env: Promise<Record<string, string>>;
-  generation: number;
-}
+/** scope ("" for globals) -> name -> value */
+type Snapshot = Map<string, Map<string, string>>;
 
 /**
- * Decrypted env per function, kept until a set/unset NOTIFY on
- * `hangar_secrets` (or the TTL) says it may be stale; a lost LISTEN
- * session drops everything. Call `start()` once, `close()` at shutdown.
+ * Every secret, decrypted, held as one snapshot: loaded at start, reloaded
+ * when a set/unset NOTIFY on `hangar_secrets` (a lost LISTEN session, or the
+ * TTL) says it may be stale. Stale-while-unavailable: when a reload fails
+ * (the database is down) or is slow (its only session is busy, as PGlite's
+ * is under an exactly-once event), invocations get the last snapshot, so
+ * a function that needs no SQL keeps answering through a database outage.
  */
 export class SecretsCache {
-  private readonly entries = new Map<string, Entry>();
+  private snapshot: Snapshot | null = null;
+  private loadedAt = 0;
+  private stale = true;
   private generation = 0;
+  private loading: Promise<Snapshot> | null = null;
+  /** Functions asked for since the snapshot was loaded: a function's first ask reads the database. */
+  private readonly asked = new Set<string>();
   private unlisten: (() => Promise<void>) | null = null;
   private offReconnect: (() => void) | null = null;
   private readonly ttlMs: number;
+  private readonly staleAfterMs: number;
   private readonly now: () => number;
 
   constructor(private readonly opts: SecretsCacheOptions) {
     this.ttlMs = opts.ttlMs ?? 30_000;
+    this.staleAfterMs = opts.staleAfterMs ?? 1_000;
     this.now = opts.now ?? Date.now;
   }
 
@@ -38,33 +50,58 @@ export class SecretsCache {
     if (this.unlisten) return;
     this.unlisten = await this.opts.db.listen(SECRETS_CHANNEL, (scope) => this.invalidate(scope));
     this.offReconnect = this.opts.db.onReconnect(() => this.invalidate(""));
+    await this.reload().catch((err) => this.opts.onStale?.(err as Error));
   }
 
-  /** Forget a function's env, or everything for "" (a global secret changed). */
-  invalidate(scope: string): void {
+  /** The snapshot may be out of date (a secret of `scope` changed, "" for globals). */
+  invalidate(_scope: string): void {
     this.generation++;
-    if (scope === "") this.entries.clear();
-    else this.entries.delete(scope);
+    this.stale = true;
   }
 
   /** The env the function's handlers get: global secrets overlaid by its own. */
-  envFor(functionName: string): Promise<Record<string, string>> {
-    const hit = this.entries.get(functionName);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.env.then((env) => ({ ...env }));
+  async envFor(functionName: string): Promise<Record<string, string>> {
+    const fresh = this.snapshot && !this.stale && this.now() - this.loadedAt < this.ttlMs && this.asked.has(functionName);
+    this.asked.add(functionName);
+    if (fresh) return envOf(this.snapshot!, functionName);
+    const reload = this.reload();
+    const previous = this.snapshot;
+    if (!previous) return envOf(await reload, functionName);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Snapshot>((resolve) => {
+      timer = setTimeout(() => resolve(previous), this.staleAfterMs);
+      timer.unref?.();
+    });
+    try {
+      return envOf(await Promise.race([reload, late]), functionName);
+    } catch (err) {
+      this.opts.onStale?.(err as Error);
+      return envOf(previous, functionName);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One load at a time; a change announced while loading leaves the result marked stale. */
+  private reload(): Promise<Snapshot> {
+    if (this.loading) return this.loading;
     const generation = this.generation;
-    const env = loadEnv(this.opts.db, this.opts.key, functionName);
-    const entry: Entry = { at: this.now(), env, generation };
-    this.entries.set(functionName, entry);
-    env.then(
-      () => {
-        // A change that arrived while loading may not be in what we read.
-        if (this.generation !== generation && this.entries.get(functionName) === entry) this.entries.delete(functionName);
-      },
-      () => {
-        if (this.entries.get(functionName) === entry) this.entries.delete(functionName);
-      },
+    const at = this.now();
+    const asked = new Set(this.asked);
+    const p = loadAll(this.opts.db, this.opts.key).then((snap) => {
+      this.snapshot = snap;
+      this.asked.clear();
+      for (const f of asked) this.asked.add(f);
+      this.loadedAt = at;
+      this.stale = this.generation !== generation;
+      return snap;
+    });
+    this.loading = p;
+    void p.then(
+      () => (this.loading = null),
+      () => (this.loading = null),
     );
-    return env.then((e) => ({ ...e }));
+    return p;
   }
 
   async close(): Promise<void> {
@@ -72,7 +109,23 @@ export class SecretsCache {
     this.unlisten = null;
     this.offReconnect?.();
     this.offReconnect = null;
-    this.entries.clear();
+    this.snapshot = null;
+    await this.loading?.catch(() => {});
     await unlisten?.().catch(() => {});
   }
+}
+
+function envOf(snap: Snapshot, functionName: string): Record<string, string> {
+  return { ...Object.fromEntries(snap.get("") ?? []), ...Object.fromEntries(snap.get(functionName) ?? []) };
+}
+
+async function loadAll(db: Db, key: string): Promise<Snapshot> {
+  const { rows } = await db.query<{ scope: string; name: string; ciphertext: Uint8Array }>("select scope, name, ciphertext from hangar.secrets");
+  const snap: Snapshot = new Map();
+  for (const r of rows) {
+    let m = snap.get(r.scope);
+    if (!m) snap.set(r.scope, (m = new Map()));
+    m.set(r.name, decryptSecret(key, r.scope, r.name, r.ciphertext));
+  }
+  return snap;
 }

@@ -40,7 +40,17 @@ export interface HangarServer {
 
 /** Compose one instance: database, migrations, registry, sandbox, HTTP. */
 export async function startServer({ config, logger, db: given, dev, recorder }: ServerOptions): Promise<HangarServer> {
-  const db = given ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId }));
+  const db =
+    given ??
+    (await openDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      nodeId: config.nodeId,
+      settings: config.db,
+      onWait: (r) => logger.warn(r.message, { attempt: r.attempt, database: r.target }),
+      onClientError: (err) => logger.warn("database session lost", { err: err.message }),
+      onWarn: (message) => logger.warn(message),
+    }));
   const closers: (() => Promise<void>)[] = given ? [] : [() => db.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((err) => logger.error("close failed", { err }));
@@ -63,7 +73,7 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
       functions,
       nodeId: config.nodeId,
       logger,
-      options: { defaultWallMs: config.defaultLimits.wallMs },
+      options: { defaultWallMs: config.defaultLimits.wallMs, deadAfterMs: config.cronDeadAfterMs },
       internalJobs: [logRotationJob(db, config.logRetentionDays, logger)],
     });
     closers.push(() => scheduler.close());

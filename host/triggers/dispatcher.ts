@@ -1,11 +1,12 @@
-import type { Db, Sql } from "../db/index.ts";
+import type { Db } from "../db/index.ts";
+import { inTransaction } from "../db/pool.ts";
+import { isInfrastructureError } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
 import type { InvokeResult, Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ActiveFunction } from "../registry/types.ts";
 import {
-  backoffMs, claimEvents, claimInTransaction, completeEvent, countClaimable, failClaimed, failRolledBack, pruneDone,
-  type ClaimedEvent,
+  backoffMs, claimEvents, completeEvent, countClaimable, failClaimed, failInfrastructure, pruneDone, type ClaimedEvent,
 } from "./queue.ts";
 
 /** The channel `hangar.capture_event()` notifies: a wake-up hint carrying the function name. */
@@ -28,6 +29,8 @@ export interface DispatcherOptions {
   defaultWallMs?: number;
   /** Done events are deleted this long after they finished. Default 7 days; 0 keeps them. */
   retainDoneMs?: number;
+  /** Cap on the retry delay after a database (not handler) failure. Default 5000. */
+  maxInfraBackoffMs?: number;
 }
 
 export interface DispatcherDeps {
@@ -40,7 +43,14 @@ export interface DispatcherDeps {
   options?: DispatcherOptions;
 }
 
+/** Counters for metrics. */
+export interface DispatcherStats {
+  /** Attempts that failed on the database and were retried without spending the handler's attempts. */
+  infraRetries: number;
+}
+
 export interface EventDispatcher {
+  stats(): DispatcherStats;
   /** Stop claiming, let in-flight handlers finish, clear timers. Safe twice. */
   close(): Promise<void>;
   /** Look for claimable events now (after a deploy, a NOTIFY, a reconnect). */
@@ -66,6 +76,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   const maxBackoff = o.maxBackoffMs ?? 3_600_000;
   const concurrency = Math.max(1, o.concurrencyPerFunction ?? 4);
   const retainDoneMs = o.retainDoneMs ?? 7 * 24 * 3_600_000;
+  const maxInfraBackoff = o.maxInfraBackoffMs ?? 5_000;
+  const stats: DispatcherStats = { infraRetries: 0 };
 
   const inflight = new Map<string, number>();
   const tasks = new Set<Promise<void>>();
@@ -77,6 +89,24 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   const leaseFor = (fn: ActiveFunction) => Math.max(o.leaseMs ?? 60_000, (fn.config.limits.wallMs ?? o.defaultWallMs ?? 30_000) + LEASE_MARGIN_MS);
   const tablesOf = (fn: ActiveFunction) => fn.config.events.map((e) => `${e.schema}.${e.table}`);
   const retryIn = (attempt: number) => backoffMs(attempt, baseMs, maxBackoff);
+  const infraRetryIn = (ev: ClaimedEvent) => backoffMs((ev.infra_failures ?? 0) + 1, 500, maxInfraBackoff);
+
+  /**
+   * Hangar's own bookkeeping after a handler ran: retried on database
+   * failures (with back-off) until `withinMs`, so a blip does not turn a
+   * finished handler into a lease expiry that spends an attempt.
+   */
+  async function persist<T>(what: () => Promise<T>, withinMs: number): Promise<T> {
+    const until = Date.now() + withinMs;
+    for (let i = 0; ; i++) {
+      try {
+        return await what();
+      } catch (err) {
+        if (!isInfrastructureError(err) || closed || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** i)));
+      }
+    }
+  }
 
   function track(fnName: string, work: () => Promise<void>): void {
     inflight.set(fnName, (inflight.get(fnName) ?? 0) + 1);
@@ -91,7 +121,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
     tasks.add(p);
   }
 
-  async function invokeEvent(fn: ActiveFunction, ev: ClaimedEvent, sqlSession?: Parameters<Invoker["invoke"]>[0]["sqlSession"]): Promise<string | null> {
+  /** null on success; else what failed, and whether it was the database rather than the handler. */
+  async function invokeEvent(fn: ActiveFunction, ev: ClaimedEvent, sqlSession?: Parameters<Invoker["invoke"]>[0]["sqlSession"]): Promise<Failure | null> {
     let result: InvokeResult;
     try {
       result = await invoker.invoke({
@@ -102,70 +133,103 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
         sqlSession,
       });
     } catch (err) {
-      return `invoke failed: ${coerceError(err).message}`;
+      return { error: `invoke failed: ${coerceError(err).message}`, infra: isInfrastructureError(err) };
     }
-    if (result.error) return `${result.error.code}: ${result.error.message}`;
-    if (result.status >= 400) return `failed with status ${result.status}`;
+    if (result.error) {
+      const error = `${result.error.code}: ${result.error.message}`;
+      // A host binding failure (502) whose cause is the database link or a pool cap: not the handler's fault.
+      return { error, infra: result.status === 502 && isInfrastructureError(result.error.message) };
+    }
+    if (result.status >= 400) return { error: `failed with status ${result.status}`, infra: false };
     return null;
   }
 
   async function runLeased(fn: ActiveFunction, ev: ClaimedEvent): Promise<void> {
-    const error =
+    const lease = leaseFor(fn);
+    const failure: Failure | null =
       ev.attempts > maxAttempts
-        ? `lease expired on its last attempt ${maxAttempts} times (an instance died or hung handling it)`
+        ? { error: `lease expired on its last attempt ${maxAttempts} times (an instance died or hung handling it)`, infra: false }
         : await invokeEvent(fn, ev);
-    if (error === null) {
-      if (!(await completeEvent(db, ev, nodeId))) log.warn("event lease lost before completion; it will run again", { function: fn.name, event: ev.id });
+    if (failure === null) {
+      if (!(await persist(() => completeEvent(db, ev, nodeId), lease / 2))) log.warn("event lease lost before completion; it will run again", { function: fn.name, event: ev.id });
       return;
     }
-    const status = await failClaimed(db, ev, nodeId, { error, maxAttempts, retryInMs: retryIn(ev.attempts) });
-    logFailure(fn.name, ev.id, ev.attempts, status, error);
+    if (failure.infra) {
+      stats.infraRetries++;
+      await persist(() => failInfrastructure(db, ev, nodeId, { error: failure.error, retryInMs: infraRetryIn(ev), rolledBack: false }), lease / 2);
+      log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: ev.id, error: failure.error });
+      return;
+    }
+    const status = await persist(() => failClaimed(db, ev, nodeId, { error: failure.error, maxAttempts, retryInMs: retryIn(ev.attempts) }), lease / 2);
+    logFailure(fn.name, ev.id, ev.attempts, status, failure.error);
   }
 
   /**
-   * One event in one transaction: claim, run the guest's SQL on the same
-   * session, mark done, commit. A failed attempt rolls back to a savepoint
-   * taken after the claim, so its SQL is undone while the attempt is counted
-   * and the retry scheduled atomically, before any other worker can take it.
+   * Exactly-once, on one session: claim the event in a statement of its own
+   * (so the attempt is counted durably, even if the handler kills this
+   * instance: a crash-looping event is dead-lettered at the limit), then in
+   * one transaction lock it, run the handler's SQL on the same session, and
+   * mark it done: its effects commit with the completion or not at all. A
+   * failed attempt rolls back to a savepoint taken before the handler, so its
+   * SQL is undone while the failure is recorded in the same commit.
    */
   async function runExactlyOnce(fn: ActiveFunction): Promise<void> {
+    const lease = leaseFor(fn);
     let claimed: ClaimedEvent | null = null;
-    try {
-      // Nothing but `tx` may touch the database in here: on PGlite the pool is one session.
-      await db.transaction(async (tx) => {
-        // This session is held for up to the handler's wall clock. If the
-        // server ends it meanwhile, node-postgres emits "error" on the
-        // checked-out client, which with no listener would crash the process;
-        // the failed query already tells us. The listener stays on a session
-        // that failed (it is discarded, and may still emit after we return).
-        const emitter = tx as Partial<Pick<NodeJS.EventEmitter, "on" | "off">>;
-        emitter.on?.("error", ignore);
-        await runClaimed(tx);
-        emitter.off?.("error", ignore);
-      });
-      async function runClaimed(tx: Sql): Promise<void> {
-        claimed = await claimInTransaction(tx, { functionName: fn.name, tables: tablesOf(fn), leaseMs: leaseFor(fn), nodeId });
-        if (!claimed) return;
-        await tx.query("savepoint hangar_handler");
-        const error = await invokeEvent(fn, claimed, tx);
-        if (error === null) {
-          await tx.query("release savepoint hangar_handler");
-          await completeEvent(tx, claimed, nodeId);
-          return;
-        }
-        await tx.query("rollback to savepoint hangar_handler");
-        const status = await failClaimed(tx, claimed, nodeId, { error, maxAttempts, retryInMs: retryIn(claimed.attempts) });
-        logFailure(fn.name, claimed.id, claimed.attempts, status, error);
+    let txError: unknown = null;
+    // Nothing but `s` may touch the database in here: on PGlite the pool is one session.
+    await db.withClient(async (s) => {
+      [claimed] = await claimEvents(s, { functionName: fn.name, tables: tablesOf(fn), limit: 1, leaseMs: lease, nodeId });
+      const ev = claimed as ClaimedEvent | undefined;
+      if (!ev) return;
+      if (ev.attempts > maxAttempts) {
+        const error = `started ${ev.attempts - 1} times without finishing (an instance died or hung handling it, or its handler kills the instance)`;
+        const status = await failClaimed(s, ev, nodeId, { error, maxAttempts, retryInMs: 0 });
+        logFailure(fn.name, ev.id, ev.attempts, status, error);
+        return;
       }
-    } catch (err) {
-      const ev = claimed as ClaimedEvent | null;
-      if (!ev) throw err;
-      // The transaction itself failed (session lost, commit refused): nothing
-      // of it stands, so count the attempt in a transaction of its own.
-      const error = `transaction failed: ${coerceError(err).message}`;
-      const status = await failRolledBack(db, ev.id, { error, maxAttempts, retryInMs: retryIn(ev.attempts) });
-      logFailure(fn.name, ev.id, ev.attempts, status, error);
+      try {
+        await inTransaction(s, async (tx) => {
+          // Held across the handler: bounded by its lease, not Hangar's usual idle bound.
+          await tx.query(`set local idle_in_transaction_session_timeout = '${Math.round(lease)}ms'`);
+          const { rowCount } = await tx.query(
+            "select 1 from hangar.events where id = $1 and status = 'running' and locked_by = $2 and attempts = $3 for update",
+            [ev.id, nodeId, ev.attempts],
+          );
+          if (!rowCount) return;
+          await tx.query("savepoint hangar_handler");
+          const failure = await invokeEvent(fn, ev, tx);
+          if (failure === null) {
+            await tx.query("release savepoint hangar_handler");
+            await completeEvent(tx, ev, nodeId);
+            return;
+          }
+          await tx.query("rollback to savepoint hangar_handler");
+          if (failure.infra) {
+            stats.infraRetries++;
+            await failInfrastructure(tx, ev, nodeId, { error: failure.error, retryInMs: infraRetryIn(ev), rolledBack: false });
+            log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: ev.id, error: failure.error });
+            return;
+          }
+          const status = await failClaimed(tx, ev, nodeId, { error: failure.error, maxAttempts, retryInMs: retryIn(ev.attempts) });
+          logFailure(fn.name, ev.id, ev.attempts, status, failure.error);
+        });
+      } catch (err) {
+        txError = err;
+      }
+    });
+    const ev = claimed as ClaimedEvent | null;
+    if (!ev || txError === null) return;
+    // The transaction failed (session lost, commit refused): none of it stands; the claim (committed before) does.
+    const error = `transaction failed: ${coerceError(txError).message}`;
+    if (isInfrastructureError(txError)) {
+      stats.infraRetries++;
+      await persist(() => failInfrastructure(db, ev, nodeId, { error, retryInMs: infraRetryIn(ev), rolledBack: false }), lease / 2);
+      log.warn("event failed on the database; will retry without spending an attempt", { function: fn.name, event: ev.id, error });
+      return;
     }
+    const status = await persist(() => failClaimed(db, ev, nodeId, { error, maxAttempts, retryInMs: retryIn(ev.attempts) }), lease / 2);
+    logFailure(fn.name, ev.id, ev.attempts, status, error);
   }
 
   function logFailure(fnName: string, id: string, attempt: number, status: string | null, error: string): void {
@@ -226,6 +290,7 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
 
   return {
     wake,
+    stats: () => ({ ...stats }),
     close() {
       closing ??= (async () => {
         closed = true;
@@ -239,6 +304,12 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
       return closing;
     },
   };
+}
+
+interface Failure {
+  error: string;
+  /** The database failed, not the handler: retry without spending an attempt. */
+  infra: boolean;
 }
 
 const noop = () => {};

@@ -91,9 +91,19 @@ export async function startNotifyListener(deps: NotifyListenerDeps): Promise<Not
     }
   }
 
+  const warnedPooled = new Set<string>();
+
   async function sync(): Promise<void> {
     const wanted = new Map<string, { fn: string; channel: string }>();
     for (const f of deps.functions()) for (const c of f.config.listen) wanted.set(key(f.name, c), { fn: f.name, channel: c });
+    // Through a transaction pooler LISTEN silently hears nothing: say so for every function that relies on it.
+    if ((db as { listenPooled?: boolean }).listenPooled) {
+      for (const w of wanted.values()) {
+        if (warnedPooled.has(key(w.fn, w.channel))) continue;
+        warnedPooled.add(key(w.fn, w.channel));
+        log.error("listen function cannot receive notifications: the database URL goes through a transaction pooler; set HANGAR_LISTEN_URL to a direct connection", { function: w.fn, channel: w.channel });
+      }
+    }
 
     const gone = [...pairs.values()].filter((p) => !wanted.has(key(p.fn, p.channel)));
     for (const p of gone) pairs.delete(key(p.fn, p.channel));

@@ -15,6 +15,8 @@ export interface ClaimedEvent {
   new: Record<string, unknown> | null;
   /** Including this claim: 1 on first delivery. */
   attempts: number;
+  /** Earlier attempts that failed on the database, not the handler. */
+  infra_failures: number;
 }
 
 /**
@@ -32,7 +34,7 @@ const CLAIMABLE = `
      where p.function_name = e.function_name and p.row_key = e.row_key and p.id < e.id
        and p.status in ('pending', 'running'))`;
 
-const RETURNING = "e.id::text as id, e.function_name, e.schema_name, e.table_name, e.op, e.old, e.new, e.attempts";
+const RETURNING = "e.id::text as id, e.function_name, e.schema_name, e.table_name, e.op, e.old, e.new, e.attempts, e.infra_failures";
 
 export interface ClaimOptions {
   functionName: string;
@@ -137,6 +139,28 @@ export async function failRolledBack(sql: Sql, id: string, o: FailOptions): Prom
     [id, o.maxAttempts, Math.round(o.retryInMs), o.error.slice(0, 8000)],
   );
   return rows[0]?.status ?? null;
+}
+
+/**
+ * After an attempt failed because the database failed (not the handler):
+ * back to pending without spending an attempt, never dead. Works whether or
+ * not the claim still stands (an exactly-once claim rolled back with it).
+ */
+export async function failInfrastructure(sql: Sql, ev: Pick<ClaimedEvent, "id" | "attempts">, nodeId: string, o: { error: string; retryInMs: number; rolledBack: boolean }): Promise<boolean> {
+  const { rowCount } = await sql.query(
+    o.rolledBack
+      ? `update hangar.events
+            set infra_failures = infra_failures + 1, run_after = now() + $2::int8 * interval '1 millisecond', last_error = $3
+          where id = $1 and status = 'pending'`
+      : `update hangar.events
+            set status = 'pending', attempts = greatest(0, attempts - 1), infra_failures = infra_failures + 1,
+                run_after = now() + $2::int8 * interval '1 millisecond', last_error = $3, lease_until = null, locked_by = null
+          where id = $1 and status = 'running' and locked_by = $4 and attempts = $5`,
+    o.rolledBack
+      ? [ev.id, Math.round(o.retryInMs), o.error.slice(0, 8000)]
+      : [ev.id, Math.round(o.retryInMs), o.error.slice(0, 8000), nodeId, ev.attempts],
+  );
+  return rowCount === 1;
 }
 
 /** Delete done events finished longer ago than `olderThanMs`, a batch at a time; returns how many. */

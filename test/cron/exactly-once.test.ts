@@ -39,7 +39,7 @@ async function assertEachOnce(name: string, calls: { scheduledTime: number }[], 
   for (let i = 1; i < rows.length; i++) {
     assert.equal(rows[i].scheduled_at.getTime() - rows[i - 1].scheduled_at.getTime(), 1000, `${name}: gap before ${iso(rows[i].scheduled_at)}`);
   }
-  assert.deepEqual([...new Set(rows.map((r) => r.status))], ["succeeded"]);
+  assert.deepEqual([...new Set(rows.map((r) => r.status))], ["succeeded"], JSON.stringify(rows.filter((r) => r.status !== "succeeded")));
   const perOccurrence = new Map<number, number>();
   for (const c of calls) perOccurrence.set(c.scheduledTime, (perOccurrence.get(c.scheduledTime) ?? 0) + 1);
   const twice = [...perOccurrence].filter(([, n]) => n > 1).map(([at]) => iso(at));
