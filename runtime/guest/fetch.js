@@ -7,7 +7,7 @@ export async function fetch(input, init) {
   const req = new Request(input, init);
   const signal = req.signal;
   if (signal.aborted) throw signal.reason;
-  const body = req._bytes === null ? null : req._consume();
+  const body = await req._takeForHost();
   const call = hostCall("fetch", [{ url: req.url, method: req.method, headers: headerPairs(req.headers), body, redirect: req.redirect }]);
   let onAbort;
   const aborted = new Promise((_, reject) => { onAbort = () => reject(signal.reason); signal.addEventListener("abort", onAbort, { once: true }); });

@@ -14,6 +14,11 @@ import { structuredClone } from "./clone.js";
 import { console } from "./console.js";
 import { settle, dropCalls, HOST_ERROR } from "./bridge.js";
 import { sql, vector } from "./hangar.js";
+import { streamGlobals } from "./streams.js";
+import { Blob, File, FormData } from "./forms.js";
+import { CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, installUint8ArrayCodecs, performance } from "./platform.js";
+import { globalEvents, FetchEvent, ScheduledEvent } from "./global-events.js";
+import { unsupported } from "./unsupported.js";
 
 let denoHandler = null;
 const Deno = {
@@ -24,6 +29,9 @@ const Deno = {
     const finished = new Promise(() => {});
     return { finished, shutdown: async () => {}, ref() {}, unref() {}, addr: { hostname: "0.0.0.0", port: 0, transport: "tcp" } };
   },
+  // Hangar keeps no event loop alive for a timer: unref/ref have nothing to change
+  unrefTimer() {},
+  refTimer() {},
   env: {
     get: (name) => native.envGet(String(name)),
     has: (name) => native.envGet(String(name)) !== undefined,
@@ -33,14 +41,37 @@ const Deno = {
   },
 };
 
+unsupported(Deno, "Deno", ["readFile", "readTextFile", "writeFile", "writeTextFile", "open", "openKv", "connect", "connectTls", "listen", "listenTls",
+  "serveHttp", "upgradeWebSocket", "run", "Command", "exit", "cwd", "chdir", "mkdir", "remove", "stat", "lstat", "readDir", "makeTempFile", "makeTempDir", "resolveDns", "cron"]);
+
+const EdgeRuntime = Object.freeze({
+  waitUntil(p) {
+    // after an await the running invocation is unknown: with one in flight it is that one
+    const state = current || (invocations.size === 1 ? invocations.values().next().value : null);
+    if (!state) throw new Error("EdgeRuntime.waitUntil: call it before the handler's first await while other requests are in flight (or use ctx.waitUntil)");
+    state.waits.push(Promise.resolve(p));
+  },
+});
+
 const globals = {
   DOMException, Event, EventTarget, AbortController, AbortSignal, TextEncoder, TextDecoder, atob, btoa, crypto, CryptoKey,
   URL, URLSearchParams, Headers, Request, Response, fetch, setTimeout, clearTimeout, setInterval, clearInterval,
-  queueMicrotask, structuredClone, console, Deno, self: globalThis,
-  performance: { now: () => Date.now(), timeOrigin: Date.now() },
+  queueMicrotask, structuredClone, console, Deno, self: globalThis, EdgeRuntime,
+  Blob, File, FormData, CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, FetchEvent, ScheduledEvent, performance,
+  addEventListener: globalEvents.addEventListener, removeEventListener: globalEvents.removeEventListener, dispatchEvent: globalEvents.dispatchEvent,
   navigator: { userAgent: "Hangar" },
 };
 for (const [k, v] of Object.entries(globals)) Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
+/** Classes evaluated on first use (streams cost more to set up than most functions need). */
+const lazy = { ...streamGlobals(TextDecoder), URLPattern: () => require("urlpattern-polyfill/urlpattern").URLPattern };
+for (const [k, get] of Object.entries(lazy)) {
+  Object.defineProperty(globalThis, k, {
+    get() { const v = get(); Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false }); return v; },
+    set(v) { Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false }); },
+    configurable: true, enumerable: false,
+  });
+}
+installUint8ArrayCodecs();
 Object.defineProperty(globalThis, "__hangar", { value: Object.freeze({ sql, vector }), writable: false, configurable: false, enumerable: false });
 
 const STACK_RE = /stack overflow|call stack size/i;
@@ -72,13 +103,17 @@ function handlerFor(kind) {
     if (typeof def === "function") return (req, env, ctx) => def(req, env, ctx);
     if (def && typeof def.fetch === "function") return (req, env, ctx) => def.fetch(req, env, ctx);
     if (denoHandler) { const h = denoHandler; return (req) => h(req, { remoteAddr: { hostname: "0.0.0.0", port: 0, transport: "tcp" }, completed: new Promise(() => {}) }); }
+    if (globalEvents.has("fetch")) return (req, env, ctx) => globalEvents.fetch(req, ctx);
     return null;
   }
+  if (kind === "scheduled" && !(def && typeof def.scheduled === "function") && globalEvents.has("scheduled")) return (p, env, ctx) => globalEvents.scheduled(p, ctx);
   if (def && (typeof def === "object" || typeof def === "function") && typeof def[kind] === "function") return (p, env, ctx) => def[kind](p, env, ctx);
   return null;
 }
 
 const invocations = new Map();
+/** The invocation whose code is running now, for EdgeRuntime.waitUntil (set around each handler call). */
+let current = null;
 
 async function run(kind, data, state) {
   const handler = handlerFor(kind);
@@ -94,12 +129,18 @@ async function run(kind, data, state) {
   if (kind === "fetch") {
     const r = data.request;
     const request = hostRequest(r);
-    const res = await handler(request, envObj, ctx);
+    current = state;
+    let pending;
+    try { pending = handler(request, envObj, ctx); } finally { current = null; }
+    const res = await pending;
     if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
     if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
-    return { ok: true, value: { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers), body: res._bytes } };
+    return { ok: true, value: { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers), body: await res._takeForHost() } };
   }
-  const value = await handler(data.payload, envObj, ctx);
+  current = state;
+  let pending;
+  try { pending = handler(data.payload, envObj, ctx); } finally { current = null; }
+  const value = await pending;
   return { ok: true, value: value === undefined ? null : value };
 }
 
