@@ -1,7 +1,7 @@
 // One function version: a QuickJS context in its own WASM module, serving
 // concurrent invocations through its event loop, with limits enforced here.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
-import type { EventKind, FailureKind, FunctionInstance, GuestFailure, InvocationInput, Limits, Outcome } from "./types.ts";
+import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunctions, InvocationInput, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
 import type { EngineModule } from "./engine.ts";
 import { installNatives, type NativeHost } from "./natives.ts";
@@ -83,6 +83,8 @@ export class Instance implements FunctionInstance {
   private closed = false;
   private loadConsole?: InstanceOptions["onConsole"];
   private growFailed = false;
+  /** Host functions the runtime serves itself (crypto.subtle), after the invocation's own. */
+  private builtins: HostFunctions = {};
 
   /** The function version id; set when a prepared instance is given its bundle. */
   id = "";
@@ -330,7 +332,7 @@ export class Instance implements FunctionInstance {
   // ---- setup ----
 
   private setup(): void {
-    installNatives(this.ctx, this.nativeHost());
+    this.builtins = installNatives(this.ctx, this.nativeHost());
     const r = this.ctx.evalCode(preludeSource(), "hangar:prelude.js", { type: "global" });
     if (r.error) {
       const err = this.ctx.dump(r.error);
@@ -428,7 +430,7 @@ export class Instance implements FunctionInstance {
     let ok = true;
     let value: unknown;
     try {
-      const fn = Object.hasOwn(inv.input.host, name) ? inv.input.host[name] : undefined;
+      const fn = Object.hasOwn(inv.input.host, name) ? inv.input.host[name] : Object.hasOwn(this.builtins, name) ? this.builtins[name] : undefined;
       if (!fn) throw Object.assign(new Error(`host function "${name}" is not available`), { code: "ENOSYS" });
       if (name === "fetch" && ++inv.subrequests > inv.limits.subrequests) {
         throw Object.assign(new Error(`subrequest limit of ${inv.limits.subrequests} fetch calls per invocation exceeded`), { code: "SUBREQUEST_LIMIT" });

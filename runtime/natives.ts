@@ -5,6 +5,7 @@ import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import { BOUNDS, boundedReaders } from "./natives/bounds.ts";
 import { extraNatives } from "./natives/index.ts";
+import type { HostFunctions } from "./types.ts";
 
 /** What the natives need from the instance that owns the context. */
 export interface NativeHost {
@@ -30,8 +31,12 @@ function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-/** Install `globalThis.__hangar_native` in ctx. */
-export function installNatives(ctx: QuickJSContext, host: NativeHost): void {
+/**
+ * Install `globalThis.__hangar_native` in ctx. Returns the host functions the
+ * runtime itself serves to this context (e.g. crypto.subtle), consulted when
+ * the invocation's own host functions lack a name.
+ */
+export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunctions {
   const rd = boundedReaders(ctx);
   const str = (h: QuickJSHandle, what: string, cap?: number) => rd.str(h, what, cap);
   const num = (h: QuickJSHandle) => ctx.getNumber(h);
@@ -61,6 +66,7 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): void {
     return o;
   };
 
+  const extra = extraNatives(ctx, { str, bytes, num, newBytes, newString, errorObject });
   const fns: Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void> = {
     hostCall: (name, json, ...bufs) => {
       const [text, buffers] = report("host call", json, bufs);
@@ -136,7 +142,7 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): void {
     base64Decode: (s) => newBytes("Uint8Array.fromBase64", Buffer.from(str(s, "Uint8Array.fromBase64"), "base64")),
     hexEncode: (buf) => ctx.newString(Buffer.from(bytes(buf, "Uint8Array.prototype.toHex", BOUNDS.output / 2)).toString("hex")),
     hexDecode: (s) => newBytes("Uint8Array.fromHex", Buffer.from(str(s, "Uint8Array.fromHex"), "hex")),
-    ...extraNatives(ctx, { str, bytes, num, newBytes, newString, errorObject }),
+    ...extra.natives,
   };
 
   const obj = ctx.newObject();
@@ -148,4 +154,5 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): void {
   } finally {
     obj.dispose();
   }
+  return extra.host;
 }

@@ -2,6 +2,8 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { compressNatives } from "./compress.ts";
 import { formNatives } from "./forms.ts";
+import { subtleBindings } from "./subtle.ts";
+import type { HostFunctions } from "../types.ts";
 
 /** Bounded readers and writers every native uses (see bounds.ts). */
 export interface NativeTools {
@@ -15,6 +17,8 @@ export interface NativeTools {
 
 export type NativeFns = Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void>;
 
-export function extraNatives(ctx: QuickJSContext, tools: NativeTools): NativeFns {
-  return { ...compressNatives(ctx, tools), ...formNatives(ctx, tools) };
+/** The extra natives, and the host functions the runtime itself provides to the guest (per instance). */
+export function extraNatives(ctx: QuickJSContext, tools: NativeTools): { natives: NativeFns; host: HostFunctions } {
+  const subtle = subtleBindings(ctx, tools);
+  return { natives: { ...compressNatives(ctx, tools), ...formNatives(ctx, tools), ...subtle.natives }, host: subtle.host };
 }
