@@ -91,6 +91,13 @@ function usagesOf(usages, name, n) {
   return [...usages].map(String);
 }
 
+/** An HMAC operation the key allows (then done synchronously on the host); anything else goes the general way. */
+function isHmac(algorithm, key, usage) {
+  if (algName(algorithm) !== "HMAC" || !KEY_ID.has(key) || key.algorithm.name !== "HMAC") return false;
+  if (!key.usages.includes(usage)) throw new DOMException(`Unable to use this key to ${usage}`, "InvalidAccessError");
+  return true;
+}
+
 const subtle = {
   async digest(algorithm, data) {
     const alg = DIGESTS[algName(algorithm)];
@@ -99,8 +106,12 @@ const subtle = {
   },
   async encrypt(algorithm, key, data) { return call("encrypt", [toHost(algorithm), keyRef(key, "encrypt", 2), bufferSource(data, "encrypt", 3)]); },
   async decrypt(algorithm, key, data) { return call("decrypt", [toHost(algorithm), keyRef(key, "decrypt", 2), bufferSource(data, "decrypt", 3)]); },
-  async sign(algorithm, key, data) { return call("sign", [toHost(algorithm), keyRef(key, "sign", 2), bufferSource(data, "sign", 3)]); },
+  async sign(algorithm, key, data) {
+    if (isHmac(algorithm, key, "sign")) return native.hmacKey(KEY_ID.get(key), bufferOf(bufferSource(data, "sign", 3)));
+    return call("sign", [toHost(algorithm), keyRef(key, "sign", 2), bufferSource(data, "sign", 3)]);
+  },
   async verify(algorithm, key, signature, data) {
+    if (isHmac(algorithm, key, "verify")) return native.hmacKey(KEY_ID.get(key), bufferOf(bufferSource(data, "verify", 4)), bufferOf(bufferSource(signature, "verify", 3)));
     return call("verify", [toHost(algorithm), keyRef(key, "verify", 2), bufferSource(signature, "verify", 3), bufferSource(data, "verify", 4)]);
   },
   async deriveBits(algorithm, baseKey, length) { return call("deriveBits", [toHost(algorithm), keyRef(baseKey, "deriveBits", 2), length === undefined ? null : length]); },

@@ -2,12 +2,14 @@
 // kept here as opaque handles (the guest holds only an id and the key's
 // public description). Reached through the async host-call path, as
 // WebCrypto is async anyway.
-import { webcrypto } from "node:crypto";
+import { createHmac, KeyObject, timingSafeEqual, webcrypto } from "node:crypto";
 import type { QuickJSContext } from "quickjs-emscripten-core";
 import type { HostFunctions } from "../types.ts";
 import type { NativeFns, NativeTools } from "./index.ts";
 
 type Key = webcrypto.CryptoKey;
+// Node loads its WebCrypto internals on first use (~100 ms): do it at startup, not in a guest's first request
+void webcrypto.subtle.importKey("raw", new Uint8Array(16), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]).catch(() => {});
 const subtle = webcrypto.subtle as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
 
 /** Keys one instance may hold at once (freed when the guest's CryptoKey is collected). */
@@ -72,7 +74,7 @@ function result(store: KeyStore, v: unknown): unknown {
 }
 
 /** The crypto.subtle host function and the native that frees a key, for one instance. */
-export function subtleBindings(_ctx: QuickJSContext, t: NativeTools): { host: HostFunctions; natives: NativeFns } {
+export function subtleBindings(ctx: QuickJSContext, t: NativeTools): { host: HostFunctions; natives: NativeFns } {
   const store = new KeyStore();
   const host: HostFunctions = {
     "hangar:subtle": async (args) => {
@@ -87,6 +89,15 @@ export function subtleBindings(_ctx: QuickJSContext, t: NativeTools): { host: Ho
   };
   const natives: NativeFns = {
     keyFree: (id) => { store.free(t.num(id)); },
+    // HMAC (JWT HS256 and webhook signatures) is the common case: done synchronously, off the thread pool
+    hmacKey: (id, data, sig) => {
+      const key = store.get(t.num(id));
+      const hash = (key.algorithm as webcrypto.HmacKeyAlgorithm).hash.name.replace("-", "").toLowerCase();
+      const mac = createHmac(hash, KeyObject.from(key)).update(t.bytes(data, "crypto.subtle HMAC data")).digest();
+      if (sig === undefined || ctx.typeof(sig) === "undefined") return t.newBytes("HMAC", mac);
+      const want = t.bytes(sig, "crypto.subtle HMAC signature", 1024);
+      return want.byteLength === mac.byteLength && timingSafeEqual(want, mac) ? ctx.true : ctx.false;
+    },
   };
   return { host, natives };
 }
