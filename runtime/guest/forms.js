@@ -144,7 +144,9 @@ function dispositionParam(header, key) {
   const re = new RegExp(`;\\s*${key}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;]*))`, "i");
   const m = re.exec(header);
   if (!m) return null;
-  return m[1] !== undefined ? m[1].replace(/\\(["\\])/g, "$1") : m[2].trim();
+  const v = m[1] !== undefined ? m[1].replace(/\\(["\\])/g, "$1") : m[2].trim();
+  // browsers and undici escape these when sending (see encodeMultipart)
+  return v.replace(/%0A/gi, "\n").replace(/%0D/gi, "\r").replace(/%22/g, '"');
 }
 
 const decoder = new TextDecoder();
