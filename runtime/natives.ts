@@ -3,7 +3,7 @@
 // Every native checks its input and output sizes before working (natives/bounds.ts).
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
-import { BOUNDS, boundedReaders } from "./natives/bounds.ts";
+import { BOUNDS, boundedReaders, newGuestString } from "./natives/bounds.ts";
 import { extraNatives } from "./natives/index.ts";
 import type { HostFunctions } from "./types.ts";
 
@@ -58,7 +58,7 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
   };
   const newString = (what: string, s: string): QuickJSHandle => {
     rd.output(what, s.length);
-    return ctx.newString(s);
+    return newGuestString(ctx, s);
   };
   const errorObject = (message: string): QuickJSHandle => {
     const o = ctx.newObject();
@@ -78,11 +78,11 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
       const n = ctx.typeof(msg) === "string" ? ctx.getProp(msg, "length").consume((l) => ctx.getNumber(l)) : 0;
       // the guest's console cuts long lines first; a longer one is replaced, never copied whole
       if (n > BOUNDS.console) { host.console(str(level, "console level", 16), `[a console line of ${n} characters was dropped: over Hangar's limit of ${BOUNDS.console}]`); return; }
-      host.console(str(level, "console level", 16), ctx.getString(msg));
+      host.console(str(level, "console level", 16), str(msg, "console", BOUNDS.console));
     },
     envGet: (name) => {
       const v = host.envGet(str(name, "Deno.env.get", 4096));
-      return v === undefined ? ctx.undefined : ctx.newString(v);
+      return v === undefined ? ctx.undefined : newGuestString(ctx, v);
     },
     envAll: () => ctx.newString(JSON.stringify(host.envAll())),
     done: (id, json, ...bufs) => {

@@ -75,13 +75,21 @@ function fromHost(v) {
   return v;
 }
 
-async function call(op, args) {
+/**
+ * Run `op` on the host. `holds` (the caller's arguments) stays referenced until
+ * the host answers: a key the caller drops would otherwise be collected, and
+ * its host copy freed, before the host uses it.
+ */
+async function call(op, args, holds) {
   let v;
   try {
     v = await hostCall("hangar:subtle", [op, ...args]);
+    holds.length;
   } catch (e) {
     if (e && (e.name === "TypeError" || e.name === "RangeError")) throw e;
-    throw new DOMException(e && e.message, e && e.name && e.name !== "Error" ? e.name : "OperationError");
+    const name = e && e.name && e.name !== "Error" ? e.name : "OperationError";
+    // Node 20 names one error "InvalidAccessException"; the spec's name is InvalidAccessError
+    throw new DOMException(e && e.message, name === "InvalidAccessException" ? "InvalidAccessError" : name);
   }
   return fromHost(v);
 }
@@ -104,33 +112,33 @@ const subtle = {
     if (!alg) throw new DOMException("Unrecognized algorithm name", "NotSupportedError");
     return native.digest(alg, bufferOf(bufferSource(data, "digest", 2)));
   },
-  async encrypt(algorithm, key, data) { return call("encrypt", [toHost(algorithm), keyRef(key, "encrypt", 2), bufferSource(data, "encrypt", 3)]); },
-  async decrypt(algorithm, key, data) { return call("decrypt", [toHost(algorithm), keyRef(key, "decrypt", 2), bufferSource(data, "decrypt", 3)]); },
+  async encrypt(algorithm, key, data) { return call("encrypt", [toHost(algorithm), keyRef(key, "encrypt", 2), bufferSource(data, "encrypt", 3)], arguments); },
+  async decrypt(algorithm, key, data) { return call("decrypt", [toHost(algorithm), keyRef(key, "decrypt", 2), bufferSource(data, "decrypt", 3)], arguments); },
   async sign(algorithm, key, data) {
     if (isHmac(algorithm, key, "sign")) return native.hmacKey(KEY_ID.get(key), bufferOf(bufferSource(data, "sign", 3)));
-    return call("sign", [toHost(algorithm), keyRef(key, "sign", 2), bufferSource(data, "sign", 3)]);
+    return call("sign", [toHost(algorithm), keyRef(key, "sign", 2), bufferSource(data, "sign", 3)], arguments);
   },
   async verify(algorithm, key, signature, data) {
     if (isHmac(algorithm, key, "verify")) return native.hmacKey(KEY_ID.get(key), bufferOf(bufferSource(data, "verify", 4)), bufferOf(bufferSource(signature, "verify", 3)));
-    return call("verify", [toHost(algorithm), keyRef(key, "verify", 2), bufferSource(signature, "verify", 3), bufferSource(data, "verify", 4)]);
+    return call("verify", [toHost(algorithm), keyRef(key, "verify", 2), bufferSource(signature, "verify", 3), bufferSource(data, "verify", 4)], arguments);
   },
-  async deriveBits(algorithm, baseKey, length) { return call("deriveBits", [toHost(algorithm), keyRef(baseKey, "deriveBits", 2), length === undefined ? null : length]); },
+  async deriveBits(algorithm, baseKey, length) { return call("deriveBits", [toHost(algorithm), keyRef(baseKey, "deriveBits", 2), length === undefined ? null : length], arguments); },
   async deriveKey(algorithm, baseKey, derivedKeyType, extractable, usages) {
-    return call("deriveKey", [toHost(algorithm), keyRef(baseKey, "deriveKey", 2), toHost(derivedKeyType), !!extractable, usagesOf(usages, "deriveKey", 5)]);
+    return call("deriveKey", [toHost(algorithm), keyRef(baseKey, "deriveKey", 2), toHost(derivedKeyType), !!extractable, usagesOf(usages, "deriveKey", 5)], arguments);
   },
   async importKey(format, keyData, algorithm, extractable, usages) {
     const f = String(format);
     const data = f === "jwk" ? toHost(keyData) : bufferSource(keyData, "importKey", 2);
-    return call("importKey", [f, data, toHost(algorithm), !!extractable, usagesOf(usages, "importKey", 5)]);
+    return call("importKey", [f, data, toHost(algorithm), !!extractable, usagesOf(usages, "importKey", 5)], arguments);
   },
-  async exportKey(format, key) { return call("exportKey", [String(format), keyRef(key, "exportKey", 2)]); },
-  async generateKey(algorithm, extractable, usages) { return call("generateKey", [toHost(algorithm), !!extractable, usagesOf(usages, "generateKey", 3)]); },
+  async exportKey(format, key) { return call("exportKey", [String(format), keyRef(key, "exportKey", 2)], arguments); },
+  async generateKey(algorithm, extractable, usages) { return call("generateKey", [toHost(algorithm), !!extractable, usagesOf(usages, "generateKey", 3)], arguments); },
   async wrapKey(format, key, wrappingKey, wrapAlgorithm) {
-    return call("wrapKey", [String(format), keyRef(key, "wrapKey", 2), keyRef(wrappingKey, "wrapKey", 3), toHost(wrapAlgorithm)]);
+    return call("wrapKey", [String(format), keyRef(key, "wrapKey", 2), keyRef(wrappingKey, "wrapKey", 3), toHost(wrapAlgorithm)], arguments);
   },
   async unwrapKey(format, wrappedKey, unwrappingKey, unwrapAlgorithm, unwrappedKeyAlgorithm, extractable, usages) {
     return call("unwrapKey", [String(format), bufferSource(wrappedKey, "unwrapKey", 2), keyRef(unwrappingKey, "unwrapKey", 3), toHost(unwrapAlgorithm),
-      toHost(unwrappedKeyAlgorithm), !!extractable, usagesOf(usages, "unwrapKey", 7)]);
+      toHost(unwrappedKeyAlgorithm), !!extractable, usagesOf(usages, "unwrapKey", 7)], arguments);
   },
   /** Cloudflare Workers' extension: constant-time comparison of equal-length buffers. */
   timingSafeEqual(a, b) {

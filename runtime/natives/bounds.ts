@@ -15,8 +15,8 @@ export const BOUNDS = {
   url: 2 * 1024 * 1024,
   /** A host-call or done report: JSON text plus buffers. */
   report: 64 * 1024 * 1024,
-  /** One console line as the host receives it. */
-  console: 1024 * 1024,
+  /** One console line as the host receives it (the guest cuts at 1 MiB and adds a marker). */
+  console: 1024 * 1024 + 256,
 } as const;
 
 /** A guest-visible RangeError naming the native and the cap. */
@@ -25,6 +25,22 @@ export class NativeBoundsError extends RangeError {
     super(`${what}: input of ${size} ${unit} exceeds Hangar's limit of ${cap} ${unit}`);
     this.name = "RangeError";
   }
+}
+
+/** Call the guest's JSON[method] on one handle (the path for strings C strings cannot carry). */
+function guestJson(ctx: QuickJSContext, method: "parse" | "stringify", arg: QuickJSHandle): QuickJSHandle {
+  const r = ctx.getProp(ctx.global, "JSON").consume((json) => ctx.getProp(json, method).consume((fn) => ctx.callFunction(fn, json, arg)));
+  if (r.error) { r.error.dispose(); throw new TypeError(`could not carry a string across the sandbox boundary`); }
+  return r.value;
+}
+
+/**
+ * A guest string from a host one. quickjs-emscripten passes strings as C
+ * strings, which end at the first NUL: a string holding one goes as JSON text.
+ */
+export function newGuestString(ctx: QuickJSContext, s: string): QuickJSHandle {
+  if (!s.includes("\0")) return ctx.newString(s);
+  return ctx.newString(JSON.stringify(s)).consume((h) => guestJson(ctx, "parse", h));
 }
 
 /** Readers that check a handle's size before copying it out of the guest. */
@@ -38,7 +54,10 @@ export function boundedReaders(ctx: QuickJSContext) {
     str(h: QuickJSHandle, what: string, cap: number = BOUNDS.text): string {
       const n = lengthOf(h);
       if (n > cap) throw new NativeBoundsError(what, n, cap, "characters");
-      return ctx.getString(h);
+      const s = ctx.getString(h);
+      // a NUL ends the C string, and lone surrogates change length: carry those as JSON text
+      if (n < 0 || s.length === n) return s;
+      return JSON.parse(guestJson(ctx, "stringify", h).consume((j) => ctx.getString(j))) as string;
     },
     /** A copy of the ArrayBuffer in `h`, refused past `cap` bytes. */
     bytes(h: QuickJSHandle, what: string, cap: number = BOUNDS.bytes): Uint8Array {
