@@ -17,6 +17,10 @@ export interface NativeHost {
   envAll(): Record<string, string>;
   done(invId: number, json: string, buffers: Uint8Array[]): void;
   waitDone(invId: number): void;
+  /** A streamed response body: the next chunk, its end, or its failure. */
+  bodyChunk(invId: number, bytes: Uint8Array): void;
+  bodyEnd(invId: number): void;
+  bodyError(invId: number, message: string): void;
 }
 
 const URL_FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"] as const;
@@ -90,6 +94,9 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
       host.done(num(id), text, buffers);
     },
     waitDone: (id) => host.waitDone(num(id)),
+    bodyChunk: (id, buf) => host.bodyChunk(num(id), bytes(buf, "response body chunk")),
+    bodyEnd: (id) => host.bodyEnd(num(id)),
+    bodyError: (id, msg) => host.bodyError(num(id), str(msg, "response body error", 4096)),
     urlParse: (input, base) => {
       const b = base === undefined || ctx.typeof(base) === "undefined" ? undefined : str(base, "URL base", BOUNDS.url);
       const s = str(input, "URL", BOUNDS.url);

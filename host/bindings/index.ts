@@ -21,7 +21,7 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
     const sql = createSqlBindings({ db: deps.db, session: ctx.sqlSession, role: ctx.fn.config.role ?? null, claims: ctx.auth });
     const vector = createVectorBindings({ db: deps.db, sharedSession: sql.sharedSession });
     return {
-      functions: { ...sql.functions, ...vector.functions, fetch },
+      functions: { ...sql.functions, ...vector.functions, fetch, "fetch.read": fetch.read },
       close: async () => {
         await vector.close();
         await sql.close();

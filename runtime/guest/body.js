@@ -237,7 +237,7 @@ export class Response extends Body {
 }
 
 /** A Response built from host data (any status, e.g. 101 is not possible but 0..599 are). */
-export function responseFromHost(data, bytes) {
+export function responseFromHost(data, bytes, stream = null) {
   const nullBody = NULL_BODY_STATUS.includes(data.status);
   const r = new Response(null, { headers: data.headers });
   r._status = data.status;
@@ -245,7 +245,8 @@ export function responseFromHost(data, bytes) {
   r._urlList = data.url ? [data.url] : [];
   r._redirected = !!data.redirected;
   r._type = "basic";
-  r._initBody(nullBody ? null : bytes);
+  if (nullBody && stream) stream.cancel().catch(() => {});
+  r._initBody(nullBody ? null : bytes, nullBody ? null : stream);
   setGuard(r._headers, "immutable");
   return r;
 }

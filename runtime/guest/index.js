@@ -1,6 +1,6 @@
 // Guest prelude: installs the Web globals, `__hangar`, `Deno`, and returns the
 // entry points the host calls (invoke, settle, fireTimer, cleanup, describe).
-import { native } from "./native.js";
+import { native, bytesOf, bufferOf } from "./native.js";
 import { encode, decode } from "./marshal.js";
 import { DOMException, Event, EventTarget, AbortController, AbortSignal } from "./events.js";
 import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
@@ -135,7 +135,14 @@ async function run(kind, data, state) {
     const res = await pending;
     if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
     if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
-    return { ok: true, value: { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers), body: await res._takeForHost() } };
+    const head = { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers) };
+    if (res._plain) return { ok: true, value: { ...head, body: res._bytes === null ? null : res._consume() } };
+    // a stream body goes to the client chunk by chunk, as the host pulls (see pullBody)
+    if (res.bodyUsed || res.body.locked) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body stream is locked or disturbed" } };
+    res._used = true;
+    state.body = { reader: res.body.getReader() };
+    state.streamDone = new Promise((resolve) => { state.endStream = resolve; });
+    return { ok: true, value: { ...head, body: null, stream: true } };
   }
   current = state;
   let pending;
@@ -157,6 +164,7 @@ async function invoke(invId, kind, json, ...buffers) {
   let enc;
   try { enc = encode(report); } catch (e) { enc = encode({ ok: false, error: describeError(e) }); }
   native.done(invId, enc[0], ...enc[1]);
+  if (state.streamDone) await state.streamDone;
   for (let n = 0; n < state.waits.length; ) {
     const batch = state.waits.slice(n);
     n = state.waits.length;
@@ -167,7 +175,39 @@ async function invoke(invId, kind, json, ...buffers) {
   native.waitDone(invId);
 }
 
+/** The host wants the next chunk of invocation invId's response body. */
+function pullBody(invId) {
+  const state = invocations.get(invId);
+  if (!state || !state.body) return;
+  state.body.reader.read().then(({ done, value }) => {
+    if (done) { native.bodyEnd(invId); finishStream(state); return; }
+    const bytes = bytesOf(value);
+    if (!bytes) throw new TypeError(`a response body stream must produce Uint8Array chunks, not ${describeValue(value)}`);
+    native.bodyChunk(invId, bufferOf(bytes));
+  }).catch((e) => {
+    const d = describeError(e);
+    native.console("error", `response body stream failed: ${d.name}: ${d.message}`);
+    native.bodyError(invId, `${d.name}: ${d.message}`);
+    finishStream(state);
+    state.body.reader.cancel(e).catch(() => {});
+  });
+}
+
+/** The client went away: cancel the guest's stream (its cancel callback runs) and let the invocation end. */
+function cancelBody(invId, reason) {
+  const state = invocations.get(invId);
+  if (!state || !state.body) return;
+  state.body.reader.cancel(reason).catch(() => {});
+  finishStream(state);
+}
+
+function finishStream(state) {
+  if (state.endStream) { const end = state.endStream; state.endStream = null; end(); }
+}
+
 function cleanup(invId, json) {
+  const state = invocations.get(invId);
+  if (state && state.body) { state.body.reader.cancel("the invocation ended").catch(() => {}); finishStream(state); }
   invocations.delete(invId);
   const { calls, timers } = JSON.parse(json);
   dropCalls(calls);
@@ -182,4 +222,4 @@ function describe() {
   return JSON.stringify({ handlers, config });
 }
 
-export const entry = { invoke, settle, fireTimer, cleanup, describe };
+export const entry = { invoke, settle, fireTimer, cleanup, describe, pullBody, cancelBody };
