@@ -19,6 +19,7 @@ import { Blob, File, FormData } from "./forms.js";
 import { CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, installUint8ArrayCodecs, performance } from "./platform.js";
 import { globalEvents, FetchEvent, ScheduledEvent } from "./global-events.js";
 import { unsupported } from "./unsupported.js";
+import { Intl, installLocaleMethods } from "./intl.js";
 
 let denoHandler = null;
 const Deno = {
@@ -57,7 +58,7 @@ const globals = {
   DOMException, Event, EventTarget, AbortController, AbortSignal, TextEncoder, TextDecoder, atob, btoa, crypto, CryptoKey,
   URL, URLSearchParams, Headers, Request, Response, fetch, setTimeout, clearTimeout, setInterval, clearInterval,
   queueMicrotask, structuredClone, console, Deno, self: globalThis, EdgeRuntime,
-  Blob, File, FormData, CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, FetchEvent, ScheduledEvent, performance,
+  Intl, Blob, File, FormData, CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, FetchEvent, ScheduledEvent, performance,
   addEventListener: globalEvents.addEventListener, removeEventListener: globalEvents.removeEventListener, dispatchEvent: globalEvents.dispatchEvent,
   navigator: { userAgent: "Hangar" },
 };
@@ -72,6 +73,7 @@ for (const [k, get] of Object.entries(lazy)) {
   });
 }
 installUint8ArrayCodecs();
+installLocaleMethods();
 Object.defineProperty(globalThis, "__hangar", { value: Object.freeze({ sql, vector }), writable: false, configurable: false, enumerable: false });
 
 const STACK_RE = /stack overflow|call stack size/i;

@@ -2,6 +2,7 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { compressNatives } from "./compress.ts";
 import { formNatives } from "./forms.ts";
+import { intlNatives } from "./intl.ts";
 import { subtleBindings } from "./subtle.ts";
 import type { HostFunctions } from "../types.ts";
 
@@ -20,5 +21,5 @@ export type NativeFns = Record<string, (...args: QuickJSHandle[]) => QuickJSHand
 /** The extra natives, and the host functions the runtime itself provides to the guest (per instance). */
 export function extraNatives(ctx: QuickJSContext, tools: NativeTools): { natives: NativeFns; host: HostFunctions } {
   const subtle = subtleBindings(ctx, tools);
-  return { natives: { ...compressNatives(ctx, tools), ...formNatives(ctx, tools), ...subtle.natives }, host: subtle.host };
+  return { natives: { ...compressNatives(ctx, tools), ...formNatives(ctx, tools), ...intlNatives(ctx, tools), ...subtle.natives }, host: subtle.host };
 }

@@ -4,6 +4,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRuntime } from "../../runtime/index.ts";
+import type { ConsoleLevel } from "../../runtime/types.ts";
 import { ROOMY, input, fetchBundle, req } from "./helpers.ts";
 
 const rt = await createRuntime();
@@ -165,7 +166,7 @@ test("fetch-event form, EdgeRuntime.waitUntil, WebSocket exists and fails to con
   const o = await inst.fetch(req("/p"), input({ limits: ROOMY }));
   assert.ok(o.ok);
   assert.equal(await o.value.text(), "sw /p");
-  const logs: [string, string][] = [];
+  const logs: [ConsoleLevel, string][] = [];
   const inst2 = await rt.load("misc", fetchBundle(`async () => {
     EdgeRuntime.waitUntil(new Promise((r) => setTimeout(r, 1)).then(() => console.log("waited")));
     const ws = new WebSocket("wss://realtime.test/socket");
@@ -179,4 +180,29 @@ test("fetch-event form, EdgeRuntime.waitUntil, WebSocket exists and fails to con
   assert.ok(o2.ok, JSON.stringify(!o2.ok && o2.error));
   assert.deepEqual(await o2.value.json(), { closed: "WebSocket connections are not supported in Hangar",
     errs: ["crypto.subtle.foo is not supported in Hangar", "Deno.openKv is not supported in Hangar", "Deno.readTextFile is not supported in Hangar"], state: 3 });
+});
+
+test("Intl and toLocale* answer as V8 does (time zones, currencies, collation, plurals, segments)", async () => {
+  await same(`const d = new Date(Date.UTC(2024, 0, 15, 23, 5, 7));
+    const bad = [];
+    for (const f of [() => new Intl.DateTimeFormat("en", { timeZone: "Mars/Base" }), () => new Intl.NumberFormat("en", { style: "currency" }), () => (1).toLocaleString("not a locale!")]) {
+      try { f(); bad.push("none"); } catch (e) { bad.push(e.name); }
+    }
+    const dtf = new Intl.DateTimeFormat("en-GB", { timeZone: "America/New_York", dateStyle: "medium", timeStyle: "short" });
+    return {
+      dates: [d.toLocaleString("de-DE", { timeZone: "Europe/Berlin" }), d.toLocaleDateString("ja-JP", { timeZone: "Asia/Tokyo" }), d.toLocaleTimeString("en-US", { timeZone: "UTC" }),
+        dtf.format(d), dtf.formatToParts(d), dtf.resolvedOptions().timeZone, dtf.formatRange(d, new Date(d.getTime() + 86400000)), new Date(NaN).toLocaleString("en")],
+      numbers: [(1234567.891).toLocaleString("de-DE"), (-0).toLocaleString("en"), NaN.toLocaleString("fr"), (12n ** 20n).toLocaleString("en-IN"),
+        new Intl.NumberFormat("ja-JP", { style: "currency", currency: "JPY" }).format(5000), new Intl.NumberFormat("en", { notation: "compact" }).formatToParts(1234567),
+        new Intl.NumberFormat("en", { style: "unit", unit: "kilometer-per-hour", unitDisplay: "long" }).format(50), new Intl.NumberFormat("en").formatRange(3, 5)],
+      collate: [["z", "ä", "a", "Z"].sort(new Intl.Collator("sv").compare), ["z", "ä", "a"].sort(new Intl.Collator("de").compare), "a".localeCompare("B", "en", { sensitivity: "base" }), "ı".toLocaleUpperCase("tr")],
+      plural: [new Intl.PluralRules("ar").select(3), new Intl.PluralRules("en", { type: "ordinal" }).select(22), new Intl.PluralRules("en").resolvedOptions().pluralCategories],
+      rel: [new Intl.RelativeTimeFormat("es", { numeric: "auto" }).format(1, "day"), new Intl.RelativeTimeFormat("en").formatToParts(-3, "hours")],
+      list: [new Intl.ListFormat("de", { type: "disjunction" }).format(["a", "b", "c"])],
+      seg: [...new Intl.Segmenter("en", { granularity: "word" }).segment("Hello, world! 👋🏽")].map((s) => [s.segment, s.index, s.isWordLike]),
+      graphemes: [...new Intl.Segmenter("en").segment("e\\u0301👨‍👩‍👧")].map((s) => s.segment),
+      names: new Intl.DisplayNames("en", { type: "region" }).of("JP"),
+      canon: Intl.getCanonicalLocales(["EN-us", "zh-hant-tw"]), supported: Intl.DateTimeFormat.supportedLocalesOf(["fr-CA", "xx-YY"]),
+      bad,
+    };`);
 });
