@@ -41,7 +41,7 @@ const PROTO: Record<string, (a: unknown[], l: unknown, o: unknown) => unknown> =
   "Date.toLocaleDateString": (a, l, o) => (a[0] as Date).toLocaleDateString(l as string, o as Intl.DateTimeFormatOptions),
   "Date.toLocaleTimeString": (a, l, o) => (a[0] as Date).toLocaleTimeString(l as string, o as Intl.DateTimeFormatOptions),
   "Number.toLocaleString": (a, l, o) => (a[0] as number).toLocaleString(l as string, o as Intl.NumberFormatOptions),
-  "BigInt.toLocaleString": (a, l, o) => (a[0] as bigint).toLocaleString(l as string, o as Intl.NumberFormatOptions),
+  "BigInt.toLocaleString": (a, l, o) => (a[0] as bigint).toLocaleString(l as string, o as BigIntToLocaleStringOptions),
   "String.localeCompare": (a, l, o) => String(a[0]).localeCompare(String(a[1]), l as string, o as Intl.CollatorOptions),
   "String.toLocaleUpperCase": (a, l) => String(a[0]).toLocaleUpperCase(l as string),
   "String.toLocaleLowerCase": (a, l) => String(a[0]).toLocaleLowerCase(l as string),
