@@ -1,6 +1,6 @@
 // Guest prelude: installs the Web globals, `__hangar`, `Deno`, and returns the
 // entry points the host calls (invoke, settle, fireTimer, cleanup, describe).
-import { native, bytesOf, bufferOf } from "./native.js";
+import { native, bytesOf, bufferOf, evalLib } from "./native.js";
 import { encode, decode } from "./marshal.js";
 import { DOMException, Event, EventTarget, AbortController, AbortSignal } from "./events.js";
 import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
@@ -64,7 +64,7 @@ const globals = {
 };
 for (const [k, v] of Object.entries(globals)) Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
 /** Classes evaluated on first use (streams cost more to set up than most functions need). */
-const lazy = { ...streamGlobals(TextDecoder), URLPattern: () => require("urlpattern-polyfill/urlpattern").URLPattern };
+const lazy = { ...streamGlobals(TextDecoder), URLPattern: () => evalLib(__HANGAR_LIB_URLPATTERN__).URLPattern };
 for (const [k, get] of Object.entries(lazy)) {
   Object.defineProperty(globalThis, k, {
     get() { const v = get(); Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false }); return v; },

@@ -2,13 +2,12 @@
 // loaded on first use so functions that never touch a stream do not pay to
 // evaluate it. Text and compression streams are TransformStreams over the
 // host's codecs.
-import { native, bytesOf, bufferOf } from "./native.js";
+import { native, bytesOf, bufferOf, evalLib } from "./native.js";
 
 let ws = null;
 /** The streams implementation, evaluated on first use. */
 export function streams() {
-  // esbuild wraps a CommonJS module in a lazy initialiser: require runs it here, once
-  return (ws ??= require("web-streams-polyfill/dist/ponyfill.js"));
+  return (ws ??= evalLib(__HANGAR_LIB_STREAMS__));
 }
 
 export function isReadableStream(v) {
