@@ -32,7 +32,7 @@ export function formNatives(ctx: QuickJSContext, t: NativeTools): NativeFns {
       const b = t.str(boundary, "multipart boundary", MAX_BOUNDARY);
       const bytes = t.bytes(buf, "multipart body");
       const parts = splitMultipart(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), b);
-      return parts === null ? ctx.null : ctx.newString(JSON.stringify(parts));
+      return parts === null ? ctx.null : t.newString("multipart body", JSON.stringify(parts));
     },
   };
 }
