@@ -5,13 +5,13 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRuntime } from "../../runtime/index.ts";
 import { input, fetchBundle, req } from "./helpers.ts";
-import type { Limits } from "../../runtime/types.ts";
+import type { ConsoleLevel, Limits } from "../../runtime/types.ts";
 
 const rt = await createRuntime();
 after(() => rt.close());
 const BIG: Limits = { cpuMs: 20_000, wallMs: 60_000, memoryMb: 256, subrequests: 5 };
 
-async function run(body: string, logs?: [string, string][]): Promise<any> {
+async function run(body: string, logs?: [ConsoleLevel, string][]): Promise<any> {
   const inst = await rt.load(`nat-${Math.random()}`, fetchBundle(`async () => Response.json(await (async () => { ${body} })())`), { limits: BIG });
   const o = await inst.fetch(req("/"), input({ limits: BIG, logs }));
   if (!o.ok) throw new Error(`${o.error.kind}: ${o.error.message}`);
@@ -37,7 +37,7 @@ test("oversized inputs and outputs fail as RangeErrors naming the native, before
 });
 
 test("a console line past 1 MiB is cut with a marker", async () => {
-  const logs: [string, string][] = [];
+  const logs: [ConsoleLevel, string][] = [];
   await run(`console.log("z".repeat(3 * 1024 * 1024)); return 1;`, logs);
   assert.equal(logs.length, 1);
   assert.ok(logs[0][1].length < 1024 * 1024 + 100);
