@@ -1,13 +1,14 @@
 // One function version: a QuickJS context in its own WASM module, serving
 // concurrent invocations through its event loop, with limits enforced here.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
-import type { EventKind, FailureKind, FunctionInstance, GuestFailure, InvocationInput, Limits, Outcome } from "./types.ts";
+import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunctions, InvocationInput, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
 import type { EngineModule } from "./engine.ts";
 import { installNatives, type NativeHost } from "./natives.ts";
 import { preludeSource } from "./prelude.ts";
 import { encodeValue, decodeValue } from "./marshal.ts";
 import { BundleEvalError } from "./errors.ts";
+import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
 
 /** QuickJS stack budget: small enough that V8's own stack never overflows first. */
 const MAX_STACK_BYTES = 96 * 1024;
@@ -36,10 +37,12 @@ interface Invocation {
   responded: boolean;
   ended: boolean;
   resolve: (o: Outcome<unknown>) => void;
-  onValue: (v: unknown) => Outcome<unknown>;
+  onValue: (v: unknown, inv: Invocation) => Outcome<unknown>;
+  /** The response body, when the guest answered with a stream. */
+  body?: GuestBody;
 }
 
-interface Entry { invoke: QuickJSHandle; settle: QuickJSHandle; fireTimer: QuickJSHandle; cleanup: QuickJSHandle; describe: QuickJSHandle }
+interface Entry { invoke: QuickJSHandle; settle: QuickJSHandle; fireTimer: QuickJSHandle; cleanup: QuickJSHandle; describe: QuickJSHandle; pullBody: QuickJSHandle; cancelBody: QuickJSHandle }
 
 /** First line of a bundle that is an ES module (may use top-level await); others are classic scripts. */
 export const MODULE_MARKER = "// hangar:module";
@@ -88,6 +91,8 @@ export class Instance implements FunctionInstance {
   private closed = false;
   private loadConsole?: InstanceOptions["onConsole"];
   private growFailed = false;
+  /** Host functions the runtime serves itself (crypto.subtle), after the invocation's own. */
+  private builtins: HostFunctions = {};
 
   /** The function version id; set when a prepared instance is given its bundle. */
   id = "";
@@ -155,7 +160,7 @@ export class Instance implements FunctionInstance {
     request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
     for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
     const data = { url: request.url, method: request.method, headers, body };
-    return this.start("fetch", { request: data }, input, (v) => toResponse(v)) as Promise<Outcome<Response>>;
+    return this.start("fetch", { request: data }, input, (v, inv) => toResponse(v, () => this.streamBody(inv))) as Promise<Outcome<Response>>;
   }
 
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
@@ -177,7 +182,7 @@ export class Instance implements FunctionInstance {
 
   // ---- invocations ----
 
-  private start(kind: Kind, data: Record<string, unknown>, input: InvocationInput, onValue: (v: unknown) => Outcome<unknown>): Promise<Outcome<unknown>> {
+  private start(kind: Kind, data: Record<string, unknown>, input: InvocationInput, onValue: Invocation["onValue"]): Promise<Outcome<unknown>> {
     const now = performance.now();
     const limits = input.limits;
     const inv: Invocation = {
@@ -216,6 +221,9 @@ export class Instance implements FunctionInstance {
     for (const [id, t] of inv.timers) { clearTimeout(t); this.timerOwner.delete(id); }
     this.invs.delete(inv.id);
     inv.controller?.abort();
+    if (inv.body?.open) {
+      if (failure) inv.body.error(failure.message); else inv.body.end();
+    }
     if (!inv.responded) {
       inv.responded = true;
       inv.resolve({ ok: false, error: failure ?? { kind: "threw", message: "the invocation ended without a result" }, stats: this.stats(inv) });
@@ -232,7 +240,7 @@ export class Instance implements FunctionInstance {
     const r = inv.report!;
     inv.responded = true;
     if (!r.ok) { inv.resolve({ ok: false, error: r.error!, stats: this.stats(inv) }); return; }
-    const o = inv.onValue(r.value);
+    const o = inv.onValue(r.value, inv);
     inv.resolve({ ...o, stats: this.stats(inv) } as Outcome<unknown>);
   }
 
@@ -335,7 +343,7 @@ export class Instance implements FunctionInstance {
   // ---- setup ----
 
   private setup(): void {
-    installNatives(this.ctx, this.nativeHost());
+    this.builtins = installNatives(this.ctx, this.nativeHost());
     const r = this.ctx.evalCode(preludeSource(), "hangar:prelude.js", { type: "global" });
     if (r.error) {
       const err = this.ctx.dump(r.error);
@@ -345,7 +353,7 @@ export class Instance implements FunctionInstance {
     const obj = r.value;
     try {
       const get = (name: string) => this.ctx.getProp(obj, name);
-      this.entry = { invoke: get("invoke"), settle: get("settle"), fireTimer: get("fireTimer"), cleanup: get("cleanup"), describe: get("describe") };
+      this.entry = { invoke: get("invoke"), settle: get("settle"), fireTimer: get("fireTimer"), cleanup: get("cleanup"), describe: get("describe"), pullBody: get("pullBody"), cancelBody: get("cancelBody") };
     } finally {
       obj.dispose();
     }
@@ -433,6 +441,9 @@ export class Instance implements FunctionInstance {
         inv.report = decodeValue(json, buffers) as Invocation["report"];
         this.touched.add(inv);
       },
+      bodyChunk: (invId, bytes) => this.invs.get(invId)?.body?.chunk(bytes),
+      bodyEnd: (invId) => this.invs.get(invId)?.body?.end(),
+      bodyError: (invId, message) => this.invs.get(invId)?.body?.error(message),
       waitDone: (invId) => {
         const inv = this.invs.get(invId);
         if (!inv) return;
@@ -442,12 +453,26 @@ export class Instance implements FunctionInstance {
     };
   }
 
+  /** A streamed response body: each pull runs guest code charged to the invocation; the wall limit becomes the streaming one. */
+  private streamBody(inv: Invocation): ReadableStream<Uint8Array> {
+    const body = new GuestBody(
+      () => this.segment(inv, () => this.call(this.entry.pullBody, [inv.id])),
+      (reason) => { if (!inv.ended) this.segment(inv, () => this.call(this.entry.cancelBody, [inv.id, reason])); },
+    );
+    inv.body = body;
+    const wallMs = Math.max(inv.limits.wallMs, STREAMED_WALL_MS);
+    clearTimeout(inv.wallTimer);
+    inv.wallEnd = inv.started + wallMs;
+    inv.wallTimer = setTimeout(() => this.end(inv, { kind: "wall", message: `wall-clock limit of ${wallMs} ms for a streamed response exceeded` }), Math.max(0, inv.wallEnd - performance.now()));
+    return body.stream;
+  }
+
   private async runHostCall(inv: Invocation, id: number, name: string, json: string, buffers: Uint8Array[]): Promise<void> {
     await null; // never answer inside the segment that made the call
     let ok = true;
     let value: unknown;
     try {
-      const fn = Object.hasOwn(inv.input.host, name) ? inv.input.host[name] : undefined;
+      const fn = Object.hasOwn(inv.input.host, name) ? inv.input.host[name] : Object.hasOwn(this.builtins, name) ? this.builtins[name] : undefined;
       if (!fn) throw Object.assign(new Error(`host function "${name}" is not available`), { code: "ENOSYS" });
       if (name === "fetch" && ++inv.subrequests > inv.limits.subrequests) {
         throw Object.assign(new Error(`subrequest limit of ${inv.limits.subrequests} fetch calls per invocation exceeded`), { code: "SUBREQUEST_LIMIT" });
@@ -483,12 +508,12 @@ function zeroStats() { return { cpuMs: 0, wallMs: 0, memoryBytes: 0 }; }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-function toResponse(v: unknown): Outcome<unknown> {
-  const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null };
+function toResponse(v: unknown, stream: () => ReadableStream<Uint8Array>): Outcome<unknown> {
+  const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null; stream?: boolean };
   try {
     const headers = new Headers();
     for (const [k, val] of r.headers) headers.append(k, val);
-    const body = NULL_BODY.has(r.status) || r.body === null ? null : r.body;
+    const body = NULL_BODY.has(r.status) ? null : r.stream ? stream() : r.body;
     return { ok: true, value: new Response(body as BodyInit | null, { status: r.status, statusText: r.statusText, headers }), stats: zeroStats() };
   } catch (e) {
     return { ok: false, error: { kind: "bad-response", message: `invalid response: ${(e as Error).message}` }, stats: zeroStats() };

@@ -30,7 +30,7 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       allowedRoles: deps.config.functionRoles,
     });
     return {
-      functions: { ...sql.functions, ...vector.functions, fetch },
+      functions: { ...sql.functions, ...vector.functions, fetch, "fetch.read": fetch.read },
       close: async () => {
         await vector.close();
         await sql.close();

@@ -1,63 +1,87 @@
-// Request and Response, with fully buffered bodies (no streaming).
+// Request and Response. A body is bytes (what the host hands over, and what
+// most functions build) or a ReadableStream; a stream is made from bytes only
+// when someone asks for .body.
 import { Headers, setGuard } from "./headers.js";
 import { URL, URLSearchParams } from "./url.js";
 import { TextEncoder, TextDecoder } from "./encoding.js";
 import { AbortController, AbortSignal } from "./events.js";
 import { bytesOf } from "./native.js";
+import { isReadableStream, isDisturbed, streamOfBytes, readAll } from "./streams.js";
+import { Blob, FormData, blobBytes, encodeMultipart, parseFormBody } from "./forms.js";
 
 const encoder = new TextEncoder();
 const NULL_BODY_STATUS = [101, 103, 204, 205, 304];
 const REDIRECT_STATUS = [301, 302, 303, 307, 308];
 const FORBIDDEN_METHODS = ["CONNECT", "TRACE", "TRACK"];
 const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+const EMPTY = new Uint8Array(0);
 
-/** [bytes | null, content-type | null] for a BodyInit. */
+/** [bytes | null, content-type | null, stream | null] for a BodyInit. */
 export function extractBody(body) {
-  if (body === null || body === undefined) return [null, null];
-  if (typeof body === "string") return [encoder.encode(body), "text/plain;charset=UTF-8"];
-  if (body instanceof URLSearchParams) return [encoder.encode(body.toString()), "application/x-www-form-urlencoded;charset=UTF-8"];
+  if (body === null || body === undefined) return [null, null, null];
+  if (typeof body === "string") return [encoder.encode(body), "text/plain;charset=UTF-8", null];
+  if (body instanceof URLSearchParams) return [encoder.encode(body.toString()), "application/x-www-form-urlencoded;charset=UTF-8", null];
   const bytes = bytesOf(body);
-  if (bytes) return [bytes.slice(), null];
-  if (typeof body === "object" && typeof body._hangarBytes === "function") return [body._hangarBytes(), null];
-  return [encoder.encode(String(body)), "text/plain;charset=UTF-8"];
-}
-
-/** A minimal ReadableStream-like view of a buffered body: getReader() and async iteration. */
-function streamOf(owner) {
-  let done = false;
-  const read = async () => {
-    if (done) return { done: true, value: undefined };
-    done = true;
-    const bytes = owner._consume();
-    return bytes.length ? { done: false, value: bytes } : { done: true, value: undefined };
-  };
-  return {
-    locked: false,
-    getReader() { this.locked = true; return { read, releaseLock() {}, cancel: async () => { done = true; }, closed: Promise.resolve() }; },
-    async *[Symbol.asyncIterator]() { const r = await read(); if (!r.done) yield r.value; },
-    _hangarBytes: () => owner._consume(),
-  };
+  if (bytes) return [bytes.slice(), null, null];
+  if (body instanceof Blob) return [blobBytes(body).slice(), body.type || null, null];
+  if (body instanceof FormData) { const [b, type] = encodeMultipart(body); return [b, type, null]; }
+  if (isReadableStream(body)) {
+    if (body.locked || isDisturbed(body)) throw new TypeError("Response body object should not be disturbed or locked");
+    return [null, null, body];
+  }
+  return [encoder.encode(String(body)), "text/plain;charset=UTF-8", null];
 }
 
 class Body {
-  _initBody(bytes) { this._bytes = bytes; this._used = false; this._stream = null; }
+  _initBody(bytes, source = null) { this._bytes = bytes; this._source = source; this._used = false; this._stream = null; }
   get body() {
+    if (this._source) return this._source;
     if (this._bytes === null) return null;
-    if (!this._stream) this._stream = streamOf(this);
+    if (!this._stream) this._stream = streamOfBytes(this._bytes);
     return this._stream;
   }
-  get bodyUsed() { return this._used; }
-  _consume() {
-    if (this._used) throw new TypeError("Body is unusable: Body has already been read");
-    this._used = true;
-    return this._bytes === null ? new Uint8Array(0) : this._bytes;
+  get bodyUsed() {
+    const s = this._source || this._stream;
+    return this._used || (s !== null && isDisturbed(s));
   }
-  async arrayBuffer() { return this._consume().slice().buffer; }
-  async bytes() { return this._consume().slice(); }
-  async text() { return new TextDecoder().decode(this._consume()); }
+  /** True when the body is (still) exactly `_bytes`. */
+  get _plain() { return this._source === null && (this._stream === null || (!this._stream.locked && !isDisturbed(this._stream))); }
+  /** The bytes of a body that is not a stream, marking it used. */
+  _consume() {
+    if (this.bodyUsed) throw new TypeError("Body is unusable: Body has already been read");
+    if (!this._plain) throw new TypeError("Body is a stream: read it with await");
+    this._used = true;
+    return this._bytes === null ? EMPTY : this._bytes;
+  }
+  /** Every byte of the body, marking it used (reads a stream to its end). */
+  async _read() {
+    if (this._plain) return this._consume();
+    if (this.bodyUsed) throw new TypeError("Body is unusable: Body has already been read");
+    const s = this._source || this._stream;
+    if (s.locked) throw new TypeError("Body is unusable: the body stream is locked");
+    this._used = true;
+    return readAll(s);
+  }
+  /** Bytes or null, for handing the body to the host. */
+  async _takeForHost() {
+    if (this._bytes === null && this._source === null) return null;
+    return this._read();
+  }
+  /** A body for a clone: bytes are copied, a stream is teed. */
+  _cloneBody() {
+    if (this.bodyUsed) throw new TypeError(`${this[Symbol.toStringTag]}.clone: Body has already been consumed.`);
+    if (this._plain) return [this._bytes === null ? null : this._bytes.slice(), null];
+    const s = this._source || this._stream;
+    const [a, b] = s.tee();
+    this._source = a;
+    return [null, b];
+  }
+  async arrayBuffer() { return (await this._read()).slice().buffer; }
+  async bytes() { return (await this._read()).slice(); }
+  async text() { return new TextDecoder().decode(await this._read()); }
   async json() { return JSON.parse(await this.text()); }
-  async formData() { throw new TypeError("formData() is not supported in Hangar"); }
-  async blob() { throw new TypeError("blob() is not supported in Hangar"); }
+  async formData() { const ct = this.headers.get("content-type"); return parseFormBody(await this._read(), ct); }
+  async blob() { return new Blob([await this._read()], { type: this.headers.get("content-type") || "" }); }
 }
 
 // Marks a request the host built: its URL is already serialised, its method
@@ -108,18 +132,19 @@ export class Request extends Body {
       else parentSignal.addEventListener("abort", () => controller.abort(parentSignal.reason), { once: true });
     }
     this._signal = controller.signal;
-    let bytes = null;
+    let bytes = null, source = null;
     if (init.body !== undefined && init.body !== null) {
       if (method === "GET" || method === "HEAD") throw new TypeError("Request with GET/HEAD method cannot have body.");
-      const [b, type] = extractBody(init.body);
+      const [b, type, s] = extractBody(init.body);
       bytes = b;
+      source = s;
       if (type && !this._headers.has("content-type")) this._headers.append("content-type", type);
-    } else if (src && init.body === undefined) {
-      if (src._bytes !== null && src._used) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
-      bytes = src._bytes;
-      if (src._bytes !== null) src._used = true;
+    } else if (src && init.body === undefined && (src._bytes !== null || src._source !== null)) {
+      if (src.bodyUsed) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
+      if (src._plain) { bytes = src._bytes; src._used = true; }
+      else { source = src._source || src._stream; src._source = null; src._used = true; }
     }
-    this._initBody(bytes);
+    this._initBody(bytes, source);
     this._cf = init.cf;
   }
   get method() { return this._method; }
@@ -136,8 +161,9 @@ export class Request extends Body {
   get referrer() { return "about:client"; }
   get referrerPolicy() { return ""; }
   clone() {
-    if (this._used) throw new TypeError("Request.clone: Body has already been consumed.");
-    const r = new Request(this, { body: this._bytes === null ? null : this._bytes.slice(), method: this._method, headers: this._headers });
+    const [bytes, source] = this._cloneBody();
+    const r = new Request(this, { body: null, method: this._method, headers: this._headers });
+    r._initBody(bytes, source);
     return r;
   }
   get [Symbol.toStringTag]() { return "Request"; }
@@ -157,14 +183,15 @@ export class Response extends Body {
     this._type = "default";
     this._urlList = [];
     this._redirected = false;
-    let bytes = null;
+    let bytes = null, source = null;
     if (body !== null && body !== undefined) {
       if (NULL_BODY_STATUS.includes(status)) throw new TypeError(`Response constructor: Invalid response status code ${status}`);
-      const [b, type] = extractBody(body);
+      const [b, type, s] = extractBody(body);
       bytes = b;
+      source = s;
       if (type && !this._headers.has("content-type")) this._headers.append("content-type", type);
     }
-    this._initBody(bytes);
+    this._initBody(bytes, source);
   }
   static json(data, init = {}) {
     const text = JSON.stringify(data);
@@ -195,14 +222,14 @@ export class Response extends Body {
   get statusText() { return this._statusText; }
   get headers() { return this._headers; }
   clone() {
-    if (this._used) throw new TypeError("Response.clone: Body has already been consumed.");
+    const [bytes, source] = this._cloneBody();
     const r = new Response(null, { headers: this._headers });
     r._status = this._status;
     r._statusText = this._statusText;
     r._type = this._type;
     r._urlList = this._urlList.slice();
     r._redirected = this._redirected;
-    r._initBody(this._bytes === null ? null : this._bytes.slice());
+    r._initBody(bytes, source);
     setGuard(r._headers, this._headers[Object.getOwnPropertySymbols(this._headers)[0]]);
     return r;
   }
@@ -210,7 +237,7 @@ export class Response extends Body {
 }
 
 /** A Response built from host data (any status, e.g. 101 is not possible but 0..599 are). */
-export function responseFromHost(data, bytes) {
+export function responseFromHost(data, bytes, stream = null) {
   const nullBody = NULL_BODY_STATUS.includes(data.status);
   const r = new Response(null, { headers: data.headers });
   r._status = data.status;
@@ -218,7 +245,8 @@ export function responseFromHost(data, bytes) {
   r._urlList = data.url ? [data.url] : [];
   r._redirected = !!data.redirected;
   r._type = "basic";
-  r._initBody(nullBody ? null : bytes);
+  if (nullBody && stream) stream.cancel().catch(() => {});
+  r._initBody(nullBody ? null : bytes, nullBody ? null : stream);
   setGuard(r._headers, "immutable");
   return r;
 }

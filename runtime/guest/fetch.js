@@ -2,13 +2,14 @@
 import { Request, responseFromHost } from "./body.js";
 import { headerPairs } from "./headers.js";
 import { hostCall, HOST_ERROR } from "./bridge.js";
+import { streams } from "./streams.js";
 
 export async function fetch(input, init) {
   const req = new Request(input, init);
   const signal = req.signal;
   if (signal.aborted) throw signal.reason;
-  const body = req._bytes === null ? null : req._consume();
-  const call = hostCall("fetch", [{ url: req.url, method: req.method, headers: headerPairs(req.headers), body, redirect: req.redirect }]);
+  const body = await req._takeForHost();
+  const call = hostCall("fetch", [{ url: req.url, method: req.method, headers: headerPairs(req.headers), body, redirect: req.redirect, stream: true }]);
   let onAbort;
   const aborted = new Promise((_, reject) => { onAbort = () => reject(signal.reason); signal.addEventListener("abort", onAbort, { once: true }); });
   let data;
@@ -23,5 +24,29 @@ export async function fetch(input, init) {
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
-  return responseFromHost(data, data.body);
+  if (data.bodyStream === undefined) return responseFromHost(data, data.body);
+  return responseFromHost(data, null, bodyStream(data.body, data.bodyStream, signal));
+}
+
+/** The rest of a response body still arriving: pulled from the host chunk by chunk ("fetch.read"). */
+function bodyStream(first, id, signal) {
+  let done = false;
+  const cancel = () => { if (!done) { done = true; hostCall("fetch.read", [id, "cancel"]).catch(() => {}); } };
+  const stream = new (streams().ReadableStream)({
+    start(c) { if (first && first.byteLength) c.enqueue(first); },
+    async pull(c) {
+      let chunk;
+      try {
+        chunk = await hostCall("fetch.read", [id]);
+      } catch (e) {
+        done = true;
+        c.error(new TypeError(`fetch failed while reading the body: ${e && e.message}`, { cause: e }));
+        return;
+      }
+      if (chunk === null) { done = true; c.close(); } else c.enqueue(chunk);
+    },
+    cancel,
+  }, { highWaterMark: 0 });
+  if (!signal.aborted) signal.addEventListener("abort", () => { if (!done) stream.cancel(signal.reason).catch(() => {}); }, { once: true });
+  return stream;
 }

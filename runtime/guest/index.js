@@ -1,6 +1,6 @@
 // Guest prelude: installs the Web globals, `__hangar`, `Deno`, and returns the
 // entry points the host calls (invoke, settle, fireTimer, cleanup, describe).
-import { native } from "./native.js";
+import { native, bytesOf, bufferOf, evalLib } from "./native.js";
 import { encode, decode } from "./marshal.js";
 import { DOMException, Event, EventTarget, AbortController, AbortSignal } from "./events.js";
 import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
@@ -14,6 +14,12 @@ import { structuredClone } from "./clone.js";
 import { console } from "./console.js";
 import { settle, dropCalls, HOST_ERROR } from "./bridge.js";
 import { sql, vector } from "./hangar.js";
+import { streamGlobals } from "./streams.js";
+import { Blob, File, FormData } from "./forms.js";
+import { CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, installUint8ArrayCodecs, performance } from "./platform.js";
+import { globalEvents, FetchEvent, ScheduledEvent } from "./global-events.js";
+import { unsupported } from "./unsupported.js";
+import { Intl, installLocaleMethods } from "./intl.js";
 
 let denoHandler = null;
 const Deno = {
@@ -24,6 +30,9 @@ const Deno = {
     const finished = new Promise(() => {});
     return { finished, shutdown: async () => {}, ref() {}, unref() {}, addr: { hostname: "0.0.0.0", port: 0, transport: "tcp" } };
   },
+  // Hangar keeps no event loop alive for a timer: unref/ref have nothing to change
+  unrefTimer() {},
+  refTimer() {},
   env: {
     get: (name) => native.envGet(String(name)),
     has: (name) => native.envGet(String(name)) !== undefined,
@@ -33,14 +42,38 @@ const Deno = {
   },
 };
 
+unsupported(Deno, "Deno", ["readFile", "readTextFile", "writeFile", "writeTextFile", "open", "openKv", "connect", "connectTls", "listen", "listenTls",
+  "serveHttp", "upgradeWebSocket", "run", "Command", "exit", "cwd", "chdir", "mkdir", "remove", "stat", "lstat", "readDir", "makeTempFile", "makeTempDir", "resolveDns", "cron"]);
+
+const EdgeRuntime = Object.freeze({
+  waitUntil(p) {
+    // after an await the running invocation is unknown: with one in flight it is that one
+    const state = current || (invocations.size === 1 ? invocations.values().next().value : null);
+    if (!state) throw new Error("EdgeRuntime.waitUntil: call it before the handler's first await while other requests are in flight (or use ctx.waitUntil)");
+    state.waits.push(Promise.resolve(p));
+  },
+});
+
 const globals = {
   DOMException, Event, EventTarget, AbortController, AbortSignal, TextEncoder, TextDecoder, atob, btoa, crypto, CryptoKey,
   URL, URLSearchParams, Headers, Request, Response, fetch, setTimeout, clearTimeout, setInterval, clearInterval,
-  queueMicrotask, structuredClone, console, Deno, self: globalThis,
-  performance: { now: () => Date.now(), timeOrigin: Date.now() },
+  queueMicrotask, structuredClone, console, Deno, self: globalThis, EdgeRuntime,
+  Intl, Blob, File, FormData, CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, FetchEvent, ScheduledEvent, performance,
+  addEventListener: globalEvents.addEventListener, removeEventListener: globalEvents.removeEventListener, dispatchEvent: globalEvents.dispatchEvent,
   navigator: { userAgent: "Hangar" },
 };
 for (const [k, v] of Object.entries(globals)) Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
+/** Classes evaluated on first use (streams cost more to set up than most functions need). */
+const lazy = { ...streamGlobals(TextDecoder), URLPattern: () => evalLib(__HANGAR_LIB_URLPATTERN__).URLPattern };
+for (const [k, get] of Object.entries(lazy)) {
+  Object.defineProperty(globalThis, k, {
+    get() { const v = get(); Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false }); return v; },
+    set(v) { Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false }); },
+    configurable: true, enumerable: false,
+  });
+}
+installUint8ArrayCodecs();
+installLocaleMethods();
 Object.defineProperty(globalThis, "__hangar", { value: Object.freeze({ sql, vector }), writable: false, configurable: false, enumerable: false });
 
 const STACK_RE = /stack overflow|call stack size/i;
@@ -72,13 +105,17 @@ function handlerFor(kind) {
     if (typeof def === "function") return (req, env, ctx) => def(req, env, ctx);
     if (def && typeof def.fetch === "function") return (req, env, ctx) => def.fetch(req, env, ctx);
     if (denoHandler) { const h = denoHandler; return (req) => h(req, { remoteAddr: { hostname: "0.0.0.0", port: 0, transport: "tcp" }, completed: new Promise(() => {}) }); }
+    if (globalEvents.has("fetch")) return (req, env, ctx) => globalEvents.fetch(req, ctx);
     return null;
   }
+  if (kind === "scheduled" && !(def && typeof def.scheduled === "function") && globalEvents.has("scheduled")) return (p, env, ctx) => globalEvents.scheduled(p, ctx);
   if (def && (typeof def === "object" || typeof def === "function") && typeof def[kind] === "function") return (p, env, ctx) => def[kind](p, env, ctx);
   return null;
 }
 
 const invocations = new Map();
+/** The invocation whose code is running now, for EdgeRuntime.waitUntil (set around each handler call). */
+let current = null;
 
 async function run(kind, data, state) {
   const handler = handlerFor(kind);
@@ -94,12 +131,25 @@ async function run(kind, data, state) {
   if (kind === "fetch") {
     const r = data.request;
     const request = hostRequest(r);
-    const res = await handler(request, envObj, ctx);
+    current = state;
+    let pending;
+    try { pending = handler(request, envObj, ctx); } finally { current = null; }
+    const res = await pending;
     if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
     if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
-    return { ok: true, value: { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers), body: res._bytes } };
+    const head = { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers) };
+    if (res._plain) return { ok: true, value: { ...head, body: res._bytes === null ? null : res._consume() } };
+    // a stream body goes to the client chunk by chunk, as the host pulls (see pullBody)
+    if (res.bodyUsed || res.body.locked) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body stream is locked or disturbed" } };
+    res._used = true;
+    state.body = { reader: res.body.getReader() };
+    state.streamDone = new Promise((resolve) => { state.endStream = resolve; });
+    return { ok: true, value: { ...head, body: null, stream: true } };
   }
-  const value = await handler(data.payload, envObj, ctx);
+  current = state;
+  let pending;
+  try { pending = handler(data.payload, envObj, ctx); } finally { current = null; }
+  const value = await pending;
   return { ok: true, value: value === undefined ? null : value };
 }
 
@@ -116,6 +166,7 @@ async function invoke(invId, kind, json, ...buffers) {
   let enc;
   try { enc = encode(report); } catch (e) { enc = encode({ ok: false, error: describeError(e) }); }
   native.done(invId, enc[0], ...enc[1]);
+  if (state.streamDone) await state.streamDone;
   for (let n = 0; n < state.waits.length; ) {
     const batch = state.waits.slice(n);
     n = state.waits.length;
@@ -126,7 +177,39 @@ async function invoke(invId, kind, json, ...buffers) {
   native.waitDone(invId);
 }
 
+/** The host wants the next chunk of invocation invId's response body. */
+function pullBody(invId) {
+  const state = invocations.get(invId);
+  if (!state || !state.body) return;
+  state.body.reader.read().then(({ done, value }) => {
+    if (done) { native.bodyEnd(invId); finishStream(state); return; }
+    const bytes = bytesOf(value);
+    if (!bytes) throw new TypeError(`a response body stream must produce Uint8Array chunks, not ${describeValue(value)}`);
+    native.bodyChunk(invId, bufferOf(bytes));
+  }).catch((e) => {
+    const d = describeError(e);
+    native.console("error", `response body stream failed: ${d.name}: ${d.message}`);
+    native.bodyError(invId, `${d.name}: ${d.message}`);
+    finishStream(state);
+    state.body.reader.cancel(e).catch(() => {});
+  });
+}
+
+/** The client went away: cancel the guest's stream (its cancel callback runs) and let the invocation end. */
+function cancelBody(invId, reason) {
+  const state = invocations.get(invId);
+  if (!state || !state.body) return;
+  state.body.reader.cancel(reason).catch(() => {});
+  finishStream(state);
+}
+
+function finishStream(state) {
+  if (state.endStream) { const end = state.endStream; state.endStream = null; end(); }
+}
+
 function cleanup(invId, json) {
+  const state = invocations.get(invId);
+  if (state && state.body) { state.body.reader.cancel("the invocation ended").catch(() => {}); finishStream(state); }
   invocations.delete(invId);
   const { calls, timers } = JSON.parse(json);
   dropCalls(calls);
@@ -141,4 +224,4 @@ function describe() {
   return JSON.stringify({ handlers, config });
 }
 
-export const entry = { invoke, settle, fireTimer, cleanup, describe };
+export const entry = { invoke, settle, fireTimer, cleanup, describe, pullBody, cancelBody };

@@ -6,6 +6,7 @@ import { FetchError, findFetchError, rootMessage } from "./errors.ts";
 import { bodyWasDecoded, incomingHeaders, outgoingHeaders, withoutBodyHeaders, withoutCredentials } from "./headers.ts";
 import type { ResolvedFetchPolicy } from "./policy.ts";
 import { checkHop, parseRequestData, parseUrl } from "./request.ts";
+import type { BodyStreams } from "./stream.ts";
 
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 type UndiciResponse = Awaited<ReturnType<typeof undiciFetch>>;
@@ -41,11 +42,17 @@ async function discard(res: UndiciResponse): Promise<void> {
   await res.body?.cancel().catch(() => {});
 }
 
-/** Perform the guest's fetch under `policy` through `agent`. */
+/**
+ * Perform the guest's fetch under `policy` through `agent`, counting every request sent (redirect hops
+ * included) in `sent`. When the request data says `stream: true`, a body still arriving is answered
+ * with what has come and a `bodyStream` id to read the rest with (see stream.ts).
+ */
 export async function performFetch(
-  input: unknown, policy: ResolvedFetchPolicy, agent: Agent, outer: AbortSignal, sent: { n: number } = { n: 0 },
-): Promise<FetchResponseData> {
+  input: unknown, policy: ResolvedFetchPolicy, agent: Agent, outer: AbortSignal, sent: { n: number } = { n: 0 }, streams?: BodyStreams,
+): Promise<FetchResponseData & { bodyStream?: number }> {
   const req: FetchRequestData = parseRequestData(input, policy);
+  // the guest's fetch asks for a streamed body; other callers get it whole
+  const wantsStream = (input as { stream?: unknown }).stream === true;
   let url = parseUrl(req.url);
   let method = req.method;
   let body = req.body;
@@ -92,15 +99,10 @@ export async function performFetch(
       try {
         const decoded = bodyWasDecoded(method, res.status, res.headers.get("content-encoding"));
         if (!decoded) checkDeclaredLength(res.headers.get("content-length"), policy.maxResponseBytes, url.host);
+        const head = { status: res.status, statusText: res.statusText, headers: incomingHeaders(res.headers as unknown as globalThis.Headers, decoded), url: url.href, redirected: hop > 0 };
+        if (streams && wantsStream) return { ...head, ...(await streams.start(res.body as ReadableStream<Uint8Array> | null, url.host, outer)) };
         const bytes = await readCapped(res.body as ReadableStream<Uint8Array> | null, policy.maxResponseBytes, url.host);
-        return {
-          status: res.status,
-          statusText: res.statusText,
-          headers: incomingHeaders(res.headers as unknown as globalThis.Headers, decoded),
-          body: bytes,
-          url: url.href,
-          redirected: hop > 0,
-        };
+        return { ...head, body: bytes };
       } catch (err) {
         await discard(res);
         throw networkError(err, url);

@@ -3,6 +3,7 @@ import type { Agent } from "undici";
 import { HostBindingError, type HostCallInfo, type HostFunction } from "../../../runtime/types.ts";
 import { createGuardedAgent } from "./agent.ts";
 import { performFetch } from "./fetch.ts";
+import { BodyStreams } from "./stream.ts";
 import { resolveFetchPolicy, type FetchPolicy, type ResolvedFetchPolicy } from "./policy.ts";
 
 export type { FetchPolicy } from "./policy.ts";
@@ -12,16 +13,26 @@ export { isHostAllowed, isUrlAllowed } from "./egress.ts";
 export { FetchError, type FetchErrorCode } from "./errors.ts";
 
 export interface Fetcher {
-  /** The "fetch" host function: args[0] is FetchRequestData, resolves to FetchResponseData. */
-  binding: HostFunction;
+  /** The "fetch" host function: args[0] is FetchRequestData, resolves to FetchResponseData; `.read` serves "fetch.read". */
+  binding: FetchBinding;
   /** Close the Agent (and its keep-alive sockets); safe to call twice. */
   close(): Promise<void>;
 }
 
-function bindingFor(policy: ResolvedFetchPolicy, agent: () => Agent): HostFunction {
+/** The "fetch" host function, and "fetch.read" (args: [bodyStream, "cancel"?]) for the rest of a streamed body. */
+export type FetchBinding = HostFunction & { read: HostFunction };
+
+function bindingFor(policy: ResolvedFetchPolicy, agent: () => Agent): FetchBinding {
   // Requests sent through this binding (one per invocation), redirect hops included.
   const sent = { n: 0 };
-  return async (args: unknown[], info: HostCallInfo) => performFetch(args[0], policy, agent(), info.signal, sent);
+  const streams = new BodyStreams(policy);
+  const binding = async (args: unknown[], info: HostCallInfo) => performFetch(args[0], policy, agent(), info.signal, sent, streams);
+  const read: HostFunction = async (args) => {
+    const id = Number(args[0]);
+    if (args[1] === "cancel") { streams.cancel(id); return null; }
+    return streams.read(id);
+  };
+  return Object.assign(binding, { read });
 }
 
 /** A fetch binding with its own Agent, closed by `close()`. */
@@ -71,7 +82,7 @@ function sharedAgent(policy: ResolvedFetchPolicy): Agent {
  * allowLoopback/allowPrivate; cheap to call per invocation with that
  * function's egress list. (A custom `resolve` needs createFetcher.)
  */
-export function createFetchBinding(policy: FetchPolicy = {}): HostFunction {
+export function createFetchBinding(policy: FetchPolicy = {}): FetchBinding {
   const resolved = resolveFetchPolicy(policy);
   if (resolved.resolve) throw new TypeError("createFetchBinding: a custom resolve needs its own Agent; use createFetcher");
   return bindingFor(resolved, () => sharedAgent(resolved));
