@@ -34,6 +34,8 @@ interface Invocation {
   report?: { ok: boolean; value?: unknown; error?: GuestFailure };
   waitDone: boolean;
   responded: boolean;
+  consoleLines: number;
+  consoleBytes: number;
   ended: boolean;
   resolve: (o: Outcome<unknown>) => void;
   onValue: (v: unknown) => Outcome<unknown>;
@@ -62,7 +64,30 @@ function limitMessage(kind: FailureKind, limits: Limits): string {
   }
 }
 
+/** Request data as the guest receives it. */
+export interface RequestInput { url: string; method: string; headers: [string, string][]; body: Uint8Array | null }
+
+/**
+ * Watchdog hooks of the thread running instances (see worker/thread.ts): told
+ * when a run segment starts (with its deadline) and ends; `interrupted` is read
+ * by the engine's interrupt handler so another thread can stop a segment.
+ */
+export interface SegmentWatch {
+  begin(deadline: number, tag: number, kind: "cpu" | "wall"): void;
+  end(): void;
+  interrupted(): boolean;
+}
+
+/** Console capture caps per invocation (lines and bytes), applied where the line is made. */
+export const CONSOLE_MAX_LINES = 1000;
+export const CONSOLE_MAX_BYTES = 256 * 1024;
+
 export class Instance implements FunctionInstance {
+  /** Set once per thread by the sandbox worker; absent in-process. */
+  static watch: SegmentWatch | undefined;
+  /** The guest prelude script when it was built elsewhere (the main thread); else built here. */
+  static preludeSource: string | undefined;
+
   readonly handlers = new Set<"fetch" | EventKind>();
   config: unknown = undefined;
   /** Called once when the module is thrown away (limit hit) or closed. */
@@ -146,10 +171,11 @@ export class Instance implements FunctionInstance {
   async fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>> {
     let body: Uint8Array | null = null;
     if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) body = new Uint8Array(await request.arrayBuffer());
-    const headers: [string, string][] = [];
-    request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
-    for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
-    const data = { url: request.url, method: request.method, headers, body };
+    return this.fetchData({ url: request.url, method: request.method, headers: requestHeaders(request.headers), body }, input);
+  }
+
+  /** Run the fetch handler on request data (the sandbox thread has no Request to start from). */
+  fetchData(data: RequestInput, input: InvocationInput): Promise<Outcome<Response>> {
     return this.start("fetch", { request: data }, input, (v) => toResponse(v)) as Promise<Outcome<Response>>;
   }
 
@@ -177,7 +203,7 @@ export class Instance implements FunctionInstance {
     const limits = input.limits;
     const inv: Invocation = {
       id: this.nextInvId++, input, limits, started: now, wallEnd: now + limits.wallMs,
-      cpuMs: 0, subrequests: 0, calls: new Set(), timers: new Map(), waitDone: false, responded: false, ended: false,
+      cpuMs: 0, subrequests: 0, calls: new Set(), timers: new Map(), waitDone: false, responded: false, ended: false, consoleLines: 0, consoleBytes: 0,
       resolve: () => {}, onValue,
     };
     const promise = new Promise<Outcome<unknown>>((resolve) => { inv.resolve = resolve; });
@@ -207,6 +233,7 @@ export class Instance implements FunctionInstance {
   private end(inv: Invocation, failure?: GuestFailure): void {
     if (inv.ended) return;
     inv.ended = true;
+    if (inv.id !== 0) queueMicrotask(() => { try { inv.input.onEnd?.(); } catch { /* the owner's hook must not break the instance */ } });
     clearTimeout(inv.wallTimer);
     for (const [id, t] of inv.timers) { clearTimeout(t); this.timerOwner.delete(id); }
     this.invs.delete(inv.id);
@@ -239,6 +266,7 @@ export class Instance implements FunctionInstance {
 
   private shouldInterrupt(): boolean {
     if (this.overMemory()) { this.interruptReason = "memory"; return true; }
+    if (Instance.watch?.interrupted()) { this.interruptReason ??= this.wallDeadline < this.deadline ? "wall" : "cpu"; return true; }
     const now = performance.now();
     if (now > this.deadline) { this.interruptReason ??= "cpu"; return true; }
     if (now > this.wallDeadline) { this.interruptReason ??= "wall"; return true; }
@@ -269,6 +297,11 @@ export class Instance implements FunctionInstance {
     this.deadline = t0 + (limits ? Math.max(0, limits.cpuMs - inv!.cpuMs) : HOUSEKEEPING_CPU_MS);
     this.wallDeadline = inv ? inv.wallEnd : Infinity;
     this.interruptReason = null;
+    const watch = Instance.watch;
+    if (watch) {
+      const wallFirst = this.wallDeadline < this.deadline;
+      watch.begin(performance.timeOrigin + (wallFirst ? this.wallDeadline : this.deadline), inv?.input.tag ?? -1, wallFirst ? "wall" : "cpu");
+    }
     let thrown: unknown;
     let killed: Killed | undefined;
     try {
@@ -282,11 +315,16 @@ export class Instance implements FunctionInstance {
         : e instanceof RangeError && /call stack/i.test(e.message) ? new Killed("stack", limitMessage("stack", limits ?? ({} as Limits)))
         : new Killed(this.interruptReason ?? "threw", `the engine failed: ${(e as Error)?.message ?? String(e)}`);
     } finally {
-      if (inv) inv.cpuMs += performance.now() - t0;
+      const t1 = performance.now();
+      if (inv) inv.cpuMs += t1 - t0;
       this.current = null;
+      watch?.end();
+      // a run of long native calls never reaches the interrupt handler: the limit is checked after every segment too
+      if (!this.interruptReason && inv && limits && inv.cpuMs > limits.cpuMs) this.interruptReason = "cpu";
+      if (!this.interruptReason && inv && t1 > this.wallDeadline) this.interruptReason = "wall";
     }
     if (!killed && this.overMemory()) killed = new Killed("memory", "");
-    if (!killed && this.interruptReason === "memory") killed = new Killed("memory", "");
+    if (!killed && (this.interruptReason as FailureKind | null) === "memory") killed = new Killed("memory", "");
     if (killed) {
       const message = killed.message || limitMessage(killed.kind, limits ?? ({ memoryMb: Math.round(this.engine.limitBytes / 1048576) } as Limits));
       this.kill({ kind: killed.kind, message });
@@ -331,7 +369,7 @@ export class Instance implements FunctionInstance {
 
   private setup(): void {
     installNatives(this.ctx, this.nativeHost());
-    const r = this.ctx.evalCode(preludeSource(), "hangar:prelude.js", { type: "global" });
+    const r = this.ctx.evalCode(Instance.preludeSource ?? preludeSource(), "hangar:prelude.js", { type: "global" });
     if (r.error) {
       const err = this.ctx.dump(r.error);
       r.error.dispose();
@@ -352,7 +390,7 @@ export class Instance implements FunctionInstance {
     const loadInv: Invocation = {
       id: 0, input: { requestId: "load", env: {}, auth: null, limits: opts.limits, host: {}, onConsole: opts.onConsole },
       limits: opts.limits, started: now, wallEnd: now + opts.limits.wallMs, cpuMs: 0, subrequests: 0,
-      calls: new Set(), timers: new Map(), waitDone: false, responded: true, ended: false, resolve: () => {}, onValue: () => ({ ok: true, value: null, stats: zeroStats() }),
+      calls: new Set(), timers: new Map(), waitDone: false, responded: true, ended: false, consoleLines: 0, consoleBytes: 0, resolve: () => {}, onValue: () => ({ ok: true, value: null, stats: zeroStats() }),
     };
     const res = this.segment(loadInv, () => this.ctx.evalCode(bundle, opts.filename ?? "bundle.js", { type: "global" }));
     const stopped = this.dead ?? (res.stopped ? { kind: res.stopped, message: limitMessage(res.stopped, opts.limits) } : null);
@@ -400,8 +438,22 @@ export class Instance implements FunctionInstance {
         this.timerOwner.delete(id);
       },
       console: (level, message) => {
-        const sink = this.current?.input.onConsole ?? this.loadConsole;
-        try { sink?.(level as never, message); } catch { /* a logging sink must not break the guest */ }
+        const inv = this.current;
+        const sink = inv?.input.onConsole ?? this.loadConsole;
+        if (!sink) return;
+        if (inv) {
+          // capped where the line is made: a loop of large console.log must not grow host memory
+          if (inv.consoleLines < 0) return; // already truncated
+          if (inv.consoleLines >= CONSOLE_MAX_LINES || inv.consoleBytes + message.length > CONSOLE_MAX_BYTES) {
+            const room = Math.max(0, CONSOLE_MAX_BYTES - inv.consoleBytes);
+            message = `${message.slice(0, inv.consoleLines >= CONSOLE_MAX_LINES ? 0 : room)}[console output truncated: an invocation keeps at most ${CONSOLE_MAX_LINES} lines and ${CONSOLE_MAX_BYTES} bytes]`;
+            inv.consoleLines = -1;
+          } else {
+            inv.consoleLines++;
+            inv.consoleBytes += message.length;
+          }
+        }
+        try { sink(level as never, message); } catch { /* a logging sink must not break the guest */ }
       },
       envGet: (name) => {
         const env = this.current?.input.env;
@@ -458,6 +510,13 @@ function errorInfo(e: unknown): Record<string, unknown> {
     detail: typeof err.detail === "string" ? err.detail : undefined,
     host,
   };
+}
+
+function requestHeaders(h: Headers): [string, string][] {
+  const headers: [string, string][] = [];
+  h.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
+  for (const c of h.getSetCookie()) headers.push(["set-cookie", c]);
+  return headers;
 }
 
 function zeroStats() { return { cpuMs: 0, wallMs: 0, memoryBytes: 0 }; }

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Limits } from "../../runtime/types.ts";
@@ -26,6 +27,12 @@ export interface HangarConfig {
   fetchAllowPrivate: boolean;
   defaultLimits: Limits;
   maxBodyBytes: number;
+  /** Sandbox worker threads running function instances (HANGAR_SANDBOX_THREADS; default: available cores). */
+  sandboxThreads: number;
+  /** Total memory of warm function instances, MiB (HANGAR_MEMORY_BUDGET_MB). */
+  memoryBudgetMb: number;
+  /** Concurrent invocations per function when its config sets none. */
+  defaultConcurrency: number;
   logFormat: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -85,6 +92,9 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     fetchAllowPrivate: ["1", "true", "yes"].includes((str(undefined, "HANGAR_FETCH_ALLOW_PRIVATE") ?? "").toLowerCase()),
     defaultLimits: { ...DEFAULT_LIMITS },
     maxBodyBytes: int(undefined, "HANGAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    sandboxThreads: int(undefined, "HANGAR_SANDBOX_THREADS", availableParallelism(), 1, 256),
+    memoryBudgetMb: int(undefined, "HANGAR_MEMORY_BUDGET_MB", 1024, 64, 1024 * 1024),
+    defaultConcurrency: 64,
     logFormat,
     logLevel: logLevel as HangarConfig["logLevel"],
   };
