@@ -12,6 +12,8 @@ export interface Limits {
   memoryMb: number;
   /** Host `fetch` calls allowed per invocation. */
   subrequests: number;
+  /** Invocations of one function running at once (enforced by the host's invoker, not the sandbox). */
+  concurrency?: number;
 }
 
 export type TriggerKind = "http" | "event" | "cron" | "notify";

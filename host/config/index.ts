@@ -31,8 +31,6 @@ export interface HangarConfig {
   sandboxThreads: number;
   /** Total memory of warm function instances, MiB (HANGAR_MEMORY_BUDGET_MB). */
   memoryBudgetMb: number;
-  /** Concurrent invocations per function when its config sets none. */
-  defaultConcurrency: number;
   logFormat: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -40,7 +38,7 @@ export interface HangarConfig {
 export type Flags = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
 
-export const DEFAULT_LIMITS: Limits = { cpuMs: 1000, wallMs: 30_000, memoryMb: 128, subrequests: 50 };
+export const DEFAULT_LIMITS: Limits = { cpuMs: 1000, wallMs: 30_000, memoryMb: 128, subrequests: 50, concurrency: 64 };
 
 /** Resolve configuration from flags, then environment, then defaults. */
 export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, env: Env = process.env): HangarConfig {
@@ -94,7 +92,6 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     maxBodyBytes: int(undefined, "HANGAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     sandboxThreads: int(undefined, "HANGAR_SANDBOX_THREADS", availableParallelism(), 1, 256),
     memoryBudgetMb: int(undefined, "HANGAR_MEMORY_BUDGET_MB", 1024, 64, 1024 * 1024),
-    defaultConcurrency: 64,
     logFormat,
     logLevel: logLevel as HangarConfig["logLevel"],
   };

@@ -16,7 +16,7 @@ import { compiledModule } from "../engine.ts";
 import { preludeSource } from "../prelude.ts";
 import type { LoadOptions, Runtime } from "../index.ts";
 import {
-  STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND,
+  STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
   type ErrorData, type FromThread, type ResponseHead, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
@@ -27,6 +27,8 @@ const KILL_GRACE_MS = 250;
 const WATCH_TICK_MS = 25;
 /** A function whose every replica has this many invocations in flight gets one more (on another thread). */
 const GROW_AT = 2;
+/** A thread whose current run segment is older than this is stalled: new work goes elsewhere when it can. */
+const STALL_MS = 20;
 /** An answer this late past the wall limit means the thread is lost: it is replaced. */
 const WALL_GUARD_MS = 2000;
 /** Smallest instance (the engine's initial heap): what a new instance needs from the budget. */
@@ -141,7 +143,18 @@ class Thread {
     if (!this.dead) this.worker.postMessage(m, transfer ?? []);
   }
 
-  get load(): number { return this.invs.size * 4 + this.replicas.size; }
+  get load(): number { return this.invs.size * 4 + this.replicas.size + (this.stalled() ? 1000 : 0); }
+
+  /** The function whose segment is running now, if one runs. */
+  runningFunction(): FunctionProxy | undefined {
+    if (this.cells[WATCH_DEADLINE] === 0) return undefined;
+    return this.invs.get(this.cells[WATCH_INV])?.replica.proxy;
+  }
+
+  /** A guest segment has held this thread for a while (a spinner, a long native call). */
+  stalled(now = performance.timeOrigin + performance.now()): boolean {
+    return this.cells[WATCH_DEADLINE] !== 0 && now - this.cells[WATCH_START] > STALL_MS;
+  }
 
   /** Watchdog tick: interrupt, then terminate, a segment past its deadline. */
   check(now: number): void {
@@ -369,7 +382,7 @@ class FunctionProxy implements FunctionInstance {
   readonly handlers = new Set<"fetch" | EventKind>();
   config: unknown = undefined;
   replicas: Replica[] = [];
-  private growing = false;
+  private growing: Promise<Replica> | null = null;
   dead = false;
 
   constructor(readonly id: string, private pool: SandboxPool, private bundle: string, private opts: LoadOptions) {}
@@ -380,6 +393,15 @@ class FunctionProxy implements FunctionInstance {
     let n = 0;
     for (const r of this.replicas) n += r.memoryBytes;
     return n;
+  }
+
+  /** One replica creation at a time; concurrent callers share it. */
+  private growOnce(exclude: Set<Thread>): Promise<Replica> {
+    this.growing ??= this.grow(exclude).finally(() => {
+      this.growing = null;
+      if (!this.replicas.length && !this.dead) { this.dead = true; this.pool.forget(this); }
+    });
+    return this.growing;
   }
 
   /** Make one more replica (the first on load). */
@@ -402,15 +424,28 @@ class FunctionProxy implements FunctionInstance {
     return replica;
   }
 
-  private pick(): Replica | undefined {
+  /**
+   * The replica for the next invocation: the least busy on a thread that is
+   * not stalled. Busy everywhere: one more replica on another thread, off the
+   * request path, up to threads - 1 (one function never takes every thread).
+   * Every replica's thread stalled by some guest: a replica on a free thread,
+   * made now, so this function does not wait behind another's spin.
+   */
+  private async pick(): Promise<Replica | undefined> {
     let best: Replica | undefined;
-    for (const r of this.replicas) if (!best || r.inflight < best.inflight) best = r;
-    // busy everywhere: add a replica on another thread (off the request path) while threads remain
-    if (best && best.inflight >= GROW_AT && !this.growing && this.replicas.length < this.pool.threadCount && this.pool.hasRoom()) {
-      this.growing = true;
-      this.grow(new Set(this.replicas.map((r) => r.thread)))
-        .catch(() => {})
-        .finally(() => { this.growing = false; });
+    let free: Replica | undefined;
+    for (const r of this.replicas) {
+      if (!best || r.inflight < best.inflight) best = r;
+      // a thread stalled by this very function is not a reason to spread it further
+      if ((!r.thread.stalled() || r.thread.runningFunction() === this) && (!free || r.inflight < free.inflight)) free = r;
+    }
+    if (best && !free && this.replicas.length < this.pool.threadCount && this.pool.hasRoom()) {
+      const have = new Set(this.replicas.map((r) => r.thread));
+      if (this.pool.freeThread(have)) return this.growOnce(have).catch(() => best);
+    }
+    best = free ?? best;
+    if (best && best.inflight >= GROW_AT && !this.growing && this.replicas.length < this.pool.threadCount - 1 && this.pool.hasRoom()) {
+      this.growOnce(new Set(this.replicas.map((r) => r.thread))).catch(() => {});
     }
     return best;
   }
@@ -425,9 +460,9 @@ class FunctionProxy implements FunctionInstance {
     }
   }
 
-  private run(kind: "fetch" | EventKind, arg: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
-    const r = this.dead ? undefined : this.pick();
-    if (!r) return Promise.resolve({ ok: false, error: { kind: "threw", message: "the function instance is closed" }, stats: ZERO });
+  private async run(kind: "fetch" | EventKind, arg: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
+    const r = this.dead ? undefined : await this.pick();
+    if (!r || !r.alive) return Promise.resolve({ ok: false, error: { kind: "threw", message: "the function instance is closed" }, stats: ZERO });
     return r.thread.start(r, kind, arg, input);
   }
 
@@ -484,7 +519,13 @@ export class SandboxPool implements Runtime {
     while (this.threads.length < this.size) this.threads.push(new Thread(this, this.data));
   }
 
+  /** A thread not in `exclude` whose guest is not stalled, if any. */
+  freeThread(exclude: Set<Thread>): Thread | undefined {
+    return this.threads.find((t) => !exclude.has(t) && !t.dead && !t.stalled());
+  }
+
   pickThread(exclude: Set<Thread>): Thread {
+    if (this.closed) throw new RuntimeClosedError();
     this.ensureThreads();
     let best: Thread | undefined;
     for (const t of this.threads) if (!exclude.has(t) && (!best || t.load < best.load)) best = t;

@@ -25,6 +25,8 @@ export const WATCH_DEADLINE = 0;
 export const WATCH_INV = 1;
 /** 1 when the segment's deadline is its CPU budget, 2 when it is the wall limit. */
 export const WATCH_KIND = 2;
+/** When the running segment started (ms since epoch). */
+export const WATCH_START = 3;
 /** Set to 1 by the main thread (Int32Array index 6 = byte 24): interrupt the running segment now. */
 export const WATCH_INTERRUPT_I32 = 6;
 export const WATCH_BYTES = 32;

@@ -6,7 +6,7 @@ import { Instance, type RequestInput } from "../instance.ts";
 import { SparePool, newEngineModule, useCompiledModule } from "../engine.ts";
 import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
 import {
-  STREAM_WINDOW, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND,
+  STREAM_WINDOW, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
   type ErrorData, type FromThread, type InvokeInputData, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
@@ -24,6 +24,7 @@ Instance.watch = {
     Atomics.store(flag, WATCH_INTERRUPT_I32, 0);
     cells[WATCH_INV] = tag;
     cells[WATCH_KIND] = kind === "cpu" ? 1 : 2;
+    cells[WATCH_START] = performance.timeOrigin + performance.now();
     cells[WATCH_DEADLINE] = deadline;
   },
   end() { cells[WATCH_DEADLINE] = 0; },

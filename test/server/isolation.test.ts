@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { resolveConfig } from "../../host/config/index.ts";
 import { deployDir } from "../../host/dev/deploy-dir.ts";
 import { createLogger } from "../../host/log/logger.ts";
@@ -55,6 +56,8 @@ test("functions spinning at their CPU limit do not freeze another function or th
   });
   const latencies: number[] = [];
   const failures: string[] = [];
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const probeUntil = performance.now() + 4000;
   while (performance.now() < probeUntil || spinStatuses.length < 4) {
     const tick = new Promise((r) => setTimeout(r, 100));
@@ -72,7 +75,9 @@ test("functions spinning at their CPU limit do not freeze another function or th
     await tick;
   }
   spinning = false;
+  loop.disable();
   await Promise.all(spinners);
+  ctx.diagnostic(`main thread event-loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; spins ${spinStatuses.length}`);
   latencies.sort((a, b) => a - b);
   ctx.diagnostic(`probes ${latencies.length}: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
   assert.deepEqual(failures, [], "every probe answered 200");

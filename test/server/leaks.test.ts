@@ -24,6 +24,8 @@ function trackHandles() {
   const hook = createHook({
     init(id, type) {
       if (!recording || (type !== "Timeout" && type !== "TCPWRAP" && type !== "Immediate" && type !== "WORKER")) return;
+      // esbuild's own service thread (buildSync) lives as long as the process: not the server's
+      if (type === "WORKER" && new Error().stack?.includes("esbuild")) return;
       live.set(id, process.env.LEAK_STACKS ? `${type} ${new Error().stack?.split("\n").slice(2, 9).join(" <- ")}` : type);
     },
     destroy(id) {
