@@ -100,6 +100,8 @@ export class Instance implements FunctionInstance {
   private nextInvId = 1;
   private nextCallId = 1;
   private current: Invocation | null = null;
+  /** Guest cell holding the id of the invocation guest code runs for now (see guest/bridge.js). */
+  private identity: QuickJSHandle | undefined;
   private deadline = Infinity;
   private wallDeadline = Infinity;
   private interruptReason: FailureKind | null = null;
@@ -190,6 +192,7 @@ export class Instance implements FunctionInstance {
     if (!this.dead) {
       // a healthy module is disposed handle by handle (a leak would show here)
       for (const h of Object.values(this.entry ?? {})) if (h.alive) h.dispose();
+      if (this.identity?.alive) this.identity.dispose();
       this.ctx.dispose();
       this.rt.dispose();
     }
@@ -294,6 +297,7 @@ export class Instance implements FunctionInstance {
     const t0 = performance.now();
     const limits = inv?.limits;
     this.current = inv;
+    if (this.identity) this.ctx.newNumber(inv?.id ?? 0).consume((h) => this.ctx.setProp(this.identity!, "inv", h));
     this.deadline = t0 + (limits ? Math.max(0, limits.cpuMs - inv!.cpuMs) : HOUSEKEEPING_CPU_MS);
     this.wallDeadline = inv ? inv.wallEnd : Infinity;
     this.interruptReason = null;
@@ -376,6 +380,9 @@ export class Instance implements FunctionInstance {
       throw new Error(`guest prelude failed: ${JSON.stringify(err)}`);
     }
     const obj = r.value;
+    this.identity = this.ctx.getProp(this.ctx.global, "__hangar_identity");
+    const del = this.ctx.evalCode("delete globalThis.__hangar_identity");
+    if (del.error) del.error.dispose(); else del.value.dispose();
     try {
       const get = (name: string) => this.ctx.getProp(obj, name);
       this.entry = { invoke: get("invoke"), settle: get("settle"), fireTimer: get("fireTimer"), cleanup: get("cleanup"), describe: get("describe") };
@@ -409,18 +416,31 @@ export class Instance implements FunctionInstance {
     this.loadConsole = undefined;
   }
 
+  /**
+   * The invocation the guest code making a native call runs for, as the guest
+   * says where the call is made (its identity cell), never merely the segment
+   * being drained: a promise shared by two invocations resumes each as itself.
+   */
+  private caller(): Invocation | null {
+    const cur = this.current;
+    if (!this.identity || !cur) return cur;
+    const id = this.ctx.getProp(this.identity, "inv").consume((h) => this.ctx.getNumber(h));
+    if (id === cur.id) return cur;
+    return this.invs.get(id) ?? null;
+  }
+
   private nativeHost(): NativeHost {
     return {
       hostCall: (name, json, buffers) => {
         const id = this.nextCallId++;
-        const inv = this.current;
+        const inv = this.caller();
         if (!inv || inv.ended) return id; // nobody to answer to: the promise stays pending
         inv.calls.add(id);
         void this.runHostCall(inv, id, name, json, buffers);
         return id;
       },
       setTimer: (id, ms) => {
-        const inv = this.current;
+        const inv = this.caller();
         if (!inv || inv.ended) return;
         const t = setTimeout(() => {
           inv.timers.delete(id);
@@ -438,7 +458,7 @@ export class Instance implements FunctionInstance {
         this.timerOwner.delete(id);
       },
       console: (level, message) => {
-        const inv = this.current;
+        const inv = this.caller();
         const sink = inv?.input.onConsole ?? this.loadConsole;
         if (!sink) return;
         if (inv) {
@@ -456,10 +476,10 @@ export class Instance implements FunctionInstance {
         try { sink(level as never, message); } catch { /* a logging sink must not break the guest */ }
       },
       envGet: (name) => {
-        const env = this.current?.input.env;
+        const env = this.caller()?.input.env;
         return env && Object.hasOwn(env, name) ? env[name] : undefined;
       },
-      envAll: () => ({ ...(this.current?.input.env ?? {}) }),
+      envAll: () => ({ ...(this.caller()?.input.env ?? {}) }),
       done: (invId, json, buffers) => {
         const inv = this.invs.get(invId);
         if (!inv || inv.responded) return;

@@ -53,6 +53,8 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
       globalName: EXPORTS_GLOBAL,
       platform: "neutral",
       target: "es2022",
+      // awaits become .then calls, so each resumes as the invocation that awaited (runtime/guest/bridge.js)
+      supported: { "async-await": false },
       mainFields: ["browser", "module", "main"],
       conditions: ["worker", "browser"],
       sourcemap: "external",

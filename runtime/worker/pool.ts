@@ -513,23 +513,29 @@ export class SandboxPool implements Runtime {
     return { threads: this.threads.length, replaced: this.replaced };
   }
 
-  /** Threads start on first use (a server that never runs a function never starts one). */
-  private ensureThreads(): void {
-    this.data ??= { wasm: compiledModule(), prelude: preludeSource() };
-    while (this.threads.length < this.size) this.threads.push(new Thread(this, this.data));
-  }
-
-  /** A thread not in `exclude` whose guest is not stalled, if any. */
-  freeThread(exclude: Set<Thread>): Thread | undefined {
-    return this.threads.find((t) => !exclude.has(t) && !t.dead && !t.stalled());
-  }
-
+  /**
+   * The thread for new work not wanted on `exclude`: the least loaded that is
+   * not stalled; a new one (up to the pool size) when none qualifies. Threads
+   * start on demand, so a quiet server runs one.
+   */
   pickThread(exclude: Set<Thread>): Thread {
     if (this.closed) throw new RuntimeClosedError();
-    this.ensureThreads();
     let best: Thread | undefined;
+    for (const t of this.threads) if (!exclude.has(t) && !t.stalled() && (!best || t.load < best.load)) best = t;
+    if ((!best || best.invs.size > 0) && this.threads.length < this.size) {
+      this.data ??= { wasm: compiledModule(), prelude: preludeSource() };
+      const t = new Thread(this, this.data);
+      this.threads.push(t);
+      return t;
+    }
+    if (best) return best;
     for (const t of this.threads) if (!exclude.has(t) && (!best || t.load < best.load)) best = t;
     return best ?? this.threads[0];
+  }
+
+  /** A thread not in `exclude` whose guest is not stalled, if any (or room to start one). */
+  freeThread(exclude: Set<Thread>): boolean {
+    return this.threads.length < this.size || this.threads.some((t) => !exclude.has(t) && !t.dead && !t.stalled());
   }
 
   /** A stopped thread is replaced by a fresh one (unless the pool is closing). */
