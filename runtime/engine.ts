@@ -22,7 +22,13 @@ export interface EngineModule {
 
 let compiled: WebAssembly.Module | undefined;
 
-function compiledModule(): WebAssembly.Module {
+/** Use a module compiled elsewhere (a sandbox thread gets the main thread's). */
+export function useCompiledModule(m: WebAssembly.Module): void {
+  compiled = m;
+}
+
+/** The compiled QuickJS module, compiled once per process (sandbox threads are handed the main thread's). */
+export function compiledModule(): WebAssembly.Module {
   if (!compiled) {
     const require = createRequire(import.meta.url);
     const dir = path.dirname(require.resolve("@jitl/quickjs-ng-wasmfile-release-sync/package.json"));

@@ -3,14 +3,21 @@ import type { FunctionInstance, Limits, InvocationInput } from "./types.ts";
 import { Instance } from "./instance.ts";
 import { SparePool, newEngineModule } from "./engine.ts";
 import { RuntimeClosedError } from "./errors.ts";
+import { SandboxPool } from "./worker/pool.ts";
 
 export * from "./types.ts";
 export { BundleEvalError, RuntimeClosedError } from "./errors.ts";
 export { MODULE_MARKER } from "./instance.ts";
+export { MemoryBudgetError } from "./worker/pool.ts";
 
 export interface RuntimeOptions {
   /** Total WASM heap across warm instances before idle ones are evicted (LRU); default 1024. */
   memoryBudgetMb?: number;
+  /**
+   * Sandbox worker threads (default: available cores). 0 runs instances on the
+   * calling thread: only for tools and tests that inspect instances directly.
+   */
+  threads?: number;
 }
 
 export interface LoadOptions {
@@ -128,5 +135,6 @@ class HangarRuntime implements Runtime {
 
 /** Create a runtime holding warm function instances. */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  return new HangarRuntime(options);
+  if (options.threads === 0) return new HangarRuntime(options);
+  return new SandboxPool(options);
 }

@@ -35,6 +35,8 @@ interface Invocation {
   report?: { ok: boolean; value?: unknown; error?: GuestFailure };
   waitDone: boolean;
   responded: boolean;
+  consoleLines: number;
+  consoleBytes: number;
   ended: boolean;
   resolve: (o: Outcome<unknown>) => void;
   onValue: (v: unknown, inv: Invocation) => Outcome<unknown>;
@@ -70,7 +72,30 @@ function limitMessage(kind: FailureKind, limits: Limits): string {
   }
 }
 
+/** Request data as the guest receives it. */
+export interface RequestInput { url: string; method: string; headers: [string, string][]; body: Uint8Array | null }
+
+/**
+ * Watchdog hooks of the thread running instances (see worker/thread.ts): told
+ * when a run segment starts (with its deadline) and ends; `interrupted` is read
+ * by the engine's interrupt handler so another thread can stop a segment.
+ */
+export interface SegmentWatch {
+  begin(deadline: number, tag: number, kind: "cpu" | "wall"): void;
+  end(): void;
+  interrupted(): boolean;
+}
+
+/** Console capture caps per invocation (lines and bytes), applied where the line is made. */
+export const CONSOLE_MAX_LINES = 1000;
+export const CONSOLE_MAX_BYTES = 256 * 1024;
+
 export class Instance implements FunctionInstance {
+  /** Set once per thread by the sandbox worker; absent in-process. */
+  static watch: SegmentWatch | undefined;
+  /** The guest prelude script when it was built elsewhere (the main thread); else built here. */
+  static preludeSource: string | undefined;
+
   readonly handlers = new Set<"fetch" | EventKind>();
   config: unknown = undefined;
   /** Called once when the module is thrown away (limit hit) or closed. */
@@ -83,6 +108,8 @@ export class Instance implements FunctionInstance {
   private nextInvId = 1;
   private nextCallId = 1;
   private current: Invocation | null = null;
+  /** Guest cell holding the id of the invocation guest code runs for now (see guest/bridge.js). */
+  private identity: QuickJSHandle | undefined;
   private deadline = Infinity;
   private wallDeadline = Infinity;
   private interruptReason: FailureKind | null = null;
@@ -156,10 +183,11 @@ export class Instance implements FunctionInstance {
   async fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>> {
     let body: Uint8Array | null = null;
     if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) body = new Uint8Array(await request.arrayBuffer());
-    const headers: [string, string][] = [];
-    request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
-    for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
-    const data = { url: request.url, method: request.method, headers, body };
+    return this.fetchData({ url: request.url, method: request.method, headers: requestHeaders(request.headers), body }, input);
+  }
+
+  /** Run the fetch handler on request data (the sandbox thread has no Request to start from). */
+  fetchData(data: RequestInput, input: InvocationInput): Promise<Outcome<Response>> {
     return this.start("fetch", { request: data }, input, (v, inv) => toResponse(v, () => this.streamBody(inv))) as Promise<Outcome<Response>>;
   }
 
@@ -174,6 +202,7 @@ export class Instance implements FunctionInstance {
     if (!this.dead) {
       // a healthy module is disposed handle by handle (a leak would show here)
       for (const h of Object.values(this.entry ?? {})) if (h.alive) h.dispose();
+      if (this.identity?.alive) this.identity.dispose();
       this.ctx.dispose();
       this.rt.dispose();
     }
@@ -187,7 +216,7 @@ export class Instance implements FunctionInstance {
     const limits = input.limits;
     const inv: Invocation = {
       id: this.nextInvId++, input, limits, started: now, wallEnd: now + limits.wallMs,
-      cpuMs: 0, subrequests: 0, calls: new Set(), timers: new Map(), waitDone: false, responded: false, ended: false,
+      cpuMs: 0, subrequests: 0, calls: new Set(), timers: new Map(), waitDone: false, responded: false, ended: false, consoleLines: 0, consoleBytes: 0,
       resolve: () => {}, onValue,
     };
     const promise = new Promise<Outcome<unknown>>((resolve) => { inv.resolve = resolve; });
@@ -217,6 +246,7 @@ export class Instance implements FunctionInstance {
   private end(inv: Invocation, failure?: GuestFailure): void {
     if (inv.ended) return;
     inv.ended = true;
+    if (inv.id !== 0) queueMicrotask(() => { try { inv.input.onEnd?.(); } catch { /* the owner's hook must not break the instance */ } });
     clearTimeout(inv.wallTimer);
     for (const [id, t] of inv.timers) { clearTimeout(t); this.timerOwner.delete(id); }
     this.invs.delete(inv.id);
@@ -252,6 +282,7 @@ export class Instance implements FunctionInstance {
 
   private shouldInterrupt(): boolean {
     if (this.overMemory()) { this.interruptReason = "memory"; return true; }
+    if (Instance.watch?.interrupted()) { this.interruptReason ??= this.wallDeadline < this.deadline ? "wall" : "cpu"; return true; }
     const now = performance.now();
     if (now > this.deadline) { this.interruptReason ??= "cpu"; return true; }
     if (now > this.wallDeadline) { this.interruptReason ??= "wall"; return true; }
@@ -279,9 +310,15 @@ export class Instance implements FunctionInstance {
     const t0 = performance.now();
     const limits = inv?.limits;
     this.current = inv;
+    if (this.identity) this.ctx.newNumber(inv?.id ?? 0).consume((h) => this.ctx.setProp(this.identity!, "inv", h));
     this.deadline = t0 + (limits ? Math.max(0, limits.cpuMs - inv!.cpuMs) : HOUSEKEEPING_CPU_MS);
     this.wallDeadline = inv ? inv.wallEnd : Infinity;
     this.interruptReason = null;
+    const watch = Instance.watch;
+    if (watch) {
+      const wallFirst = this.wallDeadline < this.deadline;
+      watch.begin(performance.timeOrigin + (wallFirst ? this.wallDeadline : this.deadline), inv?.input.tag ?? -1, wallFirst ? "wall" : "cpu");
+    }
     let thrown: unknown;
     let killed: Killed | undefined;
     try {
@@ -295,11 +332,16 @@ export class Instance implements FunctionInstance {
         : e instanceof RangeError && /call stack/i.test(e.message) ? new Killed("stack", limitMessage("stack", limits ?? ({} as Limits)))
         : new Killed(this.interruptReason ?? "threw", `the engine failed: ${(e as Error)?.message ?? String(e)}`);
     } finally {
-      if (inv) inv.cpuMs += performance.now() - t0;
+      const t1 = performance.now();
+      if (inv) inv.cpuMs += t1 - t0;
       this.current = null;
+      watch?.end();
+      // a run of long native calls never reaches the interrupt handler: the limit is checked after every segment too
+      if (!this.interruptReason && inv && limits && inv.cpuMs > limits.cpuMs) this.interruptReason = "cpu";
+      if (!this.interruptReason && inv && t1 > this.wallDeadline) this.interruptReason = "wall";
     }
     if (!killed && this.overMemory()) killed = new Killed("memory", "");
-    if (!killed && this.interruptReason === "memory") killed = new Killed("memory", "");
+    if (!killed && (this.interruptReason as FailureKind | null) === "memory") killed = new Killed("memory", "");
     if (killed) {
       const message = killed.message || limitMessage(killed.kind, limits ?? ({ memoryMb: Math.round(this.engine.limitBytes / 1048576) } as Limits));
       this.kill({ kind: killed.kind, message });
@@ -344,13 +386,16 @@ export class Instance implements FunctionInstance {
 
   private setup(): void {
     this.builtins = installNatives(this.ctx, this.nativeHost());
-    const r = this.ctx.evalCode(preludeSource(), "hangar:prelude.js", { type: "global" });
+    const r = this.ctx.evalCode(Instance.preludeSource ?? preludeSource(), "hangar:prelude.js", { type: "global" });
     if (r.error) {
       const err = this.ctx.dump(r.error);
       r.error.dispose();
       throw new Error(`guest prelude failed: ${JSON.stringify(err)}`);
     }
     const obj = r.value;
+    this.identity = this.ctx.getProp(this.ctx.global, "__hangar_identity");
+    const del = this.ctx.evalCode("delete globalThis.__hangar_identity");
+    if (del.error) del.error.dispose(); else del.value.dispose();
     try {
       const get = (name: string) => this.ctx.getProp(obj, name);
       this.entry = { invoke: get("invoke"), settle: get("settle"), fireTimer: get("fireTimer"), cleanup: get("cleanup"), describe: get("describe"), pullBody: get("pullBody"), cancelBody: get("cancelBody") };
@@ -365,7 +410,7 @@ export class Instance implements FunctionInstance {
     const loadInv: Invocation = {
       id: 0, input: { requestId: "load", env: opts.env ?? {}, auth: null, limits: opts.limits, host: {}, onConsole: opts.onConsole },
       limits: opts.limits, started: now, wallEnd: now + opts.limits.wallMs, cpuMs: 0, subrequests: 0,
-      calls: new Set(), timers: new Map(), waitDone: false, responded: true, ended: false, resolve: () => {}, onValue: () => ({ ok: true, value: null, stats: zeroStats() }),
+      calls: new Set(), timers: new Map(), waitDone: false, responded: true, ended: false, consoleLines: 0, consoleBytes: 0, resolve: () => {}, onValue: () => ({ ok: true, value: null, stats: zeroStats() }),
     };
     // An ES module with top-level await evaluates to a promise: it must settle within the load's jobs.
     const type = bundle.startsWith(MODULE_MARKER) ? "module" : "global";
@@ -398,18 +443,31 @@ export class Instance implements FunctionInstance {
     this.loadConsole = undefined;
   }
 
+  /**
+   * The invocation the guest code making a native call runs for, as the guest
+   * says where the call is made (its identity cell), never merely the segment
+   * being drained: a promise shared by two invocations resumes each as itself.
+   */
+  private caller(): Invocation | null {
+    const cur = this.current;
+    if (!this.identity || !cur) return cur;
+    const id = this.ctx.getProp(this.identity, "inv").consume((h) => this.ctx.getNumber(h));
+    if (id === cur.id) return cur;
+    return this.invs.get(id) ?? null;
+  }
+
   private nativeHost(): NativeHost {
     return {
       hostCall: (name, json, buffers) => {
         const id = this.nextCallId++;
-        const inv = this.current;
+        const inv = this.caller();
         if (!inv || inv.ended) return id; // nobody to answer to: the promise stays pending
         inv.calls.add(id);
         void this.runHostCall(inv, id, name, json, buffers);
         return id;
       },
       setTimer: (id, ms) => {
-        const inv = this.current;
+        const inv = this.caller();
         if (!inv || inv.ended) return;
         const t = setTimeout(() => {
           inv.timers.delete(id);
@@ -427,14 +485,28 @@ export class Instance implements FunctionInstance {
         this.timerOwner.delete(id);
       },
       console: (level, message) => {
-        const sink = this.current?.input.onConsole ?? this.loadConsole;
-        try { sink?.(level as never, message); } catch { /* a logging sink must not break the guest */ }
+        const inv = this.caller();
+        const sink = inv?.input.onConsole ?? this.loadConsole;
+        if (!sink) return;
+        if (inv) {
+          // capped where the line is made: a loop of large console.log must not grow host memory
+          if (inv.consoleLines < 0) return; // already truncated
+          if (inv.consoleLines >= CONSOLE_MAX_LINES || inv.consoleBytes + message.length > CONSOLE_MAX_BYTES) {
+            const room = Math.max(0, CONSOLE_MAX_BYTES - inv.consoleBytes);
+            message = `${message.slice(0, inv.consoleLines >= CONSOLE_MAX_LINES ? 0 : room)}[console output truncated: an invocation keeps at most ${CONSOLE_MAX_LINES} lines and ${CONSOLE_MAX_BYTES} bytes]`;
+            inv.consoleLines = -1;
+          } else {
+            inv.consoleLines++;
+            inv.consoleBytes += message.length;
+          }
+        }
+        try { sink(level as never, message); } catch { /* a logging sink must not break the guest */ }
       },
       envGet: (name) => {
-        const env = this.current?.input.env;
+        const env = this.caller()?.input.env;
         return env && Object.hasOwn(env, name) ? env[name] : undefined;
       },
-      envAll: () => ({ ...(this.current?.input.env ?? {}) }),
+      envAll: () => ({ ...(this.caller()?.input.env ?? {}) }),
       done: (invId, json, buffers) => {
         const inv = this.invs.get(invId);
         if (!inv || inv.responded) return;
@@ -502,6 +574,13 @@ function errorInfo(e: unknown): Record<string, unknown> {
     detail: typeof err.detail === "string" ? err.detail : undefined,
     host,
   };
+}
+
+function requestHeaders(h: Headers): [string, string][] {
+  const headers: [string, string][] = [];
+  h.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
+  for (const c of h.getSetCookie()) headers.push(["set-cookie", c]);
+  return headers;
 }
 
 function zeroStats() { return { cpuMs: 0, wallMs: 0, memoryBytes: 0 }; }

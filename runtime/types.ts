@@ -12,6 +12,8 @@ export interface Limits {
   memoryMb: number;
   /** Host `fetch` calls allowed per invocation. */
   subrequests: number;
+  /** Invocations of one function running at once (enforced by the host's invoker, not the sandbox). */
+  concurrency?: number;
 }
 
 export type TriggerKind = "http" | "event" | "cron" | "notify";
@@ -84,6 +86,10 @@ export interface InvocationInput {
   limits: Limits;
   host: HostFunctions;
   onConsole?: (level: ConsoleLevel, message: string) => void;
+  /** Called once the invocation is over, its waitUntil work included (bindings may close then). */
+  onEnd?: () => void;
+  /** Watchdog tag of this invocation (the sandbox thread's invocation id). */
+  tag?: number;
 }
 
 export interface InvocationStats {
@@ -101,7 +107,8 @@ export type FailureKind =
   | "memory"     // memory limit: 546
   | "stack"      // stack depth exceeded: 546
   | "no-handler" // the module has no handler for this trigger: 500
-  | "bad-response"; // fetch handler returned something that is not a Response: 500
+  | "bad-response" // fetch handler returned something that is not a Response: 500
+  | "restarted"; // the sandbox thread was stopped because another invocation on it overran a limit: 503
 
 export interface GuestFailure {
   kind: FailureKind;

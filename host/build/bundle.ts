@@ -78,6 +78,8 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
       banner: { js: MODULE_MARKER },
       platform: "browser",
       target: "es2022",
+      // awaits become .then calls, so each resumes as the invocation that awaited (runtime/guest/bridge.js)
+      supported: { "async-await": false },
       mainFields: ["browser", "module", "main"],
       conditions: ["workerd", "worker", "browser"],
       inject: [NODE_GLOBALS_INJECT],

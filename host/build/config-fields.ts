@@ -61,6 +61,7 @@ export const LIMIT_RANGES: Record<keyof Limits, readonly [number, number]> = {
   wallMs: [1, 900_000],
   memoryMb: [8, 1024],
   subrequests: [1, 1000],
+  concurrency: [1, 10_000],
 };
 
 export function parseLimit(key: keyof Limits, v: unknown): Parsed<number> {

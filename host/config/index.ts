@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Limits } from "../../runtime/types.ts";
@@ -27,6 +28,10 @@ export interface HangarConfig {
   fetchAllowPrivate: boolean;
   defaultLimits: Limits;
   maxBodyBytes: number;
+  /** Sandbox worker threads running function instances (HANGAR_SANDBOX_THREADS; default: available cores). */
+  sandboxThreads: number;
+  /** Total memory of warm function instances, MiB (HANGAR_MEMORY_BUDGET_MB). */
+  memoryBudgetMb: number;
   logFormat: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error";
   /** dev: values from `.env` / `--env-file`, given to every function as env (over stored secrets). */
@@ -47,7 +52,7 @@ export interface HangarConfig {
 export type Flags = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
 
-export const DEFAULT_LIMITS: Limits = { cpuMs: 1000, wallMs: 30_000, memoryMb: 128, subrequests: 50 };
+export const DEFAULT_LIMITS: Limits = { cpuMs: 1000, wallMs: 30_000, memoryMb: 128, subrequests: 50, concurrency: 64 };
 
 /** Resolve configuration from flags, then environment, then defaults. */
 export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, env: Env = process.env): HangarConfig {
@@ -100,6 +105,8 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     fetchAllowPrivate: ["1", "true", "yes"].includes((str(undefined, "HANGAR_FETCH_ALLOW_PRIVATE") ?? "").toLowerCase()),
     defaultLimits: { ...DEFAULT_LIMITS },
     maxBodyBytes: int(undefined, "HANGAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    sandboxThreads: int(undefined, "HANGAR_SANDBOX_THREADS", availableParallelism(), 1, 256),
+    memoryBudgetMb: int(undefined, "HANGAR_MEMORY_BUDGET_MB", 1024, 64, 1024 * 1024),
     logFormat,
     logLevel: logLevel as HangarConfig["logLevel"],
     functionEnv: {},

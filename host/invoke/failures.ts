@@ -10,4 +10,5 @@ export const FAILURES: Record<FailureKind, { status: number; code: string }> = {
   cpu: { status: 546, code: "CPU_LIMIT" },
   memory: { status: 546, code: "MEMORY_LIMIT" },
   stack: { status: 546, code: "STACK_LIMIT" },
+  restarted: { status: 503, code: "SANDBOX_RESTARTED" },
 };

@@ -9,6 +9,9 @@ import type { ActiveFunction } from "../registry/index.ts";
 import { FAILURES } from "./failures.ts";
 import type { InvokeRequest, InvokeResult, Invoker } from "./types.ts";
 import { uuid7 } from "./uuid7.ts";
+import { ConcurrencyGates } from "./concurrency.ts";
+
+const DEFAULT_CONCURRENCY = 64;
 
 /** What the bindings of one invocation need to know. */
 export interface BindingContext {
@@ -42,9 +45,12 @@ export interface InvokerDeps {
 }
 
 const ZERO: InvocationStats = { cpuMs: 0, wallMs: 0, memoryBytes: 0 };
+/** Bindings of an invocation whose end was never reported are closed this long after its wall limit. */
+const END_GRACE_MS = 5000;
 
 /** The single waist every trigger goes through: find, warm, bind, run, map, record. */
 export function createInvoker(deps: InvokerDeps): Invoker {
+  const gates = new ConcurrencyGates();
   return {
     async invoke(req: InvokeRequest): Promise<InvokeResult> {
       const requestId = req.requestId ?? randomUUID();
@@ -54,13 +60,23 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       const fn = deps.functions.get(req.functionName);
       let result: InvokeResult;
       let stack: string | undefined;
+      const limits: Limits | undefined = fn ? { ...deps.defaultLimits, ...fn.config.limits } : undefined;
+      const concurrency = limits?.concurrency ?? DEFAULT_CONCURRENCY;
+      const release = fn ? await gates.enter(fn.name, concurrency) : null;
       if (!fn) {
         result = fail(req, requestId, null, 404, "NOT_FOUND", `function "${req.functionName}" is not deployed`, ZERO);
+      } else if (!release) {
+        result = fail(req, requestId, fn.versionId, 503, "CONCURRENCY_LIMIT", `function "${fn.name}" is running ${concurrency} invocations and its queue is full; retry shortly`, ZERO);
+        result.response?.headers.set("retry-after", "1");
       } else {
         const limits: Limits = { ...deps.defaultLimits, ...fn.config.limits };
         const bundle = await deps.functions.bundle(fn.versionId);
         let bindings: InvocationBindings | undefined;
         let outcome: Outcome<unknown>;
+        // waitUntil work keeps its bindings (and its concurrency slot) until the invocation is over
+        let markEnded!: () => void;
+        const ended = new Promise<void>((resolve) => (markEnded = resolve));
+        let started = false;
         try {
           const env = await deps.env(fn.name);
           const instance = await deps.load(fn.versionId, bundle.code, limits, env);
@@ -71,11 +87,13 @@ export function createInvoker(deps: InvokerDeps): Invoker {
             auth: req.auth ?? null,
             limits,
             host: bindings.functions,
+            onEnd: () => markEnded(),
             onConsole: (level: ConsoleLine["level"], message: string) => {
               logs.push({ level, message, time: new Date() });
               deps.logger.debug(`[${fn.name}] ${message}`, { requestId, level });
             },
           };
+          started = true;
           outcome =
             req.trigger === "http"
               ? await instance.fetch(req.request!, input)
@@ -85,7 +103,17 @@ export function createInvoker(deps: InvokerDeps): Invoker {
           const e = err as Error;
           outcome = { ok: false, error: { kind: "threw", message: e.message, stack: e.stack }, stats: ZERO };
         } finally {
-          await bindings?.close().catch((err) => deps.logger.warn("binding close failed", { err }));
+          const close = async () => {
+            await bindings?.close().catch((err) => deps.logger.warn("binding close failed", { err }));
+            release();
+          };
+          // an exactly-once session belongs to the caller's transaction: it is done with it when invoke returns
+          if (!started || req.sqlSession) await close();
+          else {
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, limits.wallMs + END_GRACE_MS); });
+            void Promise.race([ended, bound]).then(() => { clearTimeout(timer); return close(); });
+          }
         }
         if (outcome.ok) {
           const response = req.trigger === "http" ? (outcome.value as Response) : undefined;

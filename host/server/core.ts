@@ -33,7 +33,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   if (!config.secretKey) throw new UserError("HANGAR_SECRET_KEY is required to run functions on DATABASE_URL (it encrypts their secrets)", "SECRET_KEY_MISSING");
   const secrets = new SecretsCache({ db, key: config.secretKey });
   await secrets.start();
-  const runtime = await createRuntime({});
+  const runtime = await createRuntime({ threads: config.sandboxThreads, memoryBudgetMb: config.memoryBudgetMb });
   const limitsFor = (overrides: object) => ({ ...config.defaultLimits, ...overrides });
   const registry = new Registry(db, {
     logger,

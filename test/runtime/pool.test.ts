@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRuntime } from "../../runtime/index.ts";
-import { LIMITS, input, fetchBundle, req } from "./helpers.ts";
+import { LIMITS, ROOMY, input, fetchBundle, req } from "./helpers.ts";
 
 const OK = fetchBundle(`async () => new Response("ok")`);
 
@@ -33,15 +33,15 @@ test("memory budget evicts least recently used idle instances", async () => {
 test("an instance killed by a limit is dropped and the next load builds a fresh one", async () => {
   const rt = await createRuntime();
   const src = fetchBundle(`async (r) => { if (new URL(r.url).pathname === "/boom") { const a = []; for (;;) a.push(new ArrayBuffer(1 << 20)); } return new Response("fine"); }`);
-  const inst = await rt.load("m", src, { limits: LIMITS });
-  const slow = inst.fetch(req("/"), input());
-  const o = await inst.fetch(req("/boom"), input());
+  const inst = await rt.load("m", src, { limits: ROOMY });
+  const slow = inst.fetch(req("/"), input({ limits: ROOMY }));
+  const o = await inst.fetch(req("/boom"), input({ limits: ROOMY }));
   assert.ok(!o.ok && o.error.kind === "memory");
   await slow; // finished before or failed with the module: either way it answered
   assert.equal(rt.get("m"), undefined);
-  const fresh = await rt.load("m", src, { limits: LIMITS });
+  const fresh = await rt.load("m", src, { limits: ROOMY });
   assert.notEqual(fresh, inst);
-  const o2 = await fresh.fetch(req("/"), input());
+  const o2 = await fresh.fetch(req("/"), input({ limits: ROOMY }));
   assert.ok(o2.ok);
   assert.equal(await o2.value.text(), "fine");
   assert.ok(fresh.memoryBytes() < 32 * 1024 * 1024);

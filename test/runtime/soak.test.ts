@@ -4,7 +4,7 @@ import { createRuntime } from "../../runtime/index.ts";
 import { Instance } from "../../runtime/instance.ts";
 import { ROOMY, input, moduleBundle } from "./helpers.ts";
 
-const rt = await createRuntime();
+const rt = await createRuntime({ threads: 0 }); // inspects the instance itself (debugCounts)
 after(() => rt.close());
 
 test("100,000 invocations: no leaked objects, heap stops growing, close disposes cleanly", { timeout: 600_000 }, async () => {

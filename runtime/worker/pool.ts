@@ -1,0 +1,657 @@
+// The main-thread side of the sandbox: a pool of worker threads holding
+// function instances, behind the same Runtime / FunctionInstance interfaces as
+// the in-process runtime. Host functions run here, on the main thread; a
+// watchdog here stops a thread whose guest overran its deadline and would not
+// stop (a long native call), failing only the invocations on that thread.
+import { Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+import { availableParallelism } from "node:os";
+import type {
+  ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, InvocationInput, InvocationStats, Limits, Outcome,
+} from "../types.ts";
+import { HostBindingError } from "../types.ts";
+import { BundleEvalError, RuntimeClosedError } from "../errors.ts";
+import { compiledModule } from "../engine.ts";
+import { preludeSource } from "../prelude.ts";
+import type { LoadOptions, Runtime } from "../index.ts";
+import {
+  STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
+  type ErrorData, type FromThread, type ResponseHead, type ThreadData, type ToThread,
+} from "./protocol.ts";
+
+/** Past its segment's deadline by this much, a guest is interrupted from here. */
+const INTERRUPT_GRACE_MS = 50;
+/** Past its deadline by this much, a guest that did not stop has its thread terminated. */
+const KILL_GRACE_MS = 250;
+const WATCH_TICK_MS = 25;
+/** A function whose every replica has this many invocations in flight gets one more (on another thread). */
+const GROW_AT = 2;
+/** A thread whose current run segment is older than this is stalled: new work goes elsewhere when it can. */
+const STALL_MS = 20;
+/** An answer this late past the wall limit means the thread is lost: it is replaced. */
+const WALL_GUARD_MS = 2000;
+/** Smallest instance (the engine's initial heap): what a new instance needs from the budget. */
+const MIN_INSTANCE_BYTES = 16 * 1024 * 1024;
+
+export interface PoolOptions {
+  /** Sandbox threads; default: available cores. */
+  threads?: number;
+  /** Total instance memory before idle instances are evicted and new ones refused, MiB; default 1024. */
+  memoryBudgetMb?: number;
+}
+
+/** No instance can be made without going over the memory budget (every instance is busy). */
+export class MemoryBudgetError extends Error {
+  readonly code = "MEMORY_BUDGET";
+  constructor(budgetMb: number) {
+    super(`the sandbox memory budget of ${budgetMb} MiB is in use by running invocations; retry shortly`);
+    this.name = "MemoryBudgetError";
+  }
+}
+
+const ZERO: InvocationStats = { cpuMs: 0, wallMs: 0, memoryBytes: 0 };
+
+interface Pending {
+  id: number;
+  thread: Thread;
+  replica: Replica;
+  input: InvocationInput;
+  limits: Limits;
+  started: number;
+  resolve: (o: Outcome<unknown>) => void;
+  answered: boolean;
+  ended: boolean;
+  controller?: AbortController;
+  guard: ReturnType<typeof setTimeout>;
+  req?: ReadableStreamDefaultReader<Uint8Array>;
+  res?: ResStream;
+}
+
+interface ResStream {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  outstanding: number;
+  wake?: () => void;
+}
+
+interface Replica {
+  key: number;
+  thread: Thread;
+  proxy: FunctionProxy;
+  inflight: number;
+  memoryBytes: number;
+  alive: boolean;
+}
+
+let threadCode: string | undefined;
+
+/**
+ * The sandbox thread's code, bundled once per process into one script: a
+ * thread then starts without a TypeScript loader (several times faster).
+ */
+function threadSource(): string {
+  const entry = new URL("./thread.ts", import.meta.url);
+  threadCode ??= buildSync({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true, write: false, format: "cjs", platform: "node", target: "node20", logLevel: "error",
+    // dependencies resolve their files from here (import.meta does not exist in a script)
+    define: { "import.meta.url": JSON.stringify(entry.href) },
+  }).outputFiles[0].text;
+  return threadCode;
+}
+
+let nextKey = 1;
+let nextInv = 1;
+
+function limitMessage(kind: FailureKind, limits: Limits): string {
+  return kind === "cpu" ? `CPU time limit of ${limits.cpuMs} ms exceeded` : `wall-clock limit of ${limits.wallMs} ms exceeded`;
+}
+
+function errorInfo(e: unknown): ErrorData {
+  const err = e as { name?: unknown; message?: unknown; code?: unknown; detail?: unknown } | null;
+  if (err === null || typeof err !== "object") return { message: String(e) };
+  return {
+    name: e instanceof HostBindingError ? "HostBindingError" : typeof err.name === "string" ? err.name : "Error",
+    message: typeof err.message === "string" ? err.message : String(e),
+    code: typeof err.code === "string" || typeof err.code === "number" ? String(err.code) : undefined,
+    detail: typeof err.detail === "string" ? err.detail : undefined,
+  };
+}
+
+/** One sandbox thread and what runs on it. */
+class Thread {
+  readonly worker: Worker;
+  private cells: Float64Array;
+  private flag: Int32Array;
+  readonly invs = new Map<number, Pending>();
+  readonly replicas = new Map<number, Replica>();
+  readonly loads = new Map<number, { resolve: (m: Extract<FromThread, { t: "loaded" }>) => void; reject: (e: Error) => void; onConsole?: LoadOptions["onConsole"]; limits: Limits }>();
+  dead = false;
+  private interrupted = false;
+
+  constructor(private pool: SandboxPool, data: Omit<ThreadData, "watch">) {
+    const watch = new SharedArrayBuffer(WATCH_BYTES);
+    this.cells = new Float64Array(watch);
+    this.flag = new Int32Array(watch);
+    this.worker = new Worker(threadSource(), { eval: true, workerData: { ...data, watch } satisfies ThreadData });
+    this.worker.on("message", (m: FromThread) => this.onMessage(m));
+    this.worker.on("error", (err) => this.stop({ kind: "restarted", message: `the sandbox thread failed: ${err.message}` }));
+    this.worker.on("exit", () => this.stop({ kind: "restarted", message: "the sandbox thread exited" }));
+  }
+
+  send(m: ToThread, transfer?: ArrayBuffer[]): void {
+    if (!this.dead) this.worker.postMessage(m, transfer ?? []);
+  }
+
+  get load(): number { return this.invs.size * 4 + this.replicas.size + (this.stalled() ? 1000 : 0); }
+
+  /** The function whose segment is running now, if one runs. */
+  runningFunction(): FunctionProxy | undefined {
+    if (this.cells[WATCH_DEADLINE] === 0) return undefined;
+    return this.invs.get(this.cells[WATCH_INV])?.replica.proxy;
+  }
+
+  /** A guest segment has held this thread for a while (a spinner, a long native call). */
+  stalled(now = performance.timeOrigin + performance.now()): boolean {
+    return this.cells[WATCH_DEADLINE] !== 0 && now - this.cells[WATCH_START] > STALL_MS;
+  }
+
+  /** Watchdog tick: interrupt, then terminate, a segment past its deadline. */
+  check(now: number): void {
+    const deadline = this.cells[WATCH_DEADLINE];
+    if (this.dead || !deadline || now <= deadline + INTERRUPT_GRACE_MS) { this.interrupted = false; return; }
+    if (!this.interrupted) {
+      this.interrupted = true;
+      Atomics.store(this.flag, WATCH_INTERRUPT_I32, 1);
+      return;
+    }
+    if (now <= deadline + KILL_GRACE_MS) return;
+    const tag = this.cells[WATCH_INV];
+    const kind: FailureKind = this.cells[WATCH_KIND] === 2 ? "wall" : "cpu";
+    this.stop({ kind: "restarted", message: "" }, { tag, kind });
+  }
+
+  /** The thread is gone or must go: fail what ran on it, terminate it, let the pool replace it. */
+  stop(failure: GuestFailure, offender?: { tag: number; kind: FailureKind }): void {
+    if (this.dead) return;
+    this.dead = true;
+    void this.worker.terminate();
+    const others = failure.message
+      || `the sandbox thread running this invocation was stopped because ${offender?.tag === -1 ? "loading a function" : "another invocation"} on it overran its ${offender?.kind === "wall" ? "wall-clock" : "CPU"} limit; retry`;
+    for (const inv of [...this.invs.values()]) {
+      const mine = offender && inv.id === offender.tag;
+      this.fail(inv, mine ? { kind: offender.kind, message: limitMessage(offender.kind, inv.limits) } : { kind: failure.kind, message: others });
+    }
+    for (const [, l] of this.loads) {
+      const kind = offender?.tag === -1 ? offender.kind : "threw";
+      l.reject(new BundleEvalError(offender?.tag === -1 ? `evaluating the bundle stopped: ${limitMessage(kind, l.limits)}` : `evaluating the bundle stopped: ${others}`, { kind }));
+    }
+    this.loads.clear();
+    for (const r of this.replicas.values()) r.proxy.drop(r);
+    this.replicas.clear();
+    this.pool.replace(this);
+  }
+
+  private fail(inv: Pending, error: GuestFailure): void {
+    if (!inv.answered) {
+      inv.answered = true;
+      inv.resolve({ ok: false, error, stats: { cpuMs: 0, wallMs: performance.now() - inv.started, memoryBytes: inv.replica.memoryBytes } });
+    }
+    inv.res?.controller.error(new Error(error.message));
+    inv.res = undefined;
+    this.finish(inv);
+  }
+
+  private finish(inv: Pending): void {
+    if (inv.ended) return;
+    inv.ended = true;
+    clearTimeout(inv.guard);
+    inv.controller?.abort();
+    void inv.req?.cancel().catch(() => {});
+    if (!inv.res && inv.answered) this.invs.delete(inv.id);
+    inv.replica.inflight--;
+    try { inv.input.onEnd?.(); } catch { /* the owner's hook must not break the pool */ }
+    this.pool.idle();
+  }
+
+  private onMessage(m: FromThread): void {
+    switch (m.t) {
+      case "ready": return;
+      case "loaded": this.loads.get(m.key)?.resolve(m); this.loads.delete(m.key); return;
+      case "loadFailed": {
+        const l = this.loads.get(m.key);
+        this.loads.delete(m.key);
+        const e = m.error.name === "BundleEvalError" ? new BundleEvalError(m.error.message, { kind: m.error.kind }) : new Error(m.error.message);
+        if (m.error.stack) e.stack = m.error.stack;
+        l?.reject(e);
+        return;
+      }
+      case "dead": {
+        const r = this.replicas.get(m.key);
+        if (r) { this.replicas.delete(m.key); r.proxy.drop(r); }
+        return;
+      }
+      case "memory": { const r = this.replicas.get(m.key); if (r) r.memoryBytes = m.bytes; return; }
+      case "console": {
+        const sink = m.inv === -1 ? this.loads.get(m.key)?.onConsole : this.invs.get(m.inv)?.input.onConsole;
+        try { sink?.(m.level as ConsoleLevel, m.message); } catch { /* a logging sink must not break the pool */ }
+        return;
+      }
+      case "host": void this.hostCall(m); return;
+      case "result": this.onResult(m); return;
+      case "ended": { const inv = this.invs.get(m.inv); if (inv) this.finish(inv); return; }
+      case "resChunk": this.onResChunk(m); return;
+      case "reqCredit": void this.sendBody(m.inv, m.n); return;
+    }
+  }
+
+  private async hostCall(m: Extract<FromThread, { t: "host" }>): Promise<void> {
+    const inv = this.invs.get(m.inv);
+    let ok = true;
+    let value: unknown;
+    try {
+      if (!inv || inv.ended) throw new Error("the invocation has ended");
+      const fn = Object.hasOwn(inv.input.host, m.name) ? inv.input.host[m.name] : undefined;
+      if (!fn) throw Object.assign(new Error(`host function "${m.name}" is not available`), { code: "ENOSYS" });
+      inv.controller ??= new AbortController();
+      value = await fn(m.args, { requestId: inv.input.requestId, signal: inv.controller.signal });
+    } catch (e) {
+      ok = false;
+      value = errorInfo(e);
+    }
+    try {
+      this.send({ t: "hostReply", call: m.call, ok, value });
+    } catch (e) {
+      this.send({ t: "hostReply", call: m.call, ok: false, value: { message: `the host function's result cannot cross to the sandbox: ${(e as Error).message}` } });
+    }
+  }
+
+  private onResult(m: Extract<FromThread, { t: "result" }>): void {
+    const inv = this.invs.get(m.inv);
+    if (!inv || inv.answered) return;
+    inv.answered = true;
+    if (inv.ended && !(m.ok && m.response?.body)) this.invs.delete(inv.id);
+    inv.replica.memoryBytes = m.stats.memoryBytes || inv.replica.memoryBytes;
+    if (!m.ok) { inv.resolve({ ok: false, error: m.error, stats: m.stats }); return; }
+    if (!m.response) { inv.resolve({ ok: true, value: m.value ?? null, stats: m.stats }); return; }
+    inv.resolve({ ok: true, value: this.response(inv, m.response), stats: m.stats });
+  }
+
+  private response(inv: Pending, head: ResponseHead): Response {
+    const headers = new Headers();
+    for (const [k, v] of head.headers) headers.append(k, v);
+    let body: ReadableStream<Uint8Array> | null = null;
+    if (head.body) {
+      body = new ReadableStream<Uint8Array>({
+        start: (controller) => { inv.res = { controller, outstanding: STREAM_WINDOW }; },
+        pull: () => {
+          const s = inv.res;
+          if (!s) return;
+          if (s.outstanding < STREAM_WINDOW) {
+            this.send({ t: "credit", inv: inv.id, n: STREAM_WINDOW - s.outstanding });
+            s.outstanding = STREAM_WINDOW;
+          }
+          return new Promise<void>((resolve) => { s.wake = resolve; });
+        },
+        cancel: () => {
+          inv.res = undefined;
+          this.send({ t: "cancel", inv: inv.id });
+          if (inv.ended) this.invs.delete(inv.id);
+        },
+      }, { highWaterMark: STREAM_WINDOW });
+    }
+    try {
+      return new Response(body, { status: head.status, statusText: head.statusText, headers });
+    } catch {
+      return new Response(body, { status: head.status, headers });
+    }
+  }
+
+  private onResChunk(m: Extract<FromThread, { t: "resChunk" }>): void {
+    const inv = this.invs.get(m.inv);
+    const s = inv?.res;
+    if (!inv || !s) return;
+    if (m.chunk) {
+      s.outstanding--;
+      s.controller.enqueue(m.chunk);
+    } else {
+      inv.res = undefined;
+      if (m.error !== undefined) s.controller.error(new Error(m.error));
+      else s.controller.close();
+      if (inv.ended) this.invs.delete(inv.id);
+    }
+    const wake = s.wake;
+    s.wake = undefined;
+    wake?.();
+  }
+
+  private async sendBody(invId: number, n: number): Promise<void> {
+    const inv = this.invs.get(invId);
+    const reader = inv?.req;
+    if (!inv || !reader) return;
+    try {
+      for (let i = 0; i < n; i++) {
+        const r = await reader.read();
+        if (r.done) { inv.req = undefined; this.send({ t: "reqChunk", inv: invId, chunk: null }); return; }
+        const chunk = new Uint8Array(r.value);
+        this.send({ t: "reqChunk", inv: invId, chunk }, [chunk.buffer]);
+      }
+    } catch (e) {
+      inv.req = undefined;
+      this.send({ t: "reqChunk", inv: invId, chunk: null, error: (e as Error)?.message ?? String(e) });
+    }
+  }
+
+  /** Start an invocation of `replica` on this thread. */
+  start(replica: Replica, kind: "fetch" | EventKind, arg: Request | unknown, input: InvocationInput): Promise<Outcome<unknown>> {
+    return new Promise((resolve) => {
+      const limits = input.limits;
+      const id = nextInv++;
+      const inv: Pending = {
+        id, thread: this, replica, input, limits, started: performance.now(), resolve, answered: false, ended: false,
+        guard: setTimeout(() => this.stop({ kind: "restarted", message: "" }, { tag: id, kind: "wall" }), limits.wallMs + WALL_GUARD_MS),
+      };
+      replica.inflight++;
+      this.invs.set(id, inv);
+      const data = {
+        requestId: input.requestId, env: input.env, auth: input.auth, limits,
+        hostNames: Object.keys(input.host), console: input.onConsole !== undefined,
+      };
+      if (kind === "fetch") {
+        const request = arg as Request;
+        const headers: [string, string][] = [];
+        request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
+        for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
+        const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+        if (hasBody) inv.req = request.body!.getReader();
+        this.send({ t: "invoke", inv: id, key: replica.key, kind: "fetch", request: { url: request.url, method: request.method, headers, body: hasBody }, input: data });
+      } else {
+        try {
+          this.send({ t: "invoke", inv: id, key: replica.key, kind: kind as EventKind, payload: arg, input: data });
+        } catch (e) {
+          this.fail(inv, { kind: "threw", message: `payload is not JSON-like: ${(e as Error).message}` });
+        }
+      }
+      this.pool.busy();
+    });
+  }
+}
+
+/** One function version: one or more replicas (instances on different threads). */
+class FunctionProxy implements FunctionInstance {
+  readonly handlers = new Set<"fetch" | EventKind>();
+  config: unknown = undefined;
+  replicas: Replica[] = [];
+  private growing: Promise<Replica> | null = null;
+  dead = false;
+
+  constructor(readonly id: string, private pool: SandboxPool, private bundle: string, private opts: LoadOptions) {}
+
+  get busy(): boolean { return this.replicas.some((r) => r.inflight > 0); }
+
+  memoryBytes(): number {
+    let n = 0;
+    for (const r of this.replicas) n += r.memoryBytes;
+    return n;
+  }
+
+  /** One replica creation at a time; concurrent callers share it. */
+  private growOnce(exclude: Set<Thread>): Promise<Replica> {
+    this.growing ??= this.grow(exclude).finally(() => {
+      this.growing = null;
+      if (!this.replicas.length && !this.dead) { this.dead = true; this.pool.forget(this); }
+    });
+    return this.growing;
+  }
+
+  /** Make one more replica (the first on load). */
+  async grow(exclude: Set<Thread>): Promise<Replica> {
+    const thread = this.pool.pickThread(exclude);
+    const key = nextKey++;
+    const loaded = await new Promise<Extract<FromThread, { t: "loaded" }>>((resolve, reject) => {
+      thread.loads.set(key, { resolve, reject, onConsole: this.replicas.length ? undefined : this.opts.onConsole, limits: this.opts.limits });
+      thread.send({ t: "load", key, id: this.id, bundle: this.bundle, filename: this.opts.filename, limits: this.opts.limits, env: this.opts.env });
+    });
+    const replica: Replica = { key, thread, proxy: this, inflight: 0, memoryBytes: loaded.memoryBytes, alive: true };
+    if (thread.dead || this.dead) {
+      thread.send({ t: "unload", key });
+      throw new RuntimeClosedError("function instance");
+    }
+    for (const h of loaded.handlers) this.handlers.add(h);
+    this.config = loaded.config;
+    thread.replicas.set(key, replica);
+    this.replicas.push(replica);
+    return replica;
+  }
+
+  /**
+   * The replica for the next invocation: the least busy on a thread that is
+   * not stalled. Busy everywhere: one more replica on another thread, off the
+   * request path, up to threads - 1 (one function never takes every thread).
+   * Every replica's thread stalled by some guest: a replica on a free thread,
+   * made now, so this function does not wait behind another's spin.
+   */
+  private async pick(): Promise<Replica | undefined> {
+    let best: Replica | undefined;
+    let free: Replica | undefined;
+    for (const r of this.replicas) {
+      if (!best || r.inflight < best.inflight) best = r;
+      // a thread stalled by this very function is not a reason to spread it further
+      if ((!r.thread.stalled() || r.thread.runningFunction() === this) && (!free || r.inflight < free.inflight)) free = r;
+    }
+    if (best && !free && this.replicas.length < this.pool.threadCount && this.pool.hasRoom()) {
+      const have = new Set(this.replicas.map((r) => r.thread));
+      if (this.pool.freeThread(have)) return this.growOnce(have).catch(() => best);
+    }
+    best = free ?? best;
+    if (best && best.inflight >= GROW_AT && !this.growing && this.replicas.length < this.pool.threadCount - 1 && this.pool.hasRoom()) {
+      this.growOnce(new Set(this.replicas.map((r) => r.thread))).catch(() => {});
+    }
+    return best;
+  }
+
+  /** A replica is gone (its thread stopped, or the instance was thrown away). */
+  drop(r: Replica): void {
+    r.alive = false;
+    this.replicas = this.replicas.filter((x) => x !== r);
+    if (!this.replicas.length && !this.growing) {
+      this.dead = true;
+      this.pool.forget(this);
+    }
+  }
+
+  private async run(kind: "fetch" | EventKind, arg: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
+    const r = this.dead ? undefined : await this.pick();
+    if (!r || !r.alive) return Promise.resolve({ ok: false, error: { kind: "threw", message: "the function instance is closed" }, stats: ZERO });
+    return r.thread.start(r, kind, arg, input);
+  }
+
+  fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>> {
+    return this.run("fetch", request, input) as Promise<Outcome<Response>>;
+  }
+
+  dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
+    return this.run(kind, payload, input);
+  }
+
+  async close(): Promise<void> {
+    if (this.dead && !this.replicas.length) return;
+    this.dead = true;
+    for (const r of this.replicas) {
+      r.alive = false;
+      r.thread.replicas.delete(r.key);
+      r.thread.send({ t: "unload", key: r.key });
+    }
+    this.replicas = [];
+    this.pool.forget(this);
+  }
+}
+
+/** The sandbox: worker threads holding function instances; a Runtime for the host. */
+export class SandboxPool implements Runtime {
+  private threads: Thread[] = [];
+  private size: number;
+  private budgetBytes: number;
+  private budgetMb: number;
+  private proxies = new Map<string, FunctionProxy>();
+  private creating = new Map<string, Promise<FunctionProxy>>();
+  private closed = false;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private data: Omit<ThreadData, "watch"> | undefined;
+  private replaced = 0;
+
+  constructor(options: PoolOptions = {}) {
+    this.size = Math.max(1, options.threads ?? availableParallelism());
+    this.budgetMb = options.memoryBudgetMb ?? 1024;
+    this.budgetBytes = this.budgetMb * 1024 * 1024;
+  }
+
+  get threadCount(): number { return this.size; }
+
+  /** Threads running now and how many were stopped and replaced so far. */
+  threadStats(): { threads: number; replaced: number } {
+    return { threads: this.threads.length, replaced: this.replaced };
+  }
+
+  /**
+   * The thread for new work not wanted on `exclude`: the least loaded that is
+   * not stalled; a new one (up to the pool size) when none qualifies. Threads
+   * start on demand, so a quiet server runs one.
+   */
+  pickThread(exclude: Set<Thread>): Thread {
+    if (this.closed) throw new RuntimeClosedError();
+    let best: Thread | undefined;
+    for (const t of this.threads) if (!exclude.has(t) && !t.stalled() && (!best || t.load < best.load)) best = t;
+    if ((!best || best.invs.size > 0) && this.threads.length < this.size) {
+      this.data ??= { wasm: compiledModule(), prelude: preludeSource() };
+      const t = new Thread(this, this.data);
+      this.threads.push(t);
+      return t;
+    }
+    if (best) return best;
+    for (const t of this.threads) if (!exclude.has(t) && (!best || t.load < best.load)) best = t;
+    return best ?? this.threads[0];
+  }
+
+  /** A thread not in `exclude` whose guest is not stalled, if any (or room to start one). */
+  freeThread(exclude: Set<Thread>): boolean {
+    return this.threads.length < this.size || this.threads.some((t) => !exclude.has(t) && !t.dead && !t.stalled());
+  }
+
+  /** A stopped thread is replaced by a fresh one (unless the pool is closing). */
+  replace(t: Thread): void {
+    const i = this.threads.indexOf(t);
+    if (i < 0) return;
+    if (this.closed) { this.threads.splice(i, 1); return; }
+    this.replaced++;
+    this.threads[i] = new Thread(this, this.data!);
+  }
+
+  forget(p: FunctionProxy): void {
+    if (this.proxies.get(p.id) === p) this.proxies.delete(p.id);
+  }
+
+  /** An invocation started: the watchdog runs while any does. */
+  busy(): void {
+    this.watchdog ??= setInterval(() => {
+      const now = performance.timeOrigin + performance.now();
+      let running = false;
+      for (const t of [...this.threads]) {
+        t.check(now);
+        if (t.invs.size || t.loads.size) running = true;
+      }
+      if (!running) this.idle(true);
+    }, WATCH_TICK_MS);
+  }
+
+  idle(force = false): void {
+    if (!force) return;
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  hasRoom(): boolean {
+    return this.stats().heapBytes + MIN_INSTANCE_BYTES <= this.budgetBytes;
+  }
+
+  async load(id: string, bundle: string, opts: LoadOptions): Promise<FunctionInstance> {
+    if (this.closed) throw new RuntimeClosedError();
+    const warm = this.get(id);
+    if (warm) return warm;
+    const pending = this.creating.get(id);
+    if (pending) return pending;
+    const p = this.create(id, bundle, opts);
+    this.creating.set(id, p);
+    try {
+      return await p;
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  private async create(id: string, bundle: string, opts: LoadOptions): Promise<FunctionProxy> {
+    await this.makeRoom(MIN_INSTANCE_BYTES, null);
+    if (!this.hasRoom()) throw new MemoryBudgetError(this.budgetMb);
+    const proxy = new FunctionProxy(id, this, bundle, opts);
+    this.busy();
+    await proxy.grow(new Set());
+    if (this.closed) {
+      await proxy.close();
+      throw new RuntimeClosedError();
+    }
+    this.proxies.set(id, proxy);
+    await this.makeRoom(0, proxy);
+    return proxy;
+  }
+
+  get(id: string): FunctionInstance | undefined {
+    const p = this.proxies.get(id);
+    if (!p) return undefined;
+    if (p.dead || !p.replicas.length) { this.proxies.delete(id); return undefined; }
+    // re-insert: Map order is the LRU order
+    this.proxies.delete(id);
+    this.proxies.set(id, p);
+    return p;
+  }
+
+  async evict(id: string): Promise<void> {
+    const p = this.proxies.get(id);
+    this.proxies.delete(id);
+    await p?.close();
+  }
+
+  stats(): { instances: number; heapBytes: number } {
+    let heapBytes = 0;
+    for (const p of this.proxies.values()) heapBytes += p.memoryBytes();
+    return { instances: this.proxies.size, heapBytes };
+  }
+
+  /** Evict least recently used idle instances until `extra` more bytes fit the budget. */
+  private async makeRoom(extra: number, keep: FunctionProxy | null): Promise<void> {
+    let total = this.stats().heapBytes + extra;
+    for (const [id, p] of [...this.proxies]) {
+      if (total <= this.budgetBytes) break;
+      if (p === keep || p.busy) continue;
+      total -= p.memoryBytes();
+      await this.evict(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.creating.values()]);
+    const all = [...this.proxies.values()];
+    this.proxies.clear();
+    await Promise.all(all.map((p) => p.close()));
+    this.idle(true);
+    const threads = this.threads;
+    this.threads = [];
+    await Promise.all(threads.map(async (t) => {
+      const exited = new Promise<void>((resolve) => t.worker.once("exit", () => resolve()));
+      t.send({ t: "close" });
+      t.stop({ kind: "restarted", message: "the runtime was closed" });
+      await exited;
+    }));
+  }
+}

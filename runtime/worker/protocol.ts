@@ -1,0 +1,111 @@
+// The contract between the host (main thread) and the sandbox threads: every
+// message either side may send, and the shared watchdog cells. Values cross
+// by structured clone (plain objects, arrays, strings, numbers, booleans,
+// null, Date, Uint8Array): the guest <-> host value codec (runtime/marshal.ts
+// and guest/marshal.js) runs inside the sandbox thread only, so there is one
+// implementation of it. Host functions stay on the main thread; their names
+// are listed in runtime/types.ts (HostFunctions) and travel as `hostNames`.
+import type { ConsoleLevel, EventKind, FailureKind, GuestFailure, InvocationStats, Limits } from "../types.ts";
+
+/** What the thread is given when it starts. */
+export interface ThreadData {
+  /** The compiled QuickJS WebAssembly.Module (compiled once on the main thread). */
+  wasm: WebAssembly.Module;
+  /** The guest prelude script (bundled once on the main thread). */
+  prelude: string;
+  /** Watchdog cells, see WATCH_* below. */
+  watch: SharedArrayBuffer;
+}
+
+// Watchdog cells (Float64Array over ThreadData.watch), written by the thread
+// around every run segment and read by the main thread's watchdog:
+/** Time origin based deadline (ms since epoch) of the segment running now; 0 when none runs. */
+export const WATCH_DEADLINE = 0;
+/** Invocation id the running segment is charged to (-1: loading or housekeeping). */
+export const WATCH_INV = 1;
+/** 1 when the segment's deadline is its CPU budget, 2 when it is the wall limit. */
+export const WATCH_KIND = 2;
+/** When the running segment started (ms since epoch). */
+export const WATCH_START = 3;
+/** Set to 1 by the main thread (Int32Array index 6 = byte 24): interrupt the running segment now. */
+export const WATCH_INTERRUPT_I32 = 6;
+export const WATCH_BYTES = 32;
+
+/** Request data as the guest sees it (body follows as a stream when `body` is true). */
+export interface RequestData {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  body: boolean;
+}
+
+export interface InvokeInputData {
+  requestId: string;
+  env: Record<string, string>;
+  auth: Record<string, unknown> | null;
+  limits: Limits;
+  /** Names of the host functions handed to this invocation (calls to others reject with ENOSYS). */
+  hostNames: string[];
+  /** Whether console lines are wanted. */
+  console: boolean;
+}
+
+/** Main -> sandbox thread. */
+export type ToThread =
+  | { t: "load"; key: number; id: string; bundle: string; filename?: string; limits: Limits; env?: Record<string, string> }
+  | { t: "unload"; key: number }
+  | { t: "invoke"; inv: number; key: number; kind: "fetch"; request: RequestData; input: InvokeInputData }
+  | { t: "invoke"; inv: number; key: number; kind: EventKind; payload: unknown; input: InvokeInputData }
+  /** A host call finished: `value` is its result, or when !ok an error description. */
+  | { t: "hostReply"; call: number; ok: boolean; value: unknown }
+  /** Request body of `inv` (main -> thread stream); `chunk` null ends it. */
+  | { t: "reqChunk"; inv: number; chunk: Uint8Array | null; error?: string }
+  /** The main thread may take `n` more response-body chunks of `inv`. */
+  | { t: "credit"; inv: number; n: number }
+  /** The client stopped reading the response body of `inv`. */
+  | { t: "cancel"; inv: number }
+  | { t: "close" };
+
+export interface ErrorData {
+  message: string;
+  name?: string;
+  stack?: string;
+  kind?: string;
+  code?: string;
+  detail?: string;
+  host?: boolean;
+}
+
+export interface ResponseHead {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  /** A body follows as `resChunk` messages. */
+  body: boolean;
+}
+
+/** Sandbox thread -> main. */
+export type FromThread =
+  | { t: "ready" }
+  | { t: "loaded"; key: number; handlers: ("fetch" | EventKind)[]; config: unknown; memoryBytes: number }
+  | { t: "loadFailed"; key: number; error: ErrorData }
+  /** The instance was thrown away (a limit hit inside it, or recycled after growing). */
+  | { t: "dead"; key: number }
+  | { t: "console"; inv: number; key: number; level: ConsoleLevel; message: string }
+  | { t: "host"; inv: number; call: number; name: string; args: unknown[] }
+  /** The invocation's handler answered (or failed). */
+  | { t: "result"; inv: number; ok: true; value?: unknown; response?: ResponseHead; stats: InvocationStats }
+  | { t: "result"; inv: number; ok: false; error: GuestFailure; stats: InvocationStats }
+  /** The invocation is over (its waitUntil work too): host work for it may stop. */
+  | { t: "ended"; inv: number }
+  /** Response body of `inv` (thread -> main stream), one chunk per credit; null ends it. */
+  | { t: "resChunk"; inv: number; chunk: Uint8Array | null; error?: string }
+  /** The thread may take `n` more request-body chunks. */
+  | { t: "reqCredit"; inv: number; n: number }
+  | { t: "memory"; key: number; bytes: number };
+
+/** Chunks a reader may have in flight before it must wait for credit. */
+export const STREAM_WINDOW = 4;
+
+/** Failure kinds the watchdog reports when it stops a thread. */
+export type WatchKind = Extract<FailureKind, "cpu" | "wall">;

@@ -1,0 +1,280 @@
+// A sandbox thread: holds function instances (QuickJS modules) and runs their
+// invocations; host functions are called on the main thread by message. See
+// protocol.ts for the contract.
+import { parentPort, workerData } from "node:worker_threads";
+import { Instance, type RequestInput } from "../instance.ts";
+import { SparePool, newEngineModule, useCompiledModule } from "../engine.ts";
+import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
+import {
+  STREAM_WINDOW, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
+  type ErrorData, type FromThread, type InvokeInputData, type ThreadData, type ToThread,
+} from "./protocol.ts";
+
+/** An instance that has grown past this share of its limit is dropped once idle (WASM memory never shrinks). */
+const RECYCLE_RATIO = 0.75;
+
+const port = parentPort!;
+const data = workerData as ThreadData;
+useCompiledModule(data.wasm);
+Instance.preludeSource = data.prelude;
+const cells = new Float64Array(data.watch);
+const flag = new Int32Array(data.watch);
+Instance.watch = {
+  begin(deadline, tag, kind) {
+    Atomics.store(flag, WATCH_INTERRUPT_I32, 0);
+    cells[WATCH_INV] = tag;
+    cells[WATCH_KIND] = kind === "cpu" ? 1 : 2;
+    cells[WATCH_START] = performance.timeOrigin + performance.now();
+    cells[WATCH_DEADLINE] = deadline;
+  },
+  end() { cells[WATCH_DEADLINE] = 0; },
+  interrupted: () => Atomics.load(flag, WATCH_INTERRUPT_I32) === 1,
+};
+
+const post = (m: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
+
+const spares = new SparePool<Instance>(async (mb) => Instance.prepare(await newEngineModule(mb)), (i) => i.close());
+const instances = new Map<number, Instance>();
+const active = new Map<number, number>(); // key -> invocations in flight
+let nextCall = 1;
+const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+
+interface ReqBody { chunks: Uint8Array[]; done: (body: Uint8Array | null, error?: string) => void }
+const reqBodies = new Map<number, ReqBody>();
+interface ResBody { reader: ReadableStreamDefaultReader<Uint8Array>; credit: number; pumping: boolean; done: boolean }
+const resBodies = new Map<number, ResBody>();
+
+function errorData(e: unknown): ErrorData {
+  const err = e as { message?: unknown; name?: unknown; stack?: unknown; kind?: unknown } | null;
+  if (!err || typeof err !== "object") return { message: String(e) };
+  return {
+    message: String(err.message),
+    name: typeof err.name === "string" ? err.name : undefined,
+    stack: typeof err.stack === "string" ? err.stack : undefined,
+    kind: typeof err.kind === "string" ? err.kind : undefined,
+  };
+}
+
+async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
+  try {
+    const prepared = await spares.take(m.limits.memoryMb);
+    const inst = await prepared.load(m.id, m.bundle, {
+      filename: m.filename,
+      limits: m.limits,
+      env: m.env,
+      onConsole: (level, message) => post({ t: "console", inv: -1, key: m.key, level, message }),
+    });
+    inst.onDead = () => {
+      if (instances.get(m.key) !== inst) return;
+      instances.delete(m.key);
+      post({ t: "dead", key: m.key });
+    };
+    instances.set(m.key, inst);
+    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes() });
+  } catch (e) {
+    post({ t: "loadFailed", key: m.key, error: errorData(e) });
+  }
+}
+
+function hostFunctions(inv: number, names: string[]): HostFunctions {
+  const host: HostFunctions = {};
+  for (const name of names) {
+    host[name] = (args) => {
+      const call = nextCall++;
+      return new Promise((resolve, reject) => {
+        calls.set(call, { resolve, reject });
+        post({ t: "host", inv, call, name, args });
+      });
+    };
+  }
+  return host;
+}
+
+function inputFor(inv: number, key: number, d: InvokeInputData): InvocationInput {
+  return {
+    requestId: d.requestId,
+    env: d.env,
+    auth: d.auth,
+    limits: d.limits,
+    host: hostFunctions(inv, d.hostNames),
+    tag: inv,
+    onConsole: d.console ? (level, message) => post({ t: "console", inv, key, level, message }) : undefined,
+    onEnd: () => {
+      post({ t: "ended", inv });
+      const n = (active.get(key) ?? 1) - 1;
+      if (n > 0) active.set(key, n);
+      else {
+        active.delete(key);
+        recycle(key);
+      }
+    },
+  };
+}
+
+/** Drop an idle instance that grew: its memory goes back now, not when the next one is made. */
+function recycle(key: number): void {
+  const inst = instances.get(key);
+  if (!inst || inst.busy || inst.memoryBytes() <= inst.limitBytes * RECYCLE_RATIO) return;
+  instances.delete(key);
+  void inst.close();
+  post({ t: "dead", key });
+}
+
+function requestBody(inv: number, method: string, hasBody: boolean): Promise<Uint8Array | null> {
+  if (!hasBody) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    reqBodies.set(inv, {
+      chunks,
+      done: (body, error) => (error ? reject(new Error(error)) : resolve(body)),
+    });
+    post({ t: "reqCredit", inv, n: STREAM_WINDOW });
+    void method;
+  });
+}
+
+function onReqChunk(m: Extract<ToThread, { t: "reqChunk" }>): void {
+  const b = reqBodies.get(m.inv);
+  if (!b) return;
+  if (m.error !== undefined) { reqBodies.delete(m.inv); b.done(null, m.error); return; }
+  if (m.chunk) { b.chunks.push(m.chunk); post({ t: "reqCredit", inv: m.inv, n: 1 }); return; }
+  reqBodies.delete(m.inv);
+  b.done(Buffer.concat(b.chunks));
+}
+
+async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
+  const inst = instances.get(m.key);
+  active.set(m.key, (active.get(m.key) ?? 0) + 1);
+  const input = inputFor(m.inv, m.key, m.input);
+  if (!inst) {
+    post({ t: "result", inv: m.inv, ok: false, error: { kind: "threw", message: "the function instance is gone" }, stats: { cpuMs: 0, wallMs: 0, memoryBytes: 0 } });
+    input.onEnd!();
+    return;
+  }
+  let outcome: Outcome<unknown>;
+  if (m.kind === "fetch") {
+    let body: Uint8Array | null;
+    try {
+      body = await requestBody(m.inv, m.request.method, m.request.body);
+    } catch (e) {
+      post({ t: "result", inv: m.inv, ok: false, error: { kind: "threw", message: `reading the request body failed: ${(e as Error).message}` }, stats: { cpuMs: 0, wallMs: 0, memoryBytes: 0 } });
+      input.onEnd!();
+      return;
+    }
+    const data: RequestInput = { url: m.request.url, method: m.request.method, headers: m.request.headers, body };
+    outcome = await inst.fetchData(data, input);
+  } else {
+    outcome = await inst.dispatch(m.kind, m.payload, input);
+  }
+  if (!outcome.ok) {
+    post({ t: "result", inv: m.inv, ok: false, error: outcome.error, stats: outcome.stats });
+    return;
+  }
+  if (m.kind !== "fetch") {
+    post({ t: "result", inv: m.inv, ok: true, value: outcome.value, stats: outcome.stats });
+    return;
+  }
+  const res = outcome.value as Response;
+  const headers: [string, string][] = [];
+  res.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
+  for (const c of res.headers.getSetCookie()) headers.push(["set-cookie", c]);
+  const body = res.body;
+  post({ t: "result", inv: m.inv, ok: true, response: { status: res.status, statusText: res.statusText, headers, body: body !== null }, stats: outcome.stats });
+  if (body) {
+    resBodies.set(m.inv, { reader: body.getReader(), credit: STREAM_WINDOW, pumping: false, done: false });
+    void pump(m.inv);
+  }
+}
+
+/** Send response-body chunks while the main thread has credit for them. */
+async function pump(inv: number): Promise<void> {
+  const b = resBodies.get(inv);
+  if (!b || b.pumping || b.done) return;
+  b.pumping = true;
+  try {
+    while (b.credit > 0 && !b.done) {
+      const r = await b.reader.read();
+      if (b.done) return;
+      if (r.done) {
+        b.done = true;
+        resBodies.delete(inv);
+        post({ t: "resChunk", inv, chunk: null });
+        return;
+      }
+      b.credit--;
+      const chunk = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBufferLike);
+      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
+      const copy = own ? chunk : chunk.slice();
+      post({ t: "resChunk", inv, chunk: copy }, [copy.buffer as ArrayBuffer]);
+    }
+  } catch (e) {
+    b.done = true;
+    resBodies.delete(inv);
+    post({ t: "resChunk", inv, chunk: null, error: (e as Error)?.message ?? String(e) });
+  } finally {
+    b.pumping = false;
+  }
+}
+
+function hostReply(m: Extract<ToThread, { t: "hostReply" }>): void {
+  const c = calls.get(m.call);
+  if (!c) return;
+  calls.delete(m.call);
+  if (m.ok) { c.resolve(m.value); return; }
+  const info = m.value as ErrorData;
+  const e = new Error(info.message);
+  if (info.name) e.name = info.name;
+  Object.assign(e, info.code !== undefined ? { code: info.code } : {}, info.detail !== undefined ? { detail: info.detail } : {});
+  c.reject(e);
+}
+
+async function close(): Promise<void> {
+  await spares.close();
+  const all = [...instances.values()];
+  instances.clear();
+  await Promise.all(all.map((i) => i.close()));
+  port.close();
+}
+
+port.on("message", (m: ToThread) => {
+  switch (m.t) {
+    case "load": void load(m); break;
+    case "unload": {
+      const inst = instances.get(m.key);
+      instances.delete(m.key);
+      void inst?.close();
+      break;
+    }
+    case "invoke": void invoke(m); break;
+    case "hostReply": hostReply(m); break;
+    case "reqChunk": onReqChunk(m); break;
+    case "credit": {
+      const b = resBodies.get(m.inv);
+      if (b) { b.credit += m.n; void pump(m.inv); }
+      break;
+    }
+    case "cancel": {
+      const b = resBodies.get(m.inv);
+      if (b) { b.done = true; resBodies.delete(m.inv); void b.reader.cancel().catch(() => {}); }
+      break;
+    }
+    case "close": void close(); break;
+  }
+});
+/** Run one invocation of each kind through a throwaway instance: a fresh thread's first real call is then not its slowest. */
+async function warmUp(): Promise<void> {
+  const limits = { cpuMs: 10_000, wallMs: 10_000, memoryMb: 128, subrequests: 0 };
+  const inst = await (await spares.take(limits.memoryMb)).load("warm-up", WARM_BUNDLE, { limits });
+  const input: InvocationInput = { requestId: "warm-up", env: {}, auth: null, limits, host: {} };
+  const o = await inst.fetchData({ url: "http://localhost/", method: "POST", headers: [["content-type", "text/plain"]], body: new Uint8Array([104, 105]) }, input);
+  if (o.ok) await (o.value as Response).arrayBuffer();
+  await inst.dispatch("event", { a: 1 }, input);
+  await inst.close();
+}
+
+const WARM_BUNDLE = `globalThis.__hangar_exports = { default: {
+  async fetch(req) { const t = await req.text(); const u = new URL(req.url); return Response.json({ t, p: u.pathname, h: [...req.headers] }, { headers: { "x-a": "b" } }); },
+  async event(p) { return { ...p, at: new Date().toISOString() }; },
+} };`;
+
+void warmUp().catch(() => {}).finally(() => post({ t: "ready" }));
