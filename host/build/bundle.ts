@@ -1,4 +1,4 @@
-import { build, type BuildFailure, type Message, type Metafile, type Plugin } from "esbuild";
+import { build, type BuildFailure, type BuildOptions, type Message, type Metafile, type Plugin } from "esbuild";
 import { createHash } from "node:crypto";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { BuildError } from "./errors.ts";
@@ -60,8 +60,10 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
   const map = await findImportMap([functionsDir, cwd]);
 
   let result;
-  try {
-    result = await build({
+  // awaits become .then calls, so each resumes as the invocation that awaited (runtime/guest/bridge.js);
+  // esbuild cannot lower async functions in a module that uses top-level await, so such a module keeps
+  // native await and its continuations run as the invocation whose host answer resumed them.
+  const options = (lowerAsync: boolean): BuildOptions => ({
       // A virtual entry hands the module namespace to the runtime once the module (and its top-level await) finished.
       stdin: {
         contents: `import * as ns from ${JSON.stringify(resolve(cwd, entry))};\nglobalThis.${EXPORTS_GLOBAL} = ns;\n`,
@@ -78,8 +80,7 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
       banner: { js: MODULE_MARKER },
       platform: "browser",
       target: "es2022",
-      // awaits become .then calls, so each resumes as the invocation that awaited (runtime/guest/bridge.js)
-      supported: { "async-await": false },
+      supported: lowerAsync ? { "async-await": false } : {},
       mainFields: ["browser", "module", "main"],
       conditions: ["workerd", "worker", "browser"],
       inject: [NODE_GLOBALS_INJECT],
@@ -99,7 +100,15 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
         npmSpecifiers({ lock, cacheDir, offline, cwd }),
         nodeBuiltins(),
       ],
-    });
+  });
+  try {
+    try {
+      result = await build(options(true));
+    } catch (cause) {
+      const errors = (cause as Partial<BuildFailure>).errors;
+      if (!errors?.some((e) => /^Top-level await is not available/.test(e.text))) throw cause;
+      result = await build(options(false));
+    }
   } catch (cause) {
     const errors = (cause as Partial<BuildFailure>).errors;
     if (!Array.isArray(errors)) throw new BuildError(`bundling ${shown} failed: ${String(cause)}`, { cause });

@@ -59,16 +59,28 @@ export function mapStack(rawStack: string, map: string, filename: string = BUNDL
     return stack; // a broken map must not hide the original error
   }
   const re = new RegExp(`(?<![\\w./-])${escapeRe(filename)}:(\\d+)(?::(\\d+))?`, "g");
-  return stack.replace(re, (whole, line: string, col: string | undefined) => {
+  const unmapped = "\u0000unmapped";
+  const mapped = stack.replace(re, (whole, line: string, col: string | undefined) => {
     const pos = consumer.originalPositionFor({
       line: Number(line),
       column: col === undefined ? 0 : Math.max(0, Number(col) - 1),
       // Without a column, take the first mapping on the line rather than nothing.
       bias: col === undefined ? SourceMapConsumer.LEAST_UPPER_BOUND : SourceMapConsumer.GREATEST_LOWER_BOUND,
     });
-    if (pos.source == null || pos.line == null) return whole;
+    if (pos.source == null || pos.line == null) return `${whole}${unmapped}`;
     return col === undefined ? `${pos.source}:${pos.line}` : `${pos.source}:${pos.line}:${(pos.column ?? 0) + 1}`;
   });
+  // Frames of the bundler's own helpers (async functions are lowered to generators, see bundle.ts: `__async`
+  // and the anonymous step functions) have no source: drop them and the engine frames they drive; every other
+  // line stays, unmapped positions included.
+  const helper = (l: string) =>
+    (l.includes(unmapped) && (/^\s+at __\w+ \(/.test(l) || /^\s+at [^\s(]+\u0000unmapped$/.test(l))) ||
+    /^\s+at (Generator\.next|new Promise) \(<anonymous>\)$/.test(l);
+  return mapped
+    .split("\n")
+    .filter((l) => !helper(l))
+    .join("\n")
+    .replaceAll(unmapped, "");
 }
 
 /** Drops cached parsed maps (tests, or a host freeing memory). */

@@ -77,8 +77,8 @@ test("dev redeploys on save, shows a build error inline and keeps serving", asyn
   };
   assert.ok(await until("v1"), "new file deployed");
   await writeFile(file, 'import { readFileSync } from "node:fs";\nexport default async () => new Response(readFileSync("/etc/hostname", "utf8"));\n');
-  for (let i = 0; i < 100 && !/greet\.ts:1:\d+: "node:fs" is not available/.test(dev.output()); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.match(dev.output(), /✗ greet: .*greet\.ts:1:\d+: "node:fs" is not available/s);
+  for (let i = 0; i < 100 && !/greet\.ts:1:\d+: "node:fs" cannot be used in a Hangar function/.test(dev.output()); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(dev.output(), /✗ greet: .*greet\.ts:1:\d+: "node:fs" cannot be used in a Hangar function/s);
   assert.equal(await answer(), "v1", "the last good version keeps serving");
   await writeFile(file, 'export default async () => new Response("v2");\n');
   assert.ok(await until("v2"), "fixed file redeployed");
