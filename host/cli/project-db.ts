@@ -5,7 +5,7 @@ import { lockDataDir } from "./data-lock.ts";
 /** Open the project's database; the embedded one is locked to this process first, and unlocked by close(). */
 export async function openProjectDb(config: HangarConfig, poolSize?: number): Promise<Db> {
   const { openDb } = await import("../db/index.ts");
-  if (config.databaseUrl) return openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId, poolSize });
+  if (config.databaseUrl) return openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nodeId: config.nodeId, poolSize, settings: config.db });
   const release = lockDataDir(config.dataDir);
   let db: Db;
   try {

@@ -60,7 +60,7 @@ after(async () => {
 test("a bad file name is reported at start, with no stack, and the others deploy and keep redeploying", async () => {
   assert.match(dev.output(), /✗ functions\/myFunc\.ts: "myFunc" is not a valid function name/);
   assert.doesNotMatch(dev.output(), /\n\s+at /);
-  assert.equal(await body("good"), "200 good 1");
+  await waitFor("good 1 served", async () => (await body("good")) === "200 good 1");
   await writeFile(join(fns, "good.ts"), fn("good 2"));
   await waitFor("good 2 served", async () => (await body("good")) === "200 good 2");
 });
@@ -77,7 +77,7 @@ test("saves by rename (sed -i, safe write) keep being picked up, again and again
 test("dev prints the URL of a function added later, and one line per request with its console output", async () => {
   await writeFile(join(fns, "later.ts"), `export default { fetch() { console.log("said hi from later"); return new Response("later"); } };\n`);
   await waitFor("later URL", () => dev.output().includes(`${dev.url}/functions/v1/later`));
-  assert.equal(await body("later"), "200 later");
+  await waitFor("later served", async () => (await body("later")) === "200 later");
   await waitFor("request line", () => /http later 200 [\d.]+ ms\n\s+\| said hi from later/.test(dev.output()));
 });
 
