@@ -102,7 +102,7 @@ test("deleting a file removes its function, table triggers and cron schedule", a
   assert.equal((await query("select 1 from pg_trigger where tgname = 'hangar_evt_doomed'")).length, 1);
   await unlink(join(fns, "doomed.ts"));
   await waitFor("doomed deleted", () => /- doomed: deleted/.test(dev.output()));
-  assert.match(await body("doomed"), /^404 /);
+  await waitFor("doomed 404", async () => /^404 /.test(await body("doomed")));
   assert.deepEqual(await query("select 1 from hangar.functions where name = 'doomed'"), []);
   assert.deepEqual(await query("select 1 from pg_trigger where tgname = 'hangar_evt_doomed'"), []);
   assert.deepEqual(await query("select 1 from hangar.cron_state where function_name = 'doomed'"), []);

@@ -13,6 +13,8 @@ const daysBefore = (d: number) => new Date(night.getTime() - d * 86_400_000).toI
 
 before(async () => {
   h = await createTestHangar({ dir: `${here}/functions` });
+  // A DATABASE_URL may be reused between runs: start from an empty schema.
+  await h.sql("drop table if exists sessions, cleanup_reports");
   await h.sql(await readFile(`${here}/schema.sql`, "utf8"));
   await h.sql(`insert into sessions (id, user_id, last_seen_at) values
     ('old-1', 'u1', '${daysBefore(60)}'), ('old-2', 'u2', '${daysBefore(45)}'), ('old-3', 'u3', '${daysBefore(31)}'),

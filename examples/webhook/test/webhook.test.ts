@@ -13,6 +13,8 @@ let h: TestHangar;
 before(async () => {
   // The secret as `hangar secrets set WEBHOOK_SECRET=... --function webhook` would give it.
   h = await createTestHangar({ dir: `${here}/functions`, env: { WEBHOOK_SECRET: SECRET } });
+  // A DATABASE_URL may be reused between runs: start from an empty schema.
+  await h.sql("drop table if exists webhook_events");
   await h.sql(await readFile(`${here}/schema.sql`, "utf8"));
 });
 
