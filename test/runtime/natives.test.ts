@@ -41,7 +41,8 @@ test("a console line past 1 MiB is cut with a marker", async () => {
   await run(`console.log("z".repeat(3 * 1024 * 1024)); return 1;`, logs);
   assert.equal(logs.length, 1);
   assert.ok(logs[0][1].length < 1024 * 1024 + 100);
-  assert.match(logs[0][1], /\[truncated: 3145728 characters\]$/);
+  // the per-invocation console cap (instance.ts) may cut first; either way the line is bounded and marked
+  assert.match(logs[0][1], /\[(truncated: 3145728 characters|console output truncated: [^\]]+)\]$/);
 });
 
 test("NUL and lone surrogates cross natives intact (they used to cut strings short)", async () => {

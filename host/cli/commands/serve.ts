@@ -40,7 +40,12 @@ async function startDevLoop(server: HangarServer, config: HangarConfig, io: Io):
     db: server.db,
     dir: config.functionsDir,
     url: server.url,
-    deploy: (args) => registryOps["functions.deploy"]({ db: server.db, config, runtime: server.core.runtime, actor: "dev", dev: true }, args) as Promise<DeployResult>,
+    // The URL is printed once this instance serves the new version, not when the NOTIFY comes round.
+    deploy: async (args) => {
+      const result = (await registryOps["functions.deploy"]({ db: server.db, config, runtime: server.core.runtime, actor: "dev", dev: true }, args)) as DeployResult;
+      await server.core.registry.refresh(true);
+      return result;
+    },
     out: io.out,
     err: io.err,
   });
