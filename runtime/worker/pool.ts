@@ -16,8 +16,8 @@ import { compiledModule } from "../engine.ts";
 import { preludeSource } from "../prelude.ts";
 import type { LoadOptions, Runtime } from "../index.ts";
 import {
-  STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
-  type ErrorData, type FromThread, type ResponseHead, type ThreadData, type ToThread,
+  CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
+  claimSlot, type ErrorData, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
 /** Past its segment's deadline by this much, a guest is interrupted from here. */
@@ -52,8 +52,20 @@ export class MemoryBudgetError extends Error {
 
 const ZERO: InvocationStats = { cpuMs: 0, wallMs: 0, memoryBytes: 0 };
 
+/** One invocation as the function was asked for it, before any thread takes it. */
+interface Job {
+  kind: "fetch" | EventKind;
+  request?: RequestData;
+  /** The request body, not yet read: read only when the thread that took the invocation asks for it. */
+  reader?: ReadableStreamDefaultReader<Uint8Array>;
+  payload?: unknown;
+  input: InvocationInput;
+  resolve: (o: Outcome<unknown>) => void;
+}
+
 interface Pending {
   id: number;
+  job: Job;
   thread: Thread;
   replica: Replica;
   input: InvocationInput;
@@ -123,17 +135,20 @@ class Thread {
   readonly worker: Worker;
   private cells: Float64Array;
   private flag: Int32Array;
+  private claims: Int32Array;
   readonly invs = new Map<number, Pending>();
   readonly replicas = new Map<number, Replica>();
   readonly loads = new Map<number, { resolve: (m: Extract<FromThread, { t: "loaded" }>) => void; reject: (e: Error) => void; onConsole?: LoadOptions["onConsole"]; limits: Limits }>();
   dead = false;
   private interrupted = false;
 
-  constructor(private pool: SandboxPool, data: Omit<ThreadData, "watch">) {
+  constructor(private pool: SandboxPool, data: Omit<ThreadData, "watch" | "claims">) {
     const watch = new SharedArrayBuffer(WATCH_BYTES);
     this.cells = new Float64Array(watch);
     this.flag = new Int32Array(watch);
-    this.worker = new Worker(threadSource(), { eval: true, workerData: { ...data, watch } satisfies ThreadData });
+    const claims = new SharedArrayBuffer(CLAIM_SLOTS * 4);
+    this.claims = new Int32Array(claims);
+    this.worker = new Worker(threadSource(), { eval: true, workerData: { ...data, watch, claims } satisfies ThreadData });
     this.worker.on("message", (m: FromThread) => this.onMessage(m));
     this.worker.on("error", (err) => this.stop({ kind: "restarted", message: `the sandbox thread failed: ${err.message}` }));
     this.worker.on("exit", () => this.stop({ kind: "restarted", message: "the sandbox thread exited" }));
@@ -342,38 +357,60 @@ class Thread {
     }
   }
 
-  /** Start an invocation of `replica` on this thread. */
-  start(replica: Replica, kind: "fetch" | EventKind, arg: Request | unknown, input: InvocationInput): Promise<Outcome<unknown>> {
-    return new Promise((resolve) => {
-      const limits = input.limits;
-      const id = nextInv++;
-      const inv: Pending = {
-        id, thread: this, replica, input, limits, started: performance.now(), resolve, answered: false, ended: false,
-        guard: setTimeout(() => this.stop({ kind: "restarted", message: "" }, { tag: id, kind: "wall" }), limits.wallMs + WALL_GUARD_MS),
-      };
-      replica.inflight++;
-      this.invs.set(id, inv);
-      const data = {
-        requestId: input.requestId, env: input.env, auth: input.auth, limits,
-        hostNames: Object.keys(input.host), console: input.onConsole !== undefined,
-      };
-      if (kind === "fetch") {
-        const request = arg as Request;
-        const headers: [string, string][] = [];
-        request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
-        for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
-        const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
-        if (hasBody) inv.req = request.body!.getReader();
-        this.send({ t: "invoke", inv: id, key: replica.key, kind: "fetch", request: { url: request.url, method: request.method, headers, body: hasBody }, input: data });
-      } else {
-        try {
-          this.send({ t: "invoke", inv: id, key: replica.key, kind: kind as EventKind, payload: arg, input: data });
-        } catch (e) {
-          this.fail(inv, { kind: "threw", message: `payload is not JSON-like: ${(e as Error).message}` });
-        }
+  /** Offer an invocation of `replica` to this thread (see claimSlot in protocol.ts). */
+  start(replica: Replica, job: Job): void {
+    const limits = job.input.limits;
+    const id = nextInv;
+    nextInv = nextInv >= 0x7fffffff ? 1 : nextInv + 1;
+    const inv: Pending = {
+      id, thread: this, replica, job, input: job.input, limits, started: performance.now(), resolve: job.resolve, answered: false, ended: false,
+      guard: setTimeout(() => this.stop({ kind: "restarted", message: "" }, { tag: id, kind: "wall" }), limits.wallMs + WALL_GUARD_MS),
+    };
+    replica.inflight++;
+    this.invs.set(id, inv);
+    const slot = claimSlot(id);
+    const older = Atomics.load(this.claims, slot);
+    // an older offer still waiting in this slot (thousands queued on one thread): it moves first
+    if (older > 0) { const o = this.invs.get(older); if (o) this.revoke(o); }
+    Atomics.store(this.claims, slot, id);
+    const input = job.input;
+    const data = {
+      requestId: input.requestId, env: input.env, auth: input.auth, limits,
+      hostNames: Object.keys(input.host), console: input.onConsole !== undefined,
+    };
+    if (job.kind === "fetch") {
+      inv.req = job.reader;
+      this.send({ t: "invoke", inv: id, key: replica.key, kind: "fetch", request: job.request!, input: data });
+    } else {
+      try {
+        this.send({ t: "invoke", inv: id, key: replica.key, kind: job.kind, payload: job.payload, input: data });
+      } catch (e) {
+        Atomics.store(this.claims, slot, 0);
+        this.fail(inv, { kind: "threw", message: `payload is not JSON-like: ${(e as Error).message}` });
       }
-      this.pool.busy();
-    });
+    }
+    this.pool.busy();
+  }
+
+  /**
+   * This thread is stalled by a guest: invocations offered to it and not yet
+   * taken, of functions that can run elsewhere, are started elsewhere.
+   */
+  rehome(): void {
+    for (const inv of [...this.invs.values()]) {
+      if (!inv.answered && !inv.ended && inv.replica.proxy.canLeave(this)) this.revoke(inv);
+    }
+  }
+
+  /** Take back an offered invocation the thread has not taken; start it again through its function. */
+  private revoke(inv: Pending): void {
+    const slot = claimSlot(inv.id);
+    if (Atomics.compareExchange(this.claims, slot, inv.id, 0) !== inv.id) return; // taken (or never offered)
+    clearTimeout(inv.guard);
+    this.invs.delete(inv.id);
+    inv.replica.inflight--;
+    inv.req = undefined;
+    void inv.replica.proxy.schedule(inv.job);
   }
 }
 
@@ -460,18 +497,39 @@ class FunctionProxy implements FunctionInstance {
     }
   }
 
-  private async run(kind: "fetch" | EventKind, arg: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
+  /** Start `job` on the replica pick() chooses. */
+  async schedule(job: Job): Promise<void> {
     const r = this.dead ? undefined : await this.pick();
-    if (!r || !r.alive) return Promise.resolve({ ok: false, error: { kind: "threw", message: "the function instance is closed" }, stats: ZERO });
-    return r.thread.start(r, kind, arg, input);
+    if (!r || !r.alive) {
+      void job.reader?.cancel().catch(() => {});
+      job.resolve({ ok: false, error: { kind: "threw", message: "the function instance is closed" }, stats: ZERO });
+      return;
+    }
+    r.thread.start(r, job);
+  }
+
+  /** Whether work offered to `t` (stalled) can run elsewhere instead: not when this very function stalls it. */
+  canLeave(t: Thread): boolean {
+    if (this.dead || t.runningFunction() === this) return false;
+    if (this.replicas.some((r) => r.thread !== t && !r.thread.dead && !r.thread.stalled())) return true;
+    return this.replicas.length < this.pool.threadCount && this.pool.hasRoom() && this.pool.freeThread(new Set(this.replicas.map((r) => r.thread)));
   }
 
   fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>> {
-    return this.run("fetch", request, input) as Promise<Outcome<Response>>;
+    return new Promise((resolve) => {
+      const headers: [string, string][] = [];
+      request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
+      for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
+      const body = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+      void this.schedule({
+        kind: "fetch", request: { url: request.url, method: request.method, headers, body },
+        reader: body ? request.body!.getReader() : undefined, input, resolve: resolve as Job["resolve"],
+      });
+    });
   }
 
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
-    return this.run(kind, payload, input);
+    return new Promise((resolve) => void this.schedule({ kind, payload, input, resolve }));
   }
 
   async close(): Promise<void> {
@@ -497,7 +555,7 @@ export class SandboxPool implements Runtime {
   private creating = new Map<string, Promise<FunctionProxy>>();
   private closed = false;
   private watchdog: ReturnType<typeof setInterval> | undefined;
-  private data: Omit<ThreadData, "watch"> | undefined;
+  private data: Omit<ThreadData, "watch" | "claims"> | undefined;
   private replaced = 0;
 
   constructor(options: PoolOptions = {}) {
@@ -558,6 +616,7 @@ export class SandboxPool implements Runtime {
       let running = false;
       for (const t of [...this.threads]) {
         t.check(now);
+        if (!t.dead && t.stalled(now)) t.rehome();
         if (t.invs.size || t.loads.size) running = true;
       }
       if (!running) this.idle(true);

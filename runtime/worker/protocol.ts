@@ -15,7 +15,19 @@ export interface ThreadData {
   prelude: string;
   /** Watchdog cells, see WATCH_* below. */
   watch: SharedArrayBuffer;
+  /** Offer slots (Int32Array of CLAIM_SLOTS), see claimSlot below. */
+  claims: SharedArrayBuffer;
 }
+
+// An invocation sent to a thread is offered, not handed over: the main thread
+// stores its id in the slot claimSlot(id) before sending; the thread takes it
+// by swapping the id for CLAIMED, and drops the message when the id is no
+// longer there. While the thread is stalled by another guest, the main thread
+// revokes (swaps the id for 0) what was offered and not yet taken, and starts
+// it on another thread: a request is never stuck behind someone else's spin.
+export const CLAIM_SLOTS = 16384;
+export const CLAIMED = -1;
+export const claimSlot = (inv: number): number => inv % CLAIM_SLOTS;
 
 // Watchdog cells (Float64Array over ThreadData.watch), written by the thread
 // around every run segment and read by the main thread's watchdog:

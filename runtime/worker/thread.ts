@@ -6,7 +6,7 @@ import { Instance, type RequestInput } from "../instance.ts";
 import { SparePool, newEngineModule, useCompiledModule } from "../engine.ts";
 import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
 import {
-  STREAM_WINDOW, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
+  CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
   type ErrorData, type FromThread, type InvokeInputData, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
@@ -19,6 +19,7 @@ useCompiledModule(data.wasm);
 Instance.preludeSource = data.prelude;
 const cells = new Float64Array(data.watch);
 const flag = new Int32Array(data.watch);
+const claims = new Int32Array(data.claims);
 Instance.watch = {
   begin(deadline, tag, kind) {
     Atomics.store(flag, WATCH_INTERRUPT_I32, 0);
@@ -143,6 +144,8 @@ function onReqChunk(m: Extract<ToThread, { t: "reqChunk" }>): void {
 }
 
 async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
+  // revoked while this thread was busy: the main thread started it elsewhere
+  if (Atomics.compareExchange(claims, claimSlot(m.inv), m.inv, CLAIMED) !== m.inv) return;
   const inst = instances.get(m.key);
   active.set(m.key, (active.get(m.key) ?? 0) + 1);
   const input = inputFor(m.inv, m.key, m.input);
