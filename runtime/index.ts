@@ -3,6 +3,7 @@ import type { FunctionInstance, Limits, InvocationInput } from "./types.ts";
 import { Instance } from "./instance.ts";
 import { SparePool, newEngineModule } from "./engine.ts";
 import { RuntimeClosedError } from "./errors.ts";
+import { singleFlight } from "./single-flight.ts";
 import { SandboxPool } from "./worker/pool.ts";
 
 export * from "./types.ts";
@@ -61,15 +62,7 @@ class HangarRuntime implements Runtime {
     if (this.closed) throw new RuntimeClosedError();
     const warm = this.get(id);
     if (warm) return warm;
-    const pending = this.creating.get(id);
-    if (pending) return pending;
-    const p = this.create(id, bundle, opts);
-    this.creating.set(id, p);
-    try {
-      return await p;
-    } finally {
-      this.creating.delete(id);
-    }
+    return singleFlight(this.creating, id, () => this.create(id, bundle, opts));
   }
 
   private async create(id: string, bundle: string, opts: LoadOptions): Promise<Instance> {

@@ -15,6 +15,7 @@ import { BundleEvalError, RuntimeClosedError } from "../errors.ts";
 import { compiledModule } from "../engine.ts";
 import { preludeSource } from "../prelude.ts";
 import type { LoadOptions, Runtime } from "../index.ts";
+import { singleFlight } from "../single-flight.ts";
 import {
   CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
   claimSlot, type ErrorData, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
@@ -637,15 +638,7 @@ export class SandboxPool implements Runtime {
     if (this.closed) throw new RuntimeClosedError();
     const warm = this.get(id);
     if (warm) return warm;
-    const pending = this.creating.get(id);
-    if (pending) return pending;
-    const p = this.create(id, bundle, opts);
-    this.creating.set(id, p);
-    try {
-      return await p;
-    } finally {
-      this.creating.delete(id);
-    }
+    return singleFlight(this.creating, id, () => this.create(id, bundle, opts));
   }
 
   private async create(id: string, bundle: string, opts: LoadOptions): Promise<FunctionProxy> {
