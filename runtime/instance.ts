@@ -458,6 +458,7 @@ export class Instance implements FunctionInstance {
 
   private nativeHost(): NativeHost {
     return {
+      overrun: () => this.current !== null && this.shouldInterrupt(),
       hostCall: (name, json, buffers) => {
         const id = this.nextCallId++;
         const inv = this.caller();

@@ -21,7 +21,20 @@ export interface NativeHost {
   bodyChunk(invId: number, bytes: Uint8Array): void;
   bodyEnd(invId: number): void;
   bodyError(invId: number, message: string): void;
+  /**
+   * Whether the running segment is past its CPU or wall deadline (or was
+   * interrupted): a native then does no work. A loop of long native calls
+   * reaches the engine's interrupt check too rarely to be stopped by it.
+   */
+  overrun(): boolean;
 }
+
+/**
+ * Natives that report, schedule or log rather than compute: they must work
+ * past a deadline too (ending an invocation reports through them); the rest
+ * do no work once the deadline has passed.
+ */
+const BOOKKEEPING = new Set(["hostCall", "setTimer", "clearTimer", "console", "envGet", "envAll", "done", "waitDone", "bodyChunk", "bodyEnd", "bodyError", "now"]);
 
 const URL_FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"] as const;
 
@@ -155,7 +168,15 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
   const obj = ctx.newObject();
   try {
     for (const [name, fn] of Object.entries(fns)) {
-      ctx.newFunction(name, fn).consume((h) => ctx.setProp(obj, name, h));
+      if (BOOKKEEPING.has(name)) {
+        ctx.newFunction(name, fn).consume((h) => ctx.setProp(obj, name, h));
+        continue;
+      }
+      const checked = (...args: QuickJSHandle[]) => {
+        if (host.overrun()) throw new RangeError("the invocation is past its time limit");
+        return fn(...args);
+      };
+      ctx.newFunction(name, checked).consume((h) => ctx.setProp(obj, name, h));
     }
     ctx.setProp(ctx.global, "__hangar_native", obj);
   } finally {

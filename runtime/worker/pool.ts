@@ -3,6 +3,7 @@
 // the in-process runtime. Host functions run here, on the main thread; a
 // watchdog here stops a thread whose guest overran its deadline and would not
 // stop (a long native call), failing only the invocations on that thread.
+import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
@@ -17,7 +18,7 @@ import { preludeSource } from "../prelude.ts";
 import type { LoadOptions, Runtime } from "../index.ts";
 import { singleFlight } from "../single-flight.ts";
 import {
-  CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
+  CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
   claimSlot, type ErrorData, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
@@ -25,7 +26,13 @@ import {
 const INTERRUPT_GRACE_MS = 50;
 /** Past its deadline by this much, a guest that did not stop has its thread terminated. */
 const KILL_GRACE_MS = 250;
+/** Past its deadline by this much wall time, a thread is terminated even if its CPU time cannot be seen growing. */
+const KILL_MAX_WALL_MS = 10_000;
+/** Linux reports thread CPU time in USER_HZ ticks, 100 per second on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
 const WATCH_TICK_MS = 25;
+/** A job whose instance died before it began is started again at most this often. */
+const MAX_RESTARTS = 2;
 /** A function whose every replica has this many invocations in flight gets one more (on another thread). */
 const GROW_AT = 2;
 /** A thread whose current run segment is older than this is stalled: new work goes elsewhere when it can. */
@@ -62,6 +69,8 @@ interface Job {
   payload?: unknown;
   input: InvocationInput;
   resolve: (o: Outcome<unknown>) => void;
+  /** Times it was started again because its instance died first. */
+  restarts: number;
 }
 
 interface Pending {
@@ -142,6 +151,7 @@ class Thread {
   readonly loads = new Map<number, { resolve: (m: Extract<FromThread, { t: "loaded" }>) => void; reject: (e: Error) => void; onConsole?: LoadOptions["onConsole"]; limits: Limits }>();
   dead = false;
   private interrupted = false;
+  private cpuAtInterrupt: number | undefined;
 
   constructor(private pool: SandboxPool, data: Omit<ThreadData, "watch" | "claims">) {
     const watch = new SharedArrayBuffer(WATCH_BYTES);
@@ -178,13 +188,32 @@ class Thread {
     if (this.dead || !deadline || now <= deadline + INTERRUPT_GRACE_MS) { this.interrupted = false; return; }
     if (!this.interrupted) {
       this.interrupted = true;
+      this.cpuAtInterrupt = this.cpuMs();
       Atomics.store(this.flag, WATCH_INTERRUPT_I32, 1);
       return;
     }
     if (now <= deadline + KILL_GRACE_MS) return;
+    // Grace is counted in the thread's own CPU time where it can be read: on a
+    // loaded machine a thread the OS did not schedule has not ignored anything.
+    const cpu = this.cpuMs();
+    if (cpu !== undefined && this.cpuAtInterrupt !== undefined && cpu - this.cpuAtInterrupt < KILL_GRACE_MS - INTERRUPT_GRACE_MS
+      && now <= deadline + KILL_MAX_WALL_MS) return;
     const tag = this.cells[WATCH_INV];
     const kind: FailureKind = this.cells[WATCH_KIND] === 2 ? "wall" : "cpu";
     this.stop({ kind: "restarted", message: "" }, { tag, kind });
+  }
+
+  /** CPU time this thread has used (Linux: /proc), in ms; undefined where it cannot be read. */
+  private cpuMs(): number | undefined {
+    const tid = this.cells[WATCH_TID];
+    if (!tid) return undefined;
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(f[11]) + Number(f[12])) * (1000 / CLOCK_TICKS);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The thread is gone or must go: fail what ran on it, terminate it, let the pool replace it. */
@@ -245,6 +274,16 @@ class Thread {
       case "dead": {
         const r = this.replicas.get(m.key);
         if (r) { this.replicas.delete(m.key); r.proxy.drop(r); }
+        return;
+      }
+      case "requeue": {
+        const inv = this.invs.get(m.inv);
+        if (!inv || inv.answered || inv.ended) return;
+        clearTimeout(inv.guard);
+        this.invs.delete(inv.id);
+        inv.replica.inflight--;
+        inv.req = undefined;
+        void inv.replica.proxy.restart(inv.job);
         return;
       }
       case "memory": { const r = this.replicas.get(m.key); if (r) r.memoryBytes = m.bytes; return; }
@@ -365,7 +404,7 @@ class Thread {
     nextInv = nextInv >= 0x7fffffff ? 1 : nextInv + 1;
     const inv: Pending = {
       id, thread: this, replica, job, input: job.input, limits, started: performance.now(), resolve: job.resolve, answered: false, ended: false,
-      guard: setTimeout(() => this.stop({ kind: "restarted", message: "" }, { tag: id, kind: "wall" }), limits.wallMs + WALL_GUARD_MS),
+      guard: setTimeout(() => this.onGuard(inv), limits.wallMs + WALL_GUARD_MS),
     };
     replica.inflight++;
     this.invs.set(id, inv);
@@ -391,6 +430,21 @@ class Thread {
       }
     }
     this.pool.busy();
+  }
+
+  /**
+   * An invocation not over well past its wall limit: the thread is lost,
+   * unless a guest's run segment holds it within that segment's own deadline
+   * (its timers fire when the segment ends; check() handles a segment that
+   * overruns).
+   */
+  private onGuard(inv: Pending): void {
+    if (inv.ended || this.dead) return;
+    if (this.cells[WATCH_DEADLINE] !== 0) {
+      inv.guard = setTimeout(() => this.onGuard(inv), WALL_GUARD_MS / 4);
+      return;
+    }
+    this.stop({ kind: "restarted", message: "" }, { tag: inv.id, kind: "wall" });
   }
 
   /**
@@ -422,6 +476,8 @@ class FunctionProxy implements FunctionInstance {
   replicas: Replica[] = [];
   private growing: Promise<Replica> | null = null;
   dead = false;
+  /** Closed by its owner (evicted, retired, runtime closing), not by its instances dying. */
+  private closed = false;
 
   constructor(readonly id: string, private pool: SandboxPool, private bundle: string, private opts: LoadOptions) {}
 
@@ -449,6 +505,7 @@ class FunctionProxy implements FunctionInstance {
     const loaded = await new Promise<Extract<FromThread, { t: "loaded" }>>((resolve, reject) => {
       thread.loads.set(key, { resolve, reject, onConsole: this.replicas.length ? undefined : this.opts.onConsole, limits: this.opts.limits });
       thread.send({ t: "load", key, id: this.id, bundle: this.bundle, filename: this.opts.filename, limits: this.opts.limits, env: this.opts.env });
+      this.pool.spareAhead();
     });
     const replica: Replica = { key, thread, proxy: this, inflight: 0, memoryBytes: loaded.memoryBytes, alive: true };
     if (thread.dead || this.dead) {
@@ -509,6 +566,27 @@ class FunctionProxy implements FunctionInstance {
     r.thread.start(r, job);
   }
 
+  /**
+   * Start `job` again: its instance died before the job began. A function
+   * whose every replica died gets a fresh instance (the job was accepted for
+   * this version); one closed on purpose (evicted, retired) does not.
+   */
+  async restart(job: Job): Promise<void> {
+    if (++job.restarts > MAX_RESTARTS || this.closed) {
+      void job.reader?.cancel().catch(() => {});
+      job.resolve({ ok: false, error: { kind: "threw", message: "the function instance is gone" }, stats: ZERO });
+      return;
+    }
+    if (!this.dead) return this.schedule(job);
+    try {
+      const next = (await this.pool.load(this.id, this.bundle, this.opts)) as FunctionProxy;
+      await next.schedule(job);
+    } catch (e) {
+      void job.reader?.cancel().catch(() => {});
+      job.resolve({ ok: false, error: { kind: "threw", message: `the function instance is gone and could not be made again: ${(e as Error).message}` }, stats: ZERO });
+    }
+  }
+
   /** Whether work offered to `t` (stalled) can run elsewhere instead: not when this very function stalls it. */
   canLeave(t: Thread): boolean {
     if (this.dead || t.runningFunction() === this) return false;
@@ -524,16 +602,17 @@ class FunctionProxy implements FunctionInstance {
       const body = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
       void this.schedule({
         kind: "fetch", request: { url: request.url, method: request.method, headers, body },
-        reader: body ? request.body!.getReader() : undefined, input, resolve: resolve as Job["resolve"],
+        reader: body ? request.body!.getReader() : undefined, input, resolve: resolve as Job["resolve"], restarts: 0,
       });
     });
   }
 
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
-    return new Promise((resolve) => void this.schedule({ kind, payload, input, resolve }));
+    return new Promise((resolve) => void this.schedule({ kind, payload, input, resolve, restarts: 0 }));
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.dead && !this.replicas.length) return;
     this.dead = true;
     for (const r of this.replicas) {
@@ -590,6 +669,18 @@ export class SandboxPool implements Runtime {
     if (best) return best;
     for (const t of this.threads) if (!exclude.has(t) && (!best || t.load < best.load)) best = t;
     return best ?? this.threads[0];
+  }
+
+  /**
+   * Keep one started thread holding no instance (up to the pool size): work
+   * that must leave a stalled thread finds one ready instead of waiting for a
+   * thread to start (hundreds of ms, seconds on a loaded machine).
+   */
+  spareAhead(): void {
+    if (this.closed || this.threads.length >= this.size) return;
+    if (this.threads.some((t) => !t.dead && t.replicas.size === 0 && t.loads.size === 0)) return;
+    this.data ??= { wasm: compiledModule(), prelude: preludeSource() };
+    this.threads.push(new Thread(this, this.data));
   }
 
   /** A thread not in `exclude` whose guest is not stalled, if any (or room to start one). */

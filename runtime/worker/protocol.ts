@@ -39,9 +39,11 @@ export const WATCH_INV = 1;
 export const WATCH_KIND = 2;
 /** When the running segment started (ms since epoch). */
 export const WATCH_START = 3;
-/** Set to 1 by the main thread (Int32Array index 6 = byte 24): interrupt the running segment now. */
-export const WATCH_INTERRUPT_I32 = 6;
-export const WATCH_BYTES = 32;
+/** The thread's Linux thread id (0 when unknown): the watchdog reads its CPU time from /proc. */
+export const WATCH_TID = 4;
+/** Set to 1 by the main thread (Int32Array index 10 = byte 40, after the Float64 cells): interrupt the running segment now. */
+export const WATCH_INTERRUPT_I32 = 10;
+export const WATCH_BYTES = 48;
 
 /** Request data as the guest sees it (body follows as a stream when `body` is true). */
 export interface RequestData {
@@ -103,6 +105,8 @@ export type FromThread =
   | { t: "loadFailed"; key: number; error: ErrorData }
   /** The instance was thrown away (a limit hit inside it, or recycled after growing). */
   | { t: "dead"; key: number }
+  /** The invocation was taken after its instance died (a limit hit by another invocation): start it again on a fresh one. */
+  | { t: "requeue"; inv: number }
   | { t: "console"; inv: number; key: number; level: ConsoleLevel; message: string }
   | { t: "host"; inv: number; call: number; name: string; args: unknown[] }
   /** The invocation's handler answered (or failed). */

@@ -1,12 +1,13 @@
 // A sandbox thread: holds function instances (QuickJS modules) and runs their
 // invocations; host functions are called on the main thread by message. See
 // protocol.ts for the contract.
+import { readlinkSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { Instance, type RequestInput } from "../instance.ts";
 import { SparePool, newEngineModule, useCompiledModule } from "../engine.ts";
 import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
 import {
-  CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
+  CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
   type ErrorData, type FromThread, type InvokeInputData, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
@@ -20,6 +21,7 @@ Instance.preludeSource = data.prelude;
 const cells = new Float64Array(data.watch);
 const flag = new Int32Array(data.watch);
 const claims = new Int32Array(data.claims);
+cells[WATCH_TID] = threadId();
 Instance.watch = {
   begin(deadline, tag, kind) {
     Atomics.store(flag, WATCH_INTERRUPT_I32, 0);
@@ -31,6 +33,15 @@ Instance.watch = {
   end() { cells[WATCH_DEADLINE] = 0; },
   interrupted: () => Atomics.load(flag, WATCH_INTERRUPT_I32) === 1,
 };
+
+/** This thread's Linux thread id, for the watchdog's CPU-time reading; 0 elsewhere. */
+function threadId(): number {
+  try {
+    return Number(readlinkSync("/proc/thread-self").split("/").pop()) || 0;
+  } catch {
+    return 0;
+  }
+}
 
 const post = (m: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
@@ -147,13 +158,9 @@ async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
   // revoked while this thread was busy: the main thread started it elsewhere
   if (Atomics.compareExchange(claims, claimSlot(m.inv), m.inv, CLAIMED) !== m.inv) return;
   const inst = instances.get(m.key);
+  if (!inst) { post({ t: "requeue", inv: m.inv }); return; }
   active.set(m.key, (active.get(m.key) ?? 0) + 1);
   const input = inputFor(m.inv, m.key, m.input);
-  if (!inst) {
-    post({ t: "result", inv: m.inv, ok: false, error: { kind: "threw", message: "the function instance is gone" }, stats: { cpuMs: 0, wallMs: 0, memoryBytes: 0 } });
-    input.onEnd!();
-    return;
-  }
   let outcome: Outcome<unknown>;
   if (m.kind === "fetch") {
     let body: Uint8Array | null;
