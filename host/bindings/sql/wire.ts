@@ -98,7 +98,8 @@ class StepsQuery {
     if (!known) prepared.set(connection, (known = new Set()));
     connection.stream.cork?.();
     try {
-      for (const step of this.steps) {
+      for (let i = 0; i < this.steps.length; i++) {
+        const step = this.steps[i];
         if (step.name && !known.has(step.name)) {
           connection.parse({ name: step.name, text: step.text });
           this.named.push(step.name);
@@ -106,8 +107,9 @@ class StepsQuery {
         connection.bind({ statement: step.name ?? "", portal: "", values: step.values ?? [], valueMapper: prepareValue });
         if (step.rows) connection.describe({ type: "P", name: "" });
         connection.execute({ portal: "", rows: step.rows ? step.rows.max + 1 : 0 });
-        // A capped portal is closed at once: inside an explicit transaction it would hold its snapshot until the next statement.
-        if (step.rows) connection.close({ type: "P", name: "" });
+        // A capped portal last before Sync is closed: inside an explicit transaction it would hold its snapshot until
+        // the next statement. (A following Bind replaces the unnamed portal; Sync ends it outside a transaction block.)
+        if (step.rows && i === this.steps.length - 1) connection.close({ type: "P", name: "" });
       }
       connection.sync();
     } finally {
