@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { HostBindingError, type HostFunctions } from "../../../runtime/types.ts";
 import type { Db, Sql } from "../../db/index.ts";
-import { contextStep, DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, RESET_IN_TX_SQL, RESET_STEPS, resetSql, restoreSql, saveContext, type GuestContext, type Saved, type SqlLimits } from "./context.ts";
+import { contextStep, DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, RESET_IN_TX_SQL, RESET_STEPS, resetSql, restoreSql, restoreSteps, SAVE_SQL, saveContext, type GuestContext, type Saved, type SqlLimits } from "./context.ts";
 import { isConnectionFailure, SqlError, toGuestError } from "./errors.ts";
 import { checkStatement } from "./gate.ts";
 import { holdSession, mutexFor, type HeldSession } from "./lanes.ts";
 import { cachedRoleCheck, type RoleCheck } from "./roles.ts";
 import { pgParams, plainRows } from "./values.ts";
-import { forgetPrepared, isWireClient, runSteps, type Step, type StepResult, type WireClient } from "./wire.ts";
+import { forgetPrepared, isWireClient, runSteps, type Step, type StepError, type StepResult, type WireClient } from "./wire.ts";
 
 export interface SqlBindingOptions {
   db: Db;
@@ -135,6 +135,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     if (s === opts.session) usedCallerSession = true;
     return mutexFor(s).run(async () => {
       await checkRole(s);
+      if (isWireClient(s)) return nestedOnWire(s, text, params);
       const saved = await saveContext(s);
       const sp = `hangar_q${++savepoints}`;
       await s.query(`savepoint ${sp}; set local role none; ${enter}`);
@@ -148,6 +149,59 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
       await s.query(`release savepoint ${sp}; ${restoreSql(saved)}`);
       return rows;
     });
+  }
+
+  /**
+   * nested() in two round trips: save the caller's settings, open the
+   * savepoint and enter the context; then the statement, the release and
+   * the caller's settings put back. A statement that may pass the row cap
+   * after changing something (see oneTrip) waits for its row count before
+   * the release, so over the cap it is rolled back to the savepoint.
+   */
+  async function nestedOnWire(s: WireClient, text: string, params: unknown[]) {
+    const leading = gate(text);
+    const sp = `hangar_q${++savepoints}`;
+    const back = async () => {
+      await s.query(`rollback to savepoint ${sp}; release savepoint ${sp}`).catch(() => {});
+    };
+    let saved: Saved;
+    try {
+      const r = await runSteps(s, [
+        { name: "hangar_save", text: SAVE_SQL, rows: { max: 1 } },
+        { text: `savepoint ${sp}` },
+        { name: "hangar_role_none", text: "set local role none" },
+        contextStep(ctx),
+      ]);
+      saved = r[0].rows[0] as unknown as Saved;
+    } catch (err) {
+      if (((err as StepError).step ?? 0) >= 2) await back();
+      throw err;
+    }
+    const release: Step[] = [{ text: `release savepoint ${sp}` }, ...restoreSteps(saved)];
+    if (oneTrip(leading, text)) {
+      let r: StepResult[];
+      try {
+        r = await runSteps(s, [guestStep(text, params), ...release]);
+      } catch (err) {
+        // Past the statement the savepoint is gone: the caller's transaction is aborted and theirs to end.
+        if ((err as StepError).step === 0) await back();
+        throw err;
+      }
+      return rowsOf(r[0]);
+    }
+    let result: StepResult;
+    try {
+      result = (await runSteps(s, [guestStep(text, params)]))[0];
+    } catch (err) {
+      await back();
+      throw err;
+    }
+    if (result.over) {
+      await back();
+      throw rowLimit();
+    }
+    await runSteps(s, release);
+    return plainRows(result.rows);
   }
 
   /** A statement in a transaction of its own on a pool session. */

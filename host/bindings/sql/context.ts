@@ -88,16 +88,31 @@ export interface Saved {
   sp: string;
 }
 
-/** Read the settings `enterSql` overwrites. */
-export async function saveContext(s: Sql): Promise<Saved> {
-  const { rows } = await s.query<Saved>(
-    `select current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt,
+export const SAVE_SQL = `select current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt,
        current_setting('idle_in_transaction_session_timeout') as it,
        current_setting('request.jwt.claims', true) as claims, current_user::text as cu, session_user::text as su,
-       current_setting('search_path') as sp`,
-    [],
-  );
+       current_setting('search_path') as sp`;
+
+/** Read the settings `enterSql` overwrites. */
+export async function saveContext(s: Sql): Promise<Saved> {
+  const { rows } = await s.query<Saved>(SAVE_SQL, []);
   return rows[0];
+}
+
+/** restoreSql as wire steps (the values as parameters). */
+export function restoreSteps(saved: Saved): Step[] {
+  const steps: Step[] = [
+    { name: "hangar_role_none", text: "set local role none" },
+    {
+      name: "hangar_restore",
+      text: `select pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true),
+        pg_catalog.set_config('idle_in_transaction_session_timeout', $3, true), pg_catalog.set_config('request.jwt.claims', $4, true),
+        pg_catalog.set_config('search_path', $5, true)`,
+      values: [saved.st, saved.lt, saved.it, saved.claims ?? "", saved.sp],
+    },
+  ];
+  if (saved.cu !== saved.su) steps.push({ text: `set local role ${pg.escapeIdentifier(saved.cu)}` });
+  return steps;
 }
 
 /** SET LOCAL statements restoring saved settings: as the host (set_config is not the guest's), the saved role last. */
