@@ -56,7 +56,9 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     limits: { ...DEFAULT_SQL_LIMITS, ...opts.limits },
     idleTimeout: db.kind !== "pglite",
   };
-  const enter = enterSql(ctx);
+  // Built on first use: the one-round-trip path never needs the text form.
+  let enterText: string | null = null;
+  const enter = () => (enterText ??= enterSql(ctx));
   const txs = new Map<string, Tx>();
   let closing: Promise<void> | null = null;
   let savepoints = 0;
@@ -138,7 +140,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
       if (isWireClient(s)) return nestedOnWire(s, text, params);
       const saved = await saveContext(s);
       const sp = `hangar_q${++savepoints}`;
-      await s.query(`savepoint ${sp}; set local role none; ${enter}`);
+      await s.query(`savepoint ${sp}; set local role none; ${enter()}`);
       let rows;
       try {
         rows = await statement(s, text, params);
@@ -257,7 +259,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
 
   /** A session without wire access: BEGIN + context, the statement, COMMIT, DISCARD ALL. */
   async function ownByQueries(s: Sql, text: string, params: unknown[]) {
-    await s.query(`begin; ${enter}`);
+    await s.query(`begin; ${enter()}`);
     let rows;
     try {
       rows = await statement(s, text, params);
@@ -287,7 +289,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
         await checkRole(shared);
         const saved = await saveContext(shared);
         const savepoint = `hangar_tx${++savepoints}`;
-        await shared.query(`savepoint ${savepoint}; set local role none; ${enter}`);
+        await shared.query(`savepoint ${savepoint}; set local role none; ${enter()}`);
         txs.set(id, { id, sql: shared, savepoint, saved });
       });
       return id;
@@ -296,7 +298,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     let safe = false;
     try {
       safe = (await checkRole(held.sql)).sessionSafe && isWireClient(held.sql);
-      await held.sql.query(`begin; ${enter}`);
+      await held.sql.query(`begin; ${enter()}`);
     } catch (err) {
       await held.release(isConnectionFailure(err) ? (err as Error) : undefined);
       throw err;
