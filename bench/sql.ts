@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { probe, startHangar, type Hangar } from "./lib/hangar.ts";
+import { sqlInProcess, type InProcessRow } from "./lib/sql-inproc.ts";
 import { warmAndLoad, type LoadResult } from "./lib/load.ts";
 import { scratchDir, startNodeScript } from "./lib/peers.ts";
 import { waitForHttp } from "./lib/procs.ts";
@@ -62,6 +63,18 @@ export const sqlBench: Benchmark = {
       await h.stop();
     }
 
+    // The binding alone (the database is migrated by now): no HTTP, no sandbox.
+    let inproc: InProcessRow[] = [];
+    if (!skip) {
+      inproc = await sqlInProcess(db, [
+        ["`select 1`", "select 1 as one", []],
+        ["100-row select", "select id, name, value from bench_rows order by id limit $1", [100]],
+      ]);
+      for (const r of inproc) {
+        log(`in process ${r.label}: binding ${fmt(r.binding.rate, 0)}/s (${fmt(r.binding.nodeUs, 0)} us node, ${fmt(r.binding.serverUs, 0)} us server per statement), pool.query ${fmt(r.direct.rate, 0)}/s (${fmt(r.direct.nodeUs, 0)} us, ${fmt(r.direct.serverUs, 0)} us)`);
+      }
+    }
+
     const direct: Record<string, LoadResult> = {};
     const p = await startNodeScript("pg-hono.ts", "/one", { DATABASE_URL: db });
     try {
@@ -93,6 +106,13 @@ export const sqlBench: Benchmark = {
       summary.push(`${label}: ${g ? `Hangar ${fmt(g.rps, 0)} req/s, ` : "Hangar skipped, "}direct ${fmt(d.rps, 0)} req/s${g ? `, overhead ${fmtRatio(overhead)}; query alone ${fmtRatio(sqlOnly)}` : ""}`);
     }
     if (skip) summary.push(`Hangar side skipped: ${skip}`);
+    const inRows: (string | number)[][] = [["statement", "path", "statements/s", "node CPU us / statement", "server CPU us / statement", "pool.query / binding (statements/s)"]];
+    for (const r of inproc) {
+      inRows.push([r.label, "`sql.query` host function (bindings per call, guest pool)", fmt(r.binding.rate, 0), fmt(r.binding.nodeUs, 0), fmt(r.binding.serverUs, 0), fmtRatio(ratio(r.direct.rate, r.binding.rate))]);
+      inRows.push([r.label, "`pool.query` (pg, pool of 10)", fmt(r.direct.rate, 0), fmt(r.direct.nodeUs, 0), fmt(r.direct.serverUs, 0), ""]);
+      verdicts.push(`| ${r.label}, binding alone in process: <= 1.3x pool.query (statements/s) | ${verdict(ratio(r.direct.rate, r.binding.rate), 1.3, true)} |`);
+      summary.push(`${r.label} in process: binding ${fmt(r.binding.rate, 0)}/s vs pool.query ${fmt(r.direct.rate, 0)}/s, ${fmtRatio(ratio(r.direct.rate, r.binding.rate))}`);
+    }
     const markdown = `${skip ? `**Hangar side skipped**: the \`sql\` binding is not usable in the guest yet (probe function \`import { sql } from "hangar"\`, \`select 1\`): ${skip}\n\n` : ""}${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up then ${SECONDS} s per row. The table \`bench_rows\` has 1,000 rows; the
 100-row query is \`select id, name, value from bench_rows order by id limit $1\` in both. Overhead is direct req/s
 divided by Hangar req/s (1.00x = no overhead). The direct \`select 1\` goes through pg's simple protocol (no
@@ -101,6 +121,12 @@ for the response without SQL on the same side, so the request path (HTTP, sandbo
 SQL binding's own overhead.
 
 ${table(rows)}
+
+The binding alone, in the bench process (16 concurrent callers, 2 s rounds alternated x 3; no HTTP, no sandbox):
+an autocommit statement is one round trip (context, statement and session reset behind one Sync, see
+host/bindings/sql/README.md). Server CPU is the backends' own (/proc), NaN when the cluster is not local.
+
+${inRows.length > 1 ? table(inRows) : "(not measured: Hangar side skipped)"}
 
 | target | result |
 |---|---|
