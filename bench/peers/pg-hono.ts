@@ -5,11 +5,14 @@ import { Hono } from "hono";
 import pg from "pg";
 import { DIM, QUERY_SEED, benchVector } from "../lib/rand.ts";
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+// EF_SEARCH: the vector benchmark's hnsw.ef_search, set for every session (the guest's search asks for the same).
+const ef = Number(process.env.EF_SEARCH) || 0;
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, ...(ef ? { options: `-c hnsw.ef_search=${ef}` } : {}) });
 const app = new Hono();
 let next = 0;
 
 app.get("/one", async (c) => c.json((await pool.query("select 1 as one")).rows));
+app.get("/hello", (c) => c.json([{ one: 1 }]));
 app.get("/rows", async (c) => c.json((await pool.query("select id, name, value from bench_rows order by id limit $1", [100])).rows));
 app.get("/vsearch", async (c) => {
   const q = c.req.query("q");

@@ -43,6 +43,8 @@ declare module "hangar" {
     k?: number;
     /** Exact-match filter on metadata keys. */
     filter?: Record<string, unknown>;
+    /** hnsw.ef_search for this search, 1..1000 (never below k); default max(200, 2k). Lower is faster, higher recalls more. */
+    efSearch?: number;
   }
   export interface Vector {
     /** Creates the collection on first use with the embedding's dimension. */

@@ -91,6 +91,10 @@ export class PooledGuestDb implements GuestDb {
     return this.parent.kind;
   }
 
+  get root(): Db {
+    return this.parent.root ?? this.parent;
+  }
+
   query<R extends object = Row>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
     return this.withClient((c) => c.query<R>(text, values));
   }

@@ -21,6 +21,8 @@ export function guardPool(pool: pg.Pool, onClientError?: (err: Error) => void): 
 export abstract class PoolDb implements Db {
   abstract readonly kind: "postgres" | "pglite";
   protected closed = false;
+  /** An own field, so a guest Db made with Object.create(this) (PGlite) inherits it. */
+  readonly root: Db = this;
   constructor(protected readonly pool: pg.Pool) {}
 
   query<R extends object = Row>(text: string, values?: unknown[]): Promise<QueryResult<R>> {

@@ -16,6 +16,8 @@ export type NotificationHandler = (payload: string) => void;
 /** The one way the host reaches Postgres, embedded or real. */
 export interface Db extends Sql {
   readonly kind: "postgres" | "pglite";
+  /** The Db a per-invocation guest Db was made from (itself otherwise): what per-database caches are keyed by. */
+  readonly root?: Db;
   /** Run `fn` in a transaction on one session; commit on success, roll back on throw. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   /** Hold one session for `fn` (no transaction is opened for you). */

@@ -95,6 +95,25 @@ test(`${backend}: a session advisory lock a guest got anyway is released before 
   }
 });
 
+test(`${backend}: a role that may call set_config gets DISCARD ALL after each use: its session settings never reach the next function`, async () => {
+  // Such a role cannot take the one-round-trip reset (roles.ts: not session-safe).
+  await t.db.query("do $$ begin create role hangar_test_lax nologin noinherit; exception when duplicate_object then null; end $$");
+  await t.db.query("grant execute on function pg_catalog.set_config(text, text, boolean) to hangar_test_lax");
+  try {
+    await guest({ role: "hangar_test_lax" }, async (q) => {
+      await q("select set_config('search_path', 'lax_schema, public', false)");
+      await q("select set_config('work_mem', '1234kB', false)");
+    });
+    await guest({}, async (q) => {
+      const [row] = await q("select current_setting('search_path') as sp, current_setting('work_mem') as wm");
+      assert.doesNotMatch(row.sp, /lax_schema/);
+      assert.notEqual(row.wm, "1234kB");
+    });
+  } finally {
+    await t.db.query("revoke execute on function pg_catalog.set_config(text, text, boolean) from hangar_test_lax");
+  }
+});
+
 test(`${backend}: inside a caller's transaction (exactly-once) the guest's temp tables are dropped before the caller commits`, async () => {
   await one.transaction(async (session) => {
     await guest({ session }, async (q) => {

@@ -4,6 +4,7 @@
 // any of it afterwards (see README.md).
 import pg from "pg";
 import type { Sql } from "../../db/index.ts";
+import type { Step } from "./wire.ts";
 
 export interface SqlLimits {
   statementTimeoutMs: number;
@@ -42,6 +43,40 @@ export function enterSql(c: GuestContext): string {
   return parts.filter(Boolean).join("; ");
 }
 
+const msText = (n: number) => `${Math.max(0, Math.floor(n))}ms`;
+
+// The same context as enterSql, as one prepared host statement with parameters
+// (one Bind and Execute per guest statement instead of a simple query).
+// set_config's privilege is checked once, as the host, before any of it runs;
+// the role comes last. Session advisory locks a previous user got anyway
+// (a grant made since the role check was cached) are released first.
+const CTX = (idle: boolean) => `select pg_catalog.pg_advisory_unlock_all(),
+  pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true),
+  ${idle ? "pg_catalog.set_config('idle_in_transaction_session_timeout', $5, true)," : ""}
+  pg_catalog.set_config('request.jwt.claims', $3, true),
+  pg_catalog.set_config('search_path', pg_catalog.current_setting('search_path') || ', pg_temp', true),
+  pg_catalog.set_config('role', $4, true)`;
+const CTX_POSTGRES = CTX(true);
+const CTX_PGLITE = CTX(false);
+
+/** enterSql as a wire step (see wire.ts): run first in the guest statement's transaction. */
+export function contextStep(c: GuestContext): Step {
+  const values = [msText(c.limits.statementTimeoutMs), msText(c.limits.lockTimeoutMs), c.claims ? JSON.stringify(c.claims) : "", c.role];
+  if (c.idleTimeout) return { name: "hangar_ctx", text: CTX_POSTGRES, values: [...values, msText(c.limits.idleInTxTimeoutMs)] };
+  return { name: "hangar_ctx_lite", text: CTX_PGLITE, values };
+}
+
+/**
+ * Run after a guest's statement in its own transaction, when its role is
+ * session-safe (roles.ts): all it could leave on the session past the
+ * transaction are temporary objects and sequence state (lastval). Neither
+ * needs a privilege, so they run as the guest.
+ */
+export const RESET_STEPS: readonly Step[] = [
+  { name: "hangar_discard_temp", text: "discard temp" },
+  { name: "hangar_discard_seq", text: "discard sequences" },
+];
+
 /** What a caller's transaction had before a nested guest statement, to put back afterwards. */
 export interface Saved {
   st: string;
@@ -53,16 +88,31 @@ export interface Saved {
   sp: string;
 }
 
-/** Read the settings `enterSql` overwrites. */
-export async function saveContext(s: Sql): Promise<Saved> {
-  const { rows } = await s.query<Saved>(
-    `select current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt,
+export const SAVE_SQL = `select current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt,
        current_setting('idle_in_transaction_session_timeout') as it,
        current_setting('request.jwt.claims', true) as claims, current_user::text as cu, session_user::text as su,
-       current_setting('search_path') as sp`,
-    [],
-  );
+       current_setting('search_path') as sp`;
+
+/** Read the settings `enterSql` overwrites. */
+export async function saveContext(s: Sql): Promise<Saved> {
+  const { rows } = await s.query<Saved>(SAVE_SQL, []);
   return rows[0];
+}
+
+/** restoreSql as wire steps (the values as parameters). */
+export function restoreSteps(saved: Saved): Step[] {
+  const steps: Step[] = [
+    { name: "hangar_role_none", text: "set local role none" },
+    {
+      name: "hangar_restore",
+      text: `select pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true),
+        pg_catalog.set_config('idle_in_transaction_session_timeout', $3, true), pg_catalog.set_config('request.jwt.claims', $4, true),
+        pg_catalog.set_config('search_path', $5, true)`,
+      values: [saved.st, saved.lt, saved.it, saved.claims ?? "", saved.sp],
+    },
+  ];
+  if (saved.cu !== saved.su) steps.push({ text: `set local role ${pg.escapeIdentifier(saved.cu)}` });
+  return steps;
 }
 
 /** SET LOCAL statements restoring saved settings: as the host (set_config is not the guest's), the saved role last. */

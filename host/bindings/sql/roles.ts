@@ -21,6 +21,7 @@ interface RoleRow {
   replication: boolean;
   is_host: boolean;
   bad_member_of: string | null;
+  session_safe: boolean;
 }
 
 // Catalog names qualified: the session's search_path is not trusted. The host
@@ -33,7 +34,12 @@ const ROLE_SQL = `
            where m.oid <> r.oid and pg_catalog.pg_has_role(r.oid, m.oid, 'MEMBER')
              and (m.rolname like 'pg\\_%' or m.rolsuper or m.rolbypassrls or m.rolcreaterole or m.rolreplication
                   or m.rolname = session_user)
-           order by m.rolname limit 1) as bad_member_of
+           order by m.rolname limit 1) as bad_member_of,
+         not exists (select 1 from pg_catalog.pg_proc p
+           where p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace
+             and (p.proname = 'set_config'
+                  or ((p.proname like 'pg\\_advisory\\_%' or p.proname like 'pg\\_try\\_advisory\\_%') and p.proname not like '%xact%'))
+             and pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE')) as session_safe
     from pg_catalog.pg_roles r where r.rolname = $1`;
 
 /**
@@ -41,38 +47,71 @@ const ROLE_SQL = `
  * operator's allow-list; null skips that part (attributes are always checked).
  */
 export async function roleProblem(s: Sql, role: string, allowed: readonly string[] | null): Promise<string | null> {
+  return (await roleCheck(s, role, allowed)).problem;
+}
+
+export interface RoleCheck {
+  /** Why the role may not run function SQL, or null. */
+  problem: string | null;
+  /**
+   * The role can leave nothing on a session past its transaction but
+   * temporary objects and sequence state: it cannot call set_config
+   * (session settings) nor take session advisory locks (migration 0006
+   * revokes both). Then a session it used is reset in the same round trip
+   * as its statement (DISCARD TEMP, DISCARD SEQUENCES) instead of by a
+   * DISCARD ALL of its own; otherwise DISCARD ALL, as before.
+   */
+  sessionSafe: boolean;
+}
+
+async function roleCheck(s: Sql, role: string, allowed: readonly string[] | null): Promise<RoleCheck> {
   if (allowed && !allowed.includes(role)) {
-    return `role "${role}" is not in HANGAR_FUNCTION_ROLES (allowed: ${allowed.join(", ") || "none"})`;
+    return { problem: `role "${role}" is not in HANGAR_FUNCTION_ROLES (allowed: ${allowed.join(", ") || "none"})`, sessionSafe: false };
   }
   const { rows } = await s.query<RoleRow>(ROLE_SQL, [role]);
   const r = rows[0];
-  if (!r) return `role "${role}" does not exist`;
-  if (r.is_host) return `role "${role}" is the host's own role`;
-  if (r.super) return `role "${role}" is a superuser`;
-  if (r.bypassrls) return `role "${role}" has BYPASSRLS`;
-  if (r.createrole) return `role "${role}" has CREATEROLE`;
-  if (r.replication) return `role "${role}" has REPLICATION`;
-  if (r.bad_member_of) return `role "${role}" is a member of "${r.bad_member_of}" (a pg_* role, the host's role or a privileged role)`;
-  return null;
+  const problem = !r
+    ? `role "${role}" does not exist`
+    : r.is_host
+      ? `role "${role}" is the host's own role`
+      : r.super
+        ? `role "${role}" is a superuser`
+        : r.bypassrls
+          ? `role "${role}" has BYPASSRLS`
+          : r.createrole
+            ? `role "${role}" has CREATEROLE`
+            : r.replication
+              ? `role "${role}" has REPLICATION`
+              : r.bad_member_of
+                ? `role "${role}" is a member of "${r.bad_member_of}" (a pg_* role, the host's role or a privileged role)`
+                : null;
+  return { problem, sessionSafe: !!r?.session_safe };
 }
 
 const TTL_MS = 5_000;
-const cache = new WeakMap<object, Map<string, { problem: string | null; at: number }>>();
+const cache = new WeakMap<object, Map<string, RoleCheck & { at: number }>>();
 
 /**
- * `roleProblem` remembered briefly per database and role: the invoke-time
+ * `roleCheck` remembered briefly per database and role: the invoke-time
  * check runs on every transaction the binding opens, and a role altered
- * after deploy is refused within TTL_MS.
+ * after deploy is refused within TTL_MS. `db` may be a per-invocation guest
+ * Db: the cache is kept on the Db it was made from (`root`).
  */
-export async function cachedRoleProblem(key: object, s: Sql, role: string, allowed: readonly string[] | null, now = Date.now()): Promise<string | null> {
+export async function cachedRoleCheck(db: object, s: Sql, role: string, allowed: readonly string[] | null, now = Date.now()): Promise<RoleCheck> {
+  const key = (db as { root?: object }).root ?? db;
   let m = cache.get(key);
   if (!m) cache.set(key, (m = new Map()));
   const id = `${role}\u0000${allowed?.join(",") ?? "*"}`;
   const hit = m.get(id);
-  if (hit && now - hit.at < TTL_MS) return hit.problem;
-  const problem = await roleProblem(s, role, allowed);
-  m.set(id, { problem, at: now });
-  return problem;
+  if (hit && now - hit.at < TTL_MS) return hit;
+  const check = { ...(await roleCheck(s, role, allowed)), at: now };
+  m.set(id, check);
+  return check;
+}
+
+/** `cachedRoleCheck`'s problem alone. */
+export async function cachedRoleProblem(db: object, s: Sql, role: string, allowed: readonly string[] | null, now = Date.now()): Promise<string | null> {
+  return (await cachedRoleCheck(db, s, role, allowed, now)).problem;
 }
 
 /** Deploy-time check: a UserError naming the function, `config.role` and the reason. */

@@ -40,11 +40,20 @@ const known = new WeakMap<Db, Map<string, Collection>>();
 // (table, role) pairs known to be granted.
 const granted = new WeakMap<Db, Set<string>>();
 
+/** Caches live on the Db a per-invocation guest Db was made from, so they outlive the invocation. */
+const rootOf = (db: Db): Db => db.root ?? db;
+
 function cacheOf(db: Db): Map<string, Collection> {
-  let m = known.get(db);
-  if (!m) known.set(db, (m = new Map()));
+  let m = known.get(rootOf(db));
+  if (!m) known.set(rootOf(db), (m = new Map()));
   return m;
 }
+
+/** The collection if a committed transaction has seen it (no query). */
+export const knownCollection = (db: Db, scope: string, name: string): Collection | undefined => cacheOf(db).get(keyOf(scope, name));
+
+/** Whether `role` is known to have been granted the collection's table. */
+export const knownGrant = (db: Db, c: Collection, role: string): boolean => granted.get(rootOf(db))?.has(`${c.table}\u0000${role}`) ?? false;
 
 const keyOf = (scope: string, name: string) => `${scope}\u0000${name}`;
 
@@ -69,8 +78,8 @@ export async function findCollection(db: Db, s: Sql, scope: string, name: string
 /** Remember a collection (and its grant) once the transaction that saw it is known to be committed. */
 export function remember(db: Db, c: Collection, role: string): void {
   cacheOf(db).set(keyOf(c.scope, c.name), c);
-  let g = granted.get(db);
-  if (!g) granted.set(db, (g = new Set()));
+  let g = granted.get(rootOf(db));
+  if (!g) granted.set(rootOf(db), (g = new Set()));
   g.add(`${c.table}\u0000${role}`);
 }
 
@@ -106,7 +115,7 @@ export async function ensureCollection(db: Db, s: Sql, want: Omit<Collection, "t
 
 /** Let `role` (the function's) use the collection's table, as the host; once per (table, role). */
 export async function ensureGrant(db: Db, s: Sql, c: Collection, role: string): Promise<void> {
-  if (granted.get(db)?.has(`${c.table}\u0000${role}`)) return;
+  if (knownGrant(db, c, role)) return;
   const check = `select pg_catalog.has_schema_privilege($1, 'hangar_vectors', 'USAGE')
       and pg_catalog.has_table_privilege($1, $2::regclass, 'SELECT') and pg_catalog.has_table_privilege($1, $2::regclass, 'INSERT')
       and pg_catalog.has_table_privilege($1, $2::regclass, 'UPDATE') and pg_catalog.has_table_privilege($1, $2::regclass, 'DELETE') as ok`;
@@ -123,13 +132,13 @@ const versions = new WeakMap<Db, Promise<boolean>>();
 
 /** pgvector >= 0.8 has iterative index scans, which keep filtered searches from coming back short. */
 export function hasIterativeScan(db: Db, s: Sql): Promise<boolean> {
-  let v = versions.get(db);
+  let v = versions.get(rootOf(db));
   if (!v) {
     v = s.query<{ v: string }>("select extversion as v from pg_catalog.pg_extension where extname = 'vector'", []).then(({ rows }) => {
       const [major, minor] = (rows[0]?.v ?? "0.0").split(".").map(Number);
       return major > 0 || minor >= 8;
     });
-    versions.set(db, v);
+    versions.set(rootOf(db), v);
   }
   return v;
 }

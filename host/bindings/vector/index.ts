@@ -3,17 +3,18 @@ import { HostBindingError, type HostFunctions } from "../../../runtime/types.ts"
 import type { Db, Sql } from "../../db/index.ts";
 import pg from "pg";
 import { mutexFor } from "../sql/lanes.ts";
-import { DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, restoreSql, saveContext, type SqlLimits } from "../sql/context.ts";
+import { contextStep, DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, restoreSql, saveContext, type SqlLimits } from "../sql/context.ts";
 import { SqlError, toGuestError } from "../sql/errors.ts";
 import { cachedRoleProblem } from "../sql/roles.ts";
-import { createIndexSql, ensureCollection, ensureGrant, findCollection, indexOf, hasIterativeScan, remember, SHARED_SCOPE, tableOf, type Collection } from "./collections.ts";
+import { isWireClient, runSteps, type Step, type WireClient } from "../sql/wire.ts";
+import { createIndexSql, ensureCollection, ensureGrant, findCollection, indexOf, hasIterativeScan, knownCollection, knownGrant, remember, SHARED_SCOPE, tableOf, type Collection } from "./collections.ts";
 import { VectorError } from "./errors.ts";
 import { isMetric, METRICS, type Metric } from "./metric.ts";
-import { collectionName, embeddingText, MAX_ITEMS, plainObject, topK } from "./validate.ts";
+import { collectionName, efSearchOption, embeddingText, MAX_EF_SEARCH, MAX_ITEMS, plainObject, topK } from "./validate.ts";
 
 export { VectorError } from "./errors.ts";
 export { METRICS, type Metric } from "./metric.ts";
-export { MAX_K, MAX_DIMENSION, MAX_ITEMS, COLLECTION_NAME } from "./validate.ts";
+export { MAX_K, MAX_DIMENSION, MAX_ITEMS, MAX_EF_SEARCH, COLLECTION_NAME } from "./validate.ts";
 
 export interface VectorBindingOptions {
   db: Db;
@@ -31,7 +32,7 @@ export interface VectorBindingOptions {
    * (pass `sqlBindings.sharedSession`). Work there runs in a savepoint.
    */
   sharedSession?: () => Sql | null;
-  /** hnsw.ef_search floor; searches use max(this, 2k), capped at 1000. */
+  /** Default hnsw.ef_search when a search names none: max(this, 2k), capped at 1000 (default 200). */
   efSearch?: number;
 }
 
@@ -159,32 +160,67 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
     return { count: byId.size };
   }
 
+  type Hit = { id: string; content: string | null; metadata: Record<string, unknown>; distance: number };
+  const searchSql = (c: Collection, filter: boolean) =>
+    `select id, content, metadata, embedding ${METRICS[c.metric].op} $1::vector as distance from ${tableOf(c)}
+         ${filter ? "where metadata @> $3::jsonb" : ""} order by embedding ${METRICS[c.metric].op} $1::vector limit $2`;
+  const hits = (c: Collection, rows: Hit[]) =>
+    rows.map((r) => ({ id: r.id, score: METRICS[c.metric].score(Number(r.distance)), content: r.content, metadata: r.metadata }));
+
   async function search(args: unknown[]) {
     const { scope, name, label } = resolve("vector.search", args[0]);
     const options = plainObject("vector.search", "options", args[2]) ?? {};
     const k = topK(options.k);
     const filter = plainObject("vector.search", "filter", options.filter);
-    const { value } = await inTx(async (s) => {
+    const asked = efSearchOption(options.efSearch);
+    // pgvector returns at most ef_search rows: never fewer than k.
+    const ef = Math.min(MAX_EF_SEARCH, asked !== null ? Math.max(asked, k) : Math.max(opts.efSearch ?? 200, 2 * k));
+    const params = (q: string): unknown[] => (filter ? [q, k, JSON.stringify(filter)] : [q, k]);
+
+    // A collection and grant seen committed before: one round trip on a pool session.
+    const known = knownCollection(db, scope, name);
+    if (known && knownGrant(db, known, role) && !opts.sharedSession?.()) {
+      const q = embeddingText("vector.search", label, args[1], known.dimension, "the query embedding");
+      const fast = await db.withClient(async (s) => (isWireClient(s) ? searchOneTrip(s, known, k, ef, params(q), !!filter) : null));
+      if (fast) return fast;
+    }
+
+    const { value, committed } = await inTx(async (s) => {
       const c = await findCollection(db, s, scope, name);
       if (!c) {
         embeddingText("vector.search", label, args[1], null, "the query embedding");
-        return [];
+        return null;
       }
       const q = embeddingText("vector.search", label, args[1], c.dimension, "the query embedding");
-      const m = METRICS[c.metric];
-      const ef = Math.min(1000, Math.max(opts.efSearch ?? 200, 2 * k));
       const iterative = filter && (await hasIterativeScan(db, s));
       await enterGuest(s, c, `set local hnsw.ef_search = ${ef}${iterative ? "; set local hnsw.iterative_scan = strict_order" : ""}; `);
-      const params: unknown[] = [q, k];
-      if (filter) params.push(JSON.stringify(filter));
-      const { rows } = await s.query<{ id: string; content: string | null; metadata: Record<string, unknown>; distance: number }>(
-        `select id, content, metadata, embedding ${m.op} $1::vector as distance from ${tableOf(c)}
-         ${filter ? "where metadata @> $3::jsonb" : ""} order by embedding ${m.op} $1::vector limit $2`,
-        params,
-      );
-      return rows.map((r) => ({ id: r.id, score: m.score(Number(r.distance)), content: r.content, metadata: r.metadata }));
+      const { rows } = await s.query<Hit>(searchSql(c, !!filter), params(q));
+      return { c, found: hits(c, rows) };
     });
-    return value;
+    if (!value) return [];
+    if (committed) remember(db, value.c, role);
+    return value.found;
+  }
+
+  /**
+   * The search settings (as the host), the guest's context (its role last)
+   * and the search, behind one Sync: one implicit transaction, so the
+   * settings end with it. Only host SQL runs; nothing needs resetting.
+   */
+  async function searchOneTrip(s: WireClient, c: Collection, k: number, ef: number, values: unknown[], filter: boolean) {
+    const problem = await cachedRoleProblem(db, s, role, opts.allowedRoles ?? null);
+    if (problem) throw new SqlError(`function SQL refused: ${problem}; functions run as an ordinary role`, "42501");
+    const iterative = filter && (await hasIterativeScan(db, s));
+    const settings: Step = iterative
+      ? {
+          name: "hangar_vec_it",
+          text: "select pg_catalog.set_config('hnsw.ef_search', $1, true), pg_catalog.set_config('hangar.vector_table', $2, true), pg_catalog.set_config('hnsw.iterative_scan', 'strict_order', true)",
+          values: [String(ef), c.table],
+        }
+      : { name: "hangar_vec", text: "select pg_catalog.set_config('hnsw.ef_search', $1, true), pg_catalog.set_config('hangar.vector_table', $2, true)", values: [String(ef), c.table] };
+    const ctx = contextStep({ role, claims: null, limits: { ...DEFAULT_SQL_LIMITS, ...opts.limits }, idleTimeout: db.kind !== "pglite" });
+    const results = await runSteps(s, [settings, ctx, { text: searchSql(c, filter), values, rows: { max: k } }]);
+    return hits(c, results[2].rows as Hit[]);
   }
 
   async function remove(args: unknown[]) {

@@ -44,3 +44,15 @@ export function plainObject(op: string, what: string, v: unknown): Record<string
   }
   return v as Record<string, unknown>;
 }
+
+/** hnsw.ef_search's range in pgvector. */
+export const MAX_EF_SEARCH = 1000;
+
+/** The `efSearch` search option: an integer in 1..1000, or null when not given. */
+export function efSearchOption(v: unknown): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_EF_SEARCH) {
+    throw new VectorError(`vector.search: efSearch must be an integer from 1 to ${MAX_EF_SEARCH} (hnsw.ef_search), got ${JSON.stringify(v)}`, "VECTOR_INVALID");
+  }
+  return v;
+}

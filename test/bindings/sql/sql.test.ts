@@ -158,6 +158,23 @@ test(`${backend}: more rows than the cap is an error, not a truncation`, async (
   });
 });
 
+test(`${backend}: rows past the cap are never produced, and a write whose result passes the cap is rolled back`, async () => {
+  await db.query("create sequence produced; grant usage on sequence produced to hangar_guest");
+  await db.query("create table capped (n int); grant select, insert on capped to hangar_guest");
+  await withSql({ limits: { maxRows: 10 } }, async (call) => {
+    // The server stops at the cap + 1: nextval ran 11 times, not 100,000.
+    await assert.rejects(q(call, "select nextval('produced') from generate_series(1, 100000)"), (e: any) => e.code === "ROW_LIMIT");
+    const tx = await call("sql.begin");
+    await assert.rejects(q(call, "select nextval('produced') from generate_series(1, 100000)", [], tx), (e: any) => e.code === "ROW_LIMIT");
+    await call("sql.rollback", tx);
+    await assert.rejects(q(call, "insert into capped select g from generate_series(1, 11) g returning n"), (e: any) => e.code === "ROW_LIMIT");
+    await assert.rejects(q(call, "with w as (insert into capped select g from generate_series(1, 11) g returning n) select * from w"), (e: any) => e.code === "ROW_LIMIT");
+    assert.deepEqual(await q(call, "insert into capped values (1) returning n"), [{ n: 1 }]);
+  });
+  assert.equal((await db.query<{ v: string }>("select last_value::text as v from produced")).rows[0].v, "22");
+  assert.deepEqual((await db.query("select n from capped")).rows, [{ n: 1 }]);
+});
+
 test(`${backend}: types cross as SPEC §4 says`, async () => {
   await withSql({}, async (call) => {
     await q(call, "insert into kinds values ($1, $2, $3, $4, $5, $6, $7)", ["9007199254740993", "1.50", new Date("2026-01-02T03:04:05Z"), new Uint8Array([1, 2, 255]), { a: [1, "x"] }, ["1", "2"], true]);

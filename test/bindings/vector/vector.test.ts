@@ -81,6 +81,16 @@ test(`${backend}: k is capped, names are validated, items are checked`, async ()
   assert.equal((await call("vector.search", "caps", [1, 0], { k: 1000 })).length, 1);
 });
 
+test(`${backend}: efSearch picks hnsw.ef_search per search (never below k); bad values are refused`, async () => {
+  const { call } = vec();
+  await call("vector.upsert", "efs", [{ id: "a", embedding: [1, 0] }, { id: "b", embedding: [0, 1] }, { id: "c", embedding: [1, 1] }]);
+  assert.deepEqual((await call("vector.search", "efs", [1, 0.1], { k: 3, efSearch: 1 })).map((h: any) => h.id), ["a", "c", "b"]);
+  assert.deepEqual((await call("vector.search", "efs", [1, 0.1], { k: 1, efSearch: 1000 })).map((h: any) => h.id), ["a"]);
+  for (const bad of [0, 1001, 1.5, "40"]) {
+    await assert.rejects(call("vector.search", "efs", [1, 0], { efSearch: bad }), (e: any) => e.code === "VECTOR_INVALID" && /efSearch/.test(e.message), String(bad));
+  }
+});
+
 test(`${backend}: other metrics: l2 and inner product`, async () => {
   const { call } = vec();
   await call("vector.upsert", "l2c", [{ id: "near", embedding: [1, 1] }, { id: "far", embedding: [5, 5] }], { metric: "l2" });
