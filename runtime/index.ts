@@ -82,7 +82,7 @@ class HangarRuntime implements Runtime {
     const inst = this.instances.get(id);
     if (!inst) return undefined;
     if (!inst.alive) { this.instances.delete(id); return undefined; }
-    if (!inst.busy && inst.memoryBytes() > inst.limitBytes * RECYCLE_RATIO) {
+    if (!inst.busy && inst.reservedBytes() > inst.limitBytes * RECYCLE_RATIO) {
       this.instances.delete(id);
       void inst.close();
       return undefined;

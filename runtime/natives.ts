@@ -35,12 +35,15 @@ function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
+export type NativeFunctions = Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void>;
+
 /**
- * Install `globalThis.__hangar_native` in ctx. Returns the host functions the
- * runtime itself serves to this context (e.g. crypto.subtle), consulted when
- * the invocation's own host functions lack a name.
+ * The natives for ctx, made without touching the context (a snapshot restore
+ * registers them under the ids they had), and the host functions the runtime
+ * itself serves to this context (e.g. crypto.subtle), consulted when the
+ * invocation's own host functions lack a name.
  */
-export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunctions {
+export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: NativeFunctions; host: HostFunctions } {
   const rd = boundedReaders(ctx);
   const str = (h: QuickJSHandle, what: string, cap?: number) => rd.str(h, what, cap);
   const num = (h: QuickJSHandle) => ctx.getNumber(h);
@@ -71,7 +74,7 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
   };
 
   const extra = extraNatives(ctx, { str, bytes, num, newBytes, newString, errorObject });
-  const fns: Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void> = {
+  const fns: NativeFunctions = {
     hostCall: (name, json, ...bufs) => {
       const [text, buffers] = report("host call", json, bufs);
       return ctx.newNumber(host.hostCall(str(name, "host call name", 256), text, buffers));
@@ -151,7 +154,13 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
     hexDecode: (s) => newBytes("Uint8Array.fromHex", Buffer.from(str(s, "Uint8Array.fromHex"), "hex")),
     ...extra.natives,
   };
+  return { fns, host: extra.host };
+}
 
+/** Install `globalThis.__hangar_native` in ctx; returns what nativeTable does. */
+export function installNatives(ctx: QuickJSContext, host: NativeHost): { fns: NativeFunctions; host: HostFunctions } {
+  const table = nativeTable(ctx, host);
+  const { fns } = table;
   const obj = ctx.newObject();
   try {
     for (const [name, fn] of Object.entries(fns)) {
@@ -161,5 +170,5 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
   } finally {
     obj.dispose();
   }
-  return extra.host;
+  return table;
 }

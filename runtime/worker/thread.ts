@@ -115,7 +115,7 @@ function inputFor(inv: number, key: number, d: InvokeInputData): InvocationInput
 /** Drop an idle instance that grew: its memory goes back now, not when the next one is made. */
 function recycle(key: number): void {
   const inst = instances.get(key);
-  if (!inst || inst.busy || inst.memoryBytes() <= inst.limitBytes * RECYCLE_RATIO) return;
+  if (!inst || inst.busy || inst.reservedBytes() <= inst.limitBytes * RECYCLE_RATIO) return;
   instances.delete(key);
   void inst.close();
   post({ t: "dead", key });

@@ -1,0 +1,96 @@
+// A copy of a QuickJS module's linear memory, sparse: only the 4 KiB chunks
+// that hold something (or, for an image made on top of a base image, only the
+// chunks that differ from it). Restoring writes those chunks into a fresh
+// module of the same build; chunks a fresh module has dirtied and the image
+// does not hold are zeroed, so the result is byte for byte the captured memory.
+export const CHUNK = 4096;
+const WORDS = CHUNK / 8;
+
+export interface MemoryImage {
+  /** Bytes of memory the image needs. */
+  bytes: number;
+  /** Chunk indexes held, ascending. */
+  chunks: Uint32Array;
+  /** The held chunks' contents, CHUNK bytes each, in the order of `chunks`. */
+  data: Uint8Array;
+  /** The image this one was captured on top of: restored first. */
+  base?: MemoryImage;
+}
+
+function words(buf: ArrayBufferLike, byteOffset = 0, length?: number): BigUint64Array {
+  return new BigUint64Array(buf, byteOffset, length ?? (buf.byteLength - byteOffset) / 8);
+}
+
+function isZero(w: BigUint64Array, at: number): boolean {
+  for (let i = at; i < at + WORDS; i++) if (w[i] !== 0n) return false;
+  return true;
+}
+
+function sameAs(w: BigUint64Array, at: number, b: BigUint64Array, bAt: number): boolean {
+  for (let i = 0; i < WORDS; i++) if (w[at + i] !== b[bAt + i]) return false;
+  return true;
+}
+
+/** Where each chunk of `img` (including its bases) lives, by chunk index: [image, slot]. */
+function locate(img: MemoryImage): Map<number, [MemoryImage, number]> {
+  const at = img.base ? locate(img.base) : new Map<number, [MemoryImage, number]>();
+  img.chunks.forEach((c, slot) => at.set(c, [img, slot]));
+  return at;
+}
+
+/** Capture `memory` (its used part); with a base, only what differs from it. */
+export function captureMemory(memory: WebAssembly.Memory, base?: MemoryImage): MemoryImage {
+  const buf = memory.buffer;
+  const w = words(buf);
+  const n = buf.byteLength / CHUNK;
+  const known = base ? locate(base) : undefined;
+  const held: number[] = [];
+  for (let c = 0; c < n; c++) {
+    const at = c * WORDS;
+    const prev = known?.get(c);
+    if (prev) {
+      const [img, slot] = prev;
+      if (sameAs(w, at, words(img.data.buffer, img.data.byteOffset + slot * CHUNK, WORDS), 0)) continue;
+      held.push(c); // changed, or cleared: either way the base's copy is wrong
+    } else if (!isZero(w, at)) held.push(c);
+  }
+  const u8 = new Uint8Array(buf);
+  const data = new Uint8Array(held.length * CHUNK);
+  held.forEach((c, i) => data.set(u8.subarray(c * CHUNK, (c + 1) * CHUNK), i * CHUNK));
+  return { bytes: buf.byteLength, chunks: Uint32Array.from(held), data, base };
+}
+
+/** Chunk indexes a fresh module of this build has written (data segments, start-up code). */
+export function dirtyChunks(memory: WebAssembly.Memory): Uint32Array {
+  return captureMemory(memory).chunks;
+}
+
+/** Total chunks an image restores (with its bases). */
+export function chunkCount(img: MemoryImage): number {
+  return img.chunks.length + (img.base ? chunkCount(img.base) : 0);
+}
+
+function copyRuns(u8: Uint8Array, img: MemoryImage): void {
+  const { chunks, data } = img;
+  for (let i = 0; i < chunks.length; ) {
+    let j = i + 1;
+    while (j < chunks.length && chunks[j] === chunks[j - 1] + 1) j++;
+    u8.set(data.subarray(i * CHUNK, j * CHUNK), chunks[i] * CHUNK);
+    i = j;
+  }
+}
+
+/**
+ * Write `img` into the memory of a fresh module whose dirtied chunks are
+ * `dirty` (see dirtyChunks); the memory must already be `img.bytes` large.
+ */
+export function restoreMemory(memory: WebAssembly.Memory, img: MemoryImage, dirty: Uint32Array): void {
+  const u8 = new Uint8Array(memory.buffer);
+  if (u8.byteLength < img.bytes) throw new RangeError(`memory of ${u8.byteLength} bytes is smaller than the image (${img.bytes})`);
+  const held = new Set<number>();
+  for (let i: MemoryImage | undefined = img; i; i = i.base) for (const c of i.chunks) held.add(c);
+  for (const c of dirty) if (!held.has(c)) u8.fill(0, c * CHUNK, (c + 1) * CHUNK);
+  const chain: MemoryImage[] = [];
+  for (let i: MemoryImage | undefined = img; i; i = i.base) chain.unshift(i);
+  for (const i of chain) copyRuns(u8, i);
+}
