@@ -12,7 +12,7 @@ import type {
 } from "../types.ts";
 import { HostBindingError } from "../types.ts";
 import { BundleEvalError, RuntimeClosedError } from "../errors.ts";
-import { compiledModule } from "../engine.ts";
+import { compiledModule, engineLayout } from "../engine.ts";
 import { preludeSource } from "../prelude.ts";
 import type { LoadOptions, Runtime } from "../index.ts";
 import { singleFlight } from "../single-flight.ts";
@@ -32,14 +32,20 @@ const GROW_AT = 2;
 const STALL_MS = 20;
 /** An answer this late past the wall limit means the thread is lost: it is replaced. */
 const WALL_GUARD_MS = 2000;
-/** Smallest instance (the engine's initial heap): what a new instance needs from the budget. */
-const MIN_INSTANCE_BYTES = 16 * 1024 * 1024;
+/**
+ * What a new instance needs from the budget before it reports its own figure:
+ * about what a prepared instance holds (static data, the stack it can touch,
+ * the prelude's heap; about 1.8 MiB), not the memory it may grow to.
+ */
+const MIN_INSTANCE_BYTES = 2 * 1024 * 1024;
 
 export interface PoolOptions {
   /** Sandbox threads; default: available cores. */
   threads?: number;
   /** Total instance memory before idle instances are evicted and new ones refused, MiB; default 1024. */
   memoryBudgetMb?: number;
+  /** Restore instances from memory snapshots (default true). */
+  snapshots?: boolean;
 }
 
 /** No instance can be made without going over the memory budget (every instance is busy). */
@@ -558,8 +564,10 @@ export class SandboxPool implements Runtime {
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private data: Omit<ThreadData, "watch" | "claims"> | undefined;
   private replaced = 0;
+  private snapshots: boolean;
 
   constructor(options: PoolOptions = {}) {
+    this.snapshots = options.snapshots ?? true;
     this.size = Math.max(1, options.threads ?? availableParallelism());
     this.budgetMb = options.memoryBudgetMb ?? 1024;
     this.budgetBytes = this.budgetMb * 1024 * 1024;
@@ -582,7 +590,7 @@ export class SandboxPool implements Runtime {
     let best: Thread | undefined;
     for (const t of this.threads) if (!exclude.has(t) && !t.stalled() && (!best || t.load < best.load)) best = t;
     if ((!best || best.invs.size > 0) && this.threads.length < this.size) {
-      this.data ??= { wasm: compiledModule(), prelude: preludeSource() };
+      this.data ??= { wasm: compiledModule(), layout: engineLayout(), prelude: preludeSource(), snapshots: this.snapshots };
       const t = new Thread(this, this.data);
       this.threads.push(t);
       return t;

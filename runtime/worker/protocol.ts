@@ -6,11 +6,16 @@
 // implementation of it. Host functions stay on the main thread; their names
 // are listed in runtime/types.ts (HostFunctions) and travel as `hostNames`.
 import type { ConsoleLevel, EventKind, FailureKind, GuestFailure, InvocationStats, Limits } from "../types.ts";
+import type { Layout } from "../engine.ts";
 
 /** What the thread is given when it starts. */
 export interface ThreadData {
   /** The compiled QuickJS WebAssembly.Module (compiled once on the main thread). */
   wasm: WebAssembly.Module;
+  /** Its memory layout (read from the binary on the main thread). */
+  layout: Layout;
+  /** Whether instances are restored from memory snapshots. */
+  snapshots: boolean;
   /** The guest prelude script (bundled once on the main thread). */
   prelude: string;
   /** Watchdog cells, see WATCH_* below. */

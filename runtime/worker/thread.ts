@@ -3,7 +3,8 @@
 // protocol.ts for the contract.
 import { parentPort, workerData } from "node:worker_threads";
 import { Instance, type RequestInput } from "../instance.ts";
-import { SparePool, newEngineModule, useCompiledModule } from "../engine.ts";
+import { useCompiledModule } from "../engine.ts";
+import { InstanceFactory } from "../snapshot/factory.ts";
 import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
 import {
   CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
@@ -15,7 +16,7 @@ const RECYCLE_RATIO = 0.75;
 
 const port = parentPort!;
 const data = workerData as ThreadData;
-useCompiledModule(data.wasm);
+useCompiledModule(data.wasm, data.layout);
 Instance.preludeSource = data.prelude;
 const cells = new Float64Array(data.watch);
 const flag = new Int32Array(data.watch);
@@ -34,7 +35,7 @@ Instance.watch = {
 
 const post = (m: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
-const spares = new SparePool<Instance>(async (mb) => Instance.prepare(await newEngineModule(mb)), (i) => i.close());
+const factory = new InstanceFactory({ snapshots: data.snapshots });
 const instances = new Map<number, Instance>();
 const active = new Map<number, number>(); // key -> invocations in flight
 let nextCall = 1;
@@ -58,8 +59,7 @@ function errorData(e: unknown): ErrorData {
 
 async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
   try {
-    const prepared = await spares.take(m.limits.memoryMb);
-    const inst = await prepared.load(m.id, m.bundle, {
+    const inst = await factory.load(m.id, m.bundle, {
       filename: m.filename,
       limits: m.limits,
       env: m.env,
@@ -232,7 +232,7 @@ function hostReply(m: Extract<ToThread, { t: "hostReply" }>): void {
 }
 
 async function close(): Promise<void> {
-  await spares.close();
+  await factory.close();
   const all = [...instances.values()];
   instances.clear();
   await Promise.all(all.map((i) => i.close()));
@@ -267,7 +267,7 @@ port.on("message", (m: ToThread) => {
 /** Run one invocation of each kind through a throwaway instance: a fresh thread's first real call is then not its slowest. */
 async function warmUp(): Promise<void> {
   const limits = { cpuMs: 10_000, wallMs: 10_000, memoryMb: 128, subrequests: 0 };
-  const inst = await (await spares.take(limits.memoryMb)).load("warm-up", WARM_BUNDLE, { limits });
+  const inst = await (await factory.prepare(limits.memoryMb)).load("warm-up", WARM_BUNDLE, { limits });
   const input: InvocationInput = { requestId: "warm-up", env: {}, auth: null, limits, host: {} };
   const o = await inst.fetchData({ url: "http://localhost/", method: "POST", headers: [["content-type", "text/plain"]], body: new Uint8Array([104, 105]) }, input);
   if (o.ok) await (o.value as Response).arrayBuffer();
