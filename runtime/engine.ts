@@ -37,7 +37,7 @@ export interface Layout {
  */
 export const STACK_TOUCHED_BYTES = 256 * 1024;
 /** Size of this build's C stack region (emscripten's STACK_SIZE). */
-const STACK_BYTES = 5 * 1024 * 1024;
+export const STACK_BYTES = 5 * 1024 * 1024;
 
 export interface EngineModule {
   module: QuickJSWASMModule;
@@ -50,6 +50,10 @@ export interface EngineModule {
    * memory.grow would leave them on the old, detached buffer).
    */
   resize(bytes: number): boolean;
+  /** Told when the memory refused to grow (the guest wanted more than its limit); set by the instance using the module. */
+  onGrowFailed?: () => void;
+  /** The instance this module serves has been restored into it before (its memory is no longer fresh). */
+  used?: boolean;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -180,7 +184,12 @@ export async function newEngineModule(memoryMb: number, pages?: number): Promise
     },
   }));
   if (!resize) throw new Error("the QuickJS engine glue has no heap-growth import");
-  return { module, memory, limitBytes: maximum * PAGE, resize };
+  const engine: EngineModule = { module, memory, limitBytes: maximum * PAGE, resize };
+  const grow = memory.grow.bind(memory);
+  memory.grow = (delta: number) => {
+    try { return grow(delta); } catch (e) { engine.onGrowFailed?.(); throw e; }
+  };
+  return engine;
 }
 
 /** Bytes an engine module of this memory class may hold. */

@@ -3,10 +3,10 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
 import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunctions, InvocationInput, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
-import { usedBytes, type EngineModule } from "./engine.ts";
+import { engineLayout, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
 import { installNatives, nativeTable, type NativeFunctions, type NativeHost } from "./natives.ts";
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
-import { captureMemory, restoreMemory, type MemoryImage } from "./snapshot/image.ts";
+import { captureMemory, restoreMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
 import { preludeSource } from "./prelude.ts";
 import { encodeValue, decodeValue } from "./marshal.ts";
 import { BundleEvalError } from "./errors.ts";
@@ -63,7 +63,13 @@ export interface InstanceImage {
 }
 
 /** Per process: where Math.random's state sits in a context, and the chunks a fresh module dirties. */
-export interface RestoreContext { randomOffset: number; dirty: Uint32Array }
+export interface RestoreContext {
+  randomOffset: number;
+  /** Chunks a fresh module has written. */
+  dirty: Uint32Array;
+  /** What a module used before may have written (all but the C stack no code reaches). */
+  usedDirty(memory: WebAssembly.Memory): Dirty;
+}
 
 /** First line of a bundle that is an ES module (may use top-level await); others are classic scripts. */
 export const MODULE_MARKER = "// hangar:module";
@@ -119,6 +125,8 @@ export class Instance implements FunctionInstance {
   config: unknown = undefined;
   /** Called once when the module is thrown away (limit hit) or closed. */
   onDead?: () => void;
+  /** Given the engine module back after a clean close, so another instance can be restored into it. */
+  recycle?: (engine: EngineModule) => void;
   private rt: QuickJSRuntime;
   private ctx: QuickJSContext;
   private entry!: Entry;
@@ -147,12 +155,8 @@ export class Instance implements FunctionInstance {
   id = "";
 
   private constructor(private engine: EngineModule, adopted?: { rt: QuickJSRuntime; ctx: QuickJSContext }) {
-    // the engine grows this very Memory object: a refused growth means the guest wanted more than its limit
-    const memory = engine.memory;
-    const grow = memory.grow.bind(memory);
-    memory.grow = (delta: number) => {
-      try { return grow(delta); } catch (e) { this.growFailed = true; throw e; }
-    };
+    // the engine grows its Memory object: a refused growth means the guest wanted more than its limit
+    engine.onGrowFailed = () => { this.growFailed = true; };
     this.rt = adopted?.rt ?? engine.module.newRuntime();
     this.rt.setMaxStackSize(MAX_STACK_BYTES);
     this.ctx = adopted?.ctx ?? this.rt.newContext();
@@ -168,7 +172,8 @@ export class Instance implements FunctionInstance {
     if (engine.memory.buffer.byteLength < img.memory.bytes && !engine.resize(img.memory.bytes)) {
       throw new SnapshotRefused(`the snapshot needs ${img.memory.bytes} bytes, more than this instance may hold`);
     }
-    restoreMemory(engine.memory, img.memory, rc.dirty);
+    restoreMemory(engine.memory, img.memory, engine.used ? rc.usedDirty(engine.memory) : { chunks: rc.dirty });
+    engine.used = true;
     reseed(engine.memory, img.engine.ctx, rc.randomOffset);
     const { rt, ctx, handle, register } = adopt(engine.module, img.engine);
     const inst = new Instance(engine, { rt, ctx });
@@ -199,6 +204,9 @@ export class Instance implements FunctionInstance {
     if (this.invs.size || this.timerOwner.size || this.rt.hasPendingJob()) throw new SnapshotRefused("the instance has work in flight");
     const names = new Map<unknown, string>(Object.entries(this.natives).map(([k, v]) => [v, k]));
     const engine = describe(this.rt, this.ctx, names);
+    // no guest code runs now, so the C stack holds only dead frames: zeroed, they neither vary nor cost space
+    const { stackTop } = engineLayout();
+    new Uint8Array(this.engine.memory.buffer).fill(0, stackTop - STACK_TOUCHED_BYTES, stackTop);
     return {
       memory: captureMemory(this.engine.memory, base),
       engine,
@@ -289,6 +297,8 @@ export class Instance implements FunctionInstance {
       if (this.identity?.alive) this.identity.dispose();
       this.ctx.dispose();
       this.rt.dispose();
+      this.engine.onGrowFailed = undefined;
+      this.recycle?.(this.engine);
     }
     this.onDead?.();
   }

@@ -44,6 +44,8 @@ export type NativeFunctions = Record<string, (...args: QuickJSHandle[]) => Quick
  * invocation's own host functions lack a name.
  */
 export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: NativeFunctions; host: HostFunctions } {
+  const start = performance.now();
+  const origin = performance.timeOrigin + start;
   const rd = boundedReaders(ctx);
   const str = (h: QuickJSHandle, what: string, cap?: number) => rd.str(h, what, cap);
   const num = (h: QuickJSHandle) => ctx.getNumber(h);
@@ -142,7 +144,9 @@ export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: Nativ
     hmac: (alg, key, buf) => ctx.newArrayBuffer(arrayBufferOf(createHmac(str(alg, "HMAC hash", 32), bytes(key, "HMAC key", 1024 * 1024)).update(bytes(buf, "HMAC data")).digest())),
     randomBytes: (n) => ctx.newArrayBuffer(arrayBufferOf(randomBytes(Math.max(0, Math.min(65536, num(n) || 0))))),
     randomUUID: () => ctx.newString(randomUUID()),
-    now: () => ctx.newNumber(performance.now()),
+    // relative to this instance's own start: a snapshot must not carry another instance's clock
+    now: () => ctx.newNumber(performance.now() - start),
+    timeOrigin: () => ctx.newNumber(origin),
     base64Encode: (buf, url) => {
       const b = bytes(buf, "Uint8Array.prototype.toBase64", Math.floor((BOUNDS.output / 4) * 3));
       const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");

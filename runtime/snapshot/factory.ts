@@ -1,37 +1,48 @@
 // Makes instances for one thread (or the in-process runtime): a prepared
 // instance is the prelude snapshot restored into a bare module; a version's
 // first load evaluates its bundle and snapshots the result, and later cold
-// starts of that version restore the snapshot. Snapshots are kept per thread,
-// in memory, LRU-bounded by bytes (see README, "Snapshots").
+// starts of that version restore the snapshot. Snapshots are kept per process,
+// in memory, LRU-bounded by bytes (see README, "Snapshots"): by the sandbox
+// pool on the main thread, which hands them to whichever thread loads the version.
 import { createHash } from "node:crypto";
-import { SparePool, engineLayout, newEngineModule, type EngineModule } from "../engine.ts";
+import { SparePool, STACK_BYTES, STACK_TOUCHED_BYTES, engineLayout, limitBytesFor, newEngineModule, type EngineModule } from "../engine.ts";
 import { Instance, type InstanceImage, type InstanceOptions, type RestoreContext } from "../instance.ts";
 import { preludeSource } from "../prelude.ts";
 import { findRandomState, SnapshotRefused } from "./adopt.ts";
 import { decodeSnapshot, encodeSnapshot } from "./format.ts";
-import { dirtyChunks } from "./image.ts";
+import { CHUNK, dirtyChunks, type Dirty, type MemoryImage } from "./image.ts";
+import { SnapshotCache, snapshotKey } from "./cache.ts";
 
+export { snapshotKey };
+
+/** Closed instances' modules kept per memory class, and the largest kept (WASM memory never shrinks). */
+const RECYCLE_KEEP = 4;
+const RECYCLE_MAX_BYTES = 24 * 1024 * 1024;
 /** Snapshot format version: part of every fingerprint. */
 const FORMAT = 1;
-/** Default cap on the bytes of bundle snapshots a factory keeps. */
-export const SNAPSHOT_CACHE_BYTES = 128 * 1024 * 1024;
 
 interface Base { image: InstanceImage; rc: RestoreContext; fingerprint: string }
 
-export interface FactoryStats { restored: number; evaluated: number; refused: number; snapshots: number; snapshotBytes: number }
+export interface FactoryStats { restored: number; evaluated: number; refused: number }
 
 export class InstanceFactory {
   private bare = new SparePool<EngineModule>((mb) => newEngineModule(mb), async () => {});
+  /**
+   * Modules of closed instances, by memory class: restoring into memory already
+   * touched skips the page faults a fresh module pays (the bulk of a restore).
+   */
+  private recycled = new Map<number, EngineModule[]>();
   private base: Promise<Base | null> | undefined;
-  private cache = new Map<string, Uint8Array>();
-  private cacheBytes = 0;
+  /** Version snapshots kept here (the in-process runtime); a sandbox thread's are kept by the pool. */
+  readonly cache: SnapshotCache;
   private closed = false;
   /** Why snapshots are off in this process, when they are. */
   disabled: string | undefined;
-  readonly stats: FactoryStats = { restored: 0, evaluated: 0, refused: 0, snapshots: 0, snapshotBytes: 0 };
+  readonly stats: FactoryStats = { restored: 0, evaluated: 0, refused: 0 };
 
-  constructor(private readonly opts: { cacheBytes?: number; snapshots?: boolean } = {}) {
+  constructor(opts: { cacheBytes?: number; snapshots?: boolean } = {}) {
     if (opts.snapshots === false) this.disabled = "turned off";
+    this.cache = new SnapshotCache(opts.cacheBytes);
   }
 
   /** The prelude snapshot and what a restore needs; null when snapshots cannot work here. */
@@ -39,18 +50,7 @@ export class InstanceFactory {
     this.base ??= (async () => {
       if (this.disabled) return null;
       try {
-        const engine = await newEngineModule(128);
-        const dirty = dirtyChunks(engine.memory);
-        const inst = await Instance.prepare(engine);
-        try {
-          const randomOffset = findRandomState(inst.context, engine.memory, inst.contextPointer);
-          const image = inst.capture();
-          const h = createHash("sha256").update(`${FORMAT}\0${engineLayout().buildHash}\0${Instance.preludeSource ?? preludeSource()}\0`);
-          h.update(image.memory.data).update(new Uint8Array(image.memory.chunks.buffer));
-          return { image, rc: { randomOffset, dirty }, fingerprint: h.digest("hex") };
-        } finally {
-          await inst.close();
-        }
+        return await makeBase();
       } catch (e) {
         this.disabled = `snapshots are off: ${(e as Error).message}`;
         return null;
@@ -67,97 +67,134 @@ export class InstanceFactory {
   /** A prepared instance (context and prelude): the prelude snapshot restored, or set up from scratch. */
   async prepare(memoryMb: number): Promise<Instance> {
     const base = await this.baseImage();
-    const engine = await this.bare.take(memoryMb);
-    if (!base) return Instance.prepare(engine);
-    return Instance.restore(engine, base.image, base.rc);
+    if (!base) return Instance.prepare(await this.bare.take(memoryMb));
+    return this.restore(await this.engine(memoryMb, base.image.memory.bytes), base.image, base.rc);
+  }
+
+  private restore(engine: EngineModule, img: InstanceImage, rc: RestoreContext): Instance {
+    const inst = Instance.restore(engine, img, rc);
+    inst.recycle = (e) => this.giveBack(e);
+    return inst;
+  }
+
+  /** A module for a restore needing `bytes`: a recycled one (the smallest that is large enough), else a fresh spare. */
+  private async engine(memoryMb: number, bytes = 0): Promise<EngineModule> {
+    const list = this.recycled.get(limitBytesFor(memoryMb));
+    if (list?.length) {
+      let best = list.length - 1;
+      list.forEach((e, i) => {
+        const size = e.memory.buffer.byteLength, bestSize = list[best].memory.buffer.byteLength;
+        if (size >= bytes ? bestSize < bytes || size < bestSize : size > bestSize) best = i;
+      });
+      return list.splice(best, 1)[0];
+    }
+    return this.bare.take(memoryMb);
+  }
+
+  private giveBack(engine: EngineModule): void {
+    engine.used = true;
+    if (this.closed || engine.memory.buffer.byteLength > RECYCLE_MAX_BYTES) return;
+    const list = this.recycled.get(engine.limitBytes) ?? [];
+    if (list.length >= RECYCLE_KEEP) return;
+    list.push(engine);
+    this.recycled.set(engine.limitBytes, list);
+  }
+
+  /** An instance of version `id` with its bundle loaded, using and filling this factory's cache. */
+  async load(id: string, bundle: string, opts: InstanceOptions): Promise<Instance> {
+    const key = snapshotKey(id, bundle, opts);
+    const { inst, made, refused } = await this.loadFrom(id, bundle, opts, this.cache.get(key));
+    if (refused) this.cache.delete(key);
+    if (made && !this.closed) this.cache.set(key, made);
+    return inst;
   }
 
   /**
-   * An instance of version `id` with its bundle loaded: restored from that
-   * version's snapshot when one is kept and accepted, else evaluated (and then
-   * snapshotted for next time).
+   * An instance of version `id` with its bundle loaded: restored from
+   * `snapshot` when it is given and accepted, else evaluated, and then
+   * snapshotted (`made`) for next time.
    */
-  async load(id: string, bundle: string, opts: InstanceOptions): Promise<Instance> {
+  async loadFrom(id: string, bundle: string, opts: InstanceOptions, snapshot?: Uint8Array): Promise<{ inst: Instance; made?: Uint8Array; refused?: boolean }> {
     const base = await this.baseImage();
-    const key = cacheKey(id, bundle, opts);
-    const bytes = base ? this.cache.get(key) : undefined;
-    if (base && bytes) {
-      this.cache.delete(key); // re-inserted: most recently used last
-      this.cache.set(key, bytes);
-      const engine = await this.bare.take(opts.limits.memoryMb);
+    let refused = false;
+    if (base && snapshot) {
       try {
-        const inst = Instance.restore(engine, decodeSnapshot(bytes, base.fingerprint, base.image.memory), base.rc);
+        const img = decodeSnapshot(snapshot, base.fingerprint, base.image.memory);
+        const inst = this.restore(await this.engine(opts.limits.memoryMb, img.memory.bytes), img, base.rc);
         this.stats.restored++;
-        return inst;
+        return { inst };
       } catch (e) {
         if (!(e instanceof SnapshotRefused)) throw e;
-        this.forget(key);
+        refused = true;
         this.stats.refused++;
       }
     }
     const inst = await (await this.prepare(opts.limits.memoryMb)).load(id, bundle, opts);
     this.stats.evaluated++;
-    if (base) this.remember(key, inst, base);
-    return inst;
-  }
-
-  /** Put snapshot bytes for a version (as `snapshotOf` returned them, or from elsewhere): verified when used. */
-  put(id: string, bundle: string, opts: InstanceOptions, bytes: Uint8Array): void {
-    this.store(cacheKey(id, bundle, opts), bytes);
-  }
-
-  /** The snapshot bytes kept for a version, if any. */
-  snapshotOf(id: string, bundle: string, opts: InstanceOptions): Uint8Array | undefined {
-    return this.cache.get(cacheKey(id, bundle, opts));
-  }
-
-  private remember(key: string, inst: Instance, base: Base): void {
-    try {
-      this.store(key, encodeSnapshot(inst.capture(base.image.memory), base.fingerprint));
-    } catch (e) {
-      if (!(e instanceof SnapshotRefused)) throw e; // an instance with work in flight is simply evaluated next time
+    let made: Uint8Array | undefined;
+    if (base) {
+      try {
+        made = encodeSnapshot(inst.capture(base.image.memory), base.fingerprint);
+      } catch (e) {
+        if (!(e instanceof SnapshotRefused)) throw e; // work left in flight at load: evaluated again next time
+      }
     }
-  }
-
-  private store(key: string, bytes: Uint8Array): void {
-    const cap = this.opts.cacheBytes ?? SNAPSHOT_CACHE_BYTES;
-    if (this.closed || bytes.byteLength > cap) return;
-    this.forget(key);
-    this.cache.set(key, bytes);
-    this.cacheBytes += bytes.byteLength;
-    for (const [k, b] of this.cache) {
-      if (this.cacheBytes <= cap) break;
-      this.cache.delete(k);
-      this.cacheBytes -= b.byteLength;
-    }
-    this.stats.snapshots = this.cache.size;
-    this.stats.snapshotBytes = this.cacheBytes;
-  }
-
-  private forget(key: string): void {
-    const old = this.cache.get(key);
-    if (!old) return;
-    this.cache.delete(key);
-    this.cacheBytes -= old.byteLength;
-    this.stats.snapshots = this.cache.size;
-    this.stats.snapshotBytes = this.cacheBytes;
+    return { inst, made, refused };
   }
 
   /** Drop spares and snapshots; safe twice. */
   async close(): Promise<void> {
     this.closed = true;
     this.cache.clear();
-    this.cacheBytes = 0;
+    this.recycled.clear();
     await this.bare.close();
   }
 }
 
+/** Run `use` on a prepared instance (made from scratch) and close it; `dirty` is what its fresh module had written. */
+async function prepared<T>(use: (inst: Instance, engine: EngineModule, dirty: Uint32Array) => T): Promise<T> {
+  const engine = await newEngineModule(128);
+  const dirty = dirtyChunks(engine.memory);
+  const inst = await Instance.prepare(engine);
+  try {
+    return use(inst, engine, dirty);
+  } finally {
+    await inst.close();
+  }
+}
+
 /**
- * A snapshot is valid for one version (whose bundle never changes: the length
- * only guards against a reused id), memory class and env (top-level code may read env).
+ * The prelude snapshot. A version's snapshot holds only what differs from it,
+ * so every thread must hold the same base: its fingerprint hashes the image
+ * with the words that differ between two preparations (clocks, Math.random's
+ * seed, set anew by every restore) left out, so any thread of this build and
+ * prelude computes the same one. A second preparation finds those words and
+ * where Math.random's state is.
  */
-function cacheKey(id: string, bundle: string, opts: InstanceOptions): string {
-  const env = Object.entries(opts.env ?? {});
-  const h = env.length ? createHash("sha256").update(JSON.stringify(env.sort())).digest("base64") : "";
-  return `${id}\0${bundle.length}\0${opts.limits.memoryMb}\0${h}`;
+async function makeBase(): Promise<Base> {
+  const { image, dirty } = await prepared((inst, _e, dirty) => ({ image: inst.capture(), dirty }));
+  const { volatile, randomOffset } = await prepared((inst, engine) => {
+    const again = inst.capture();
+    return { volatile: differing(image.memory, again.memory), randomOffset: findRandomState(inst.context, engine.memory, inst.contextPointer) };
+  });
+  const h = createHash("sha256").update(`${FORMAT}\0${engineLayout().buildHash}\0${Instance.preludeSource ?? preludeSource()}\0`);
+  const data = image.memory.data.slice();
+  for (const at of volatile) data.fill(0, at, at + 8);
+  h.update(data).update(new Uint8Array(image.memory.chunks.buffer)).update(JSON.stringify(image.engine));
+  const { stackTop } = engineLayout();
+  // a used module may have written anywhere but the part of the C stack no code reaches
+  const gap: [number, number] = [Math.ceil((stackTop - STACK_BYTES) / CHUNK), Math.floor((stackTop - STACK_TOUCHED_BYTES) / CHUNK)];
+  const usedDirty = (m: WebAssembly.Memory): Dirty => ({ ranges: [[0, gap[0]], [gap[1], m.buffer.byteLength / CHUNK]] });
+  return { image, rc: { randomOffset, dirty, usedDirty }, fingerprint: h.digest("hex") };
+}
+
+/** Offsets into a.data of the 8-byte words where two images of the same chunks differ. */
+function differing(a: MemoryImage, b: MemoryImage): number[] {
+  if (a.chunks.length !== b.chunks.length || a.chunks.some((c, i) => c !== b.chunks[i])) throw new SnapshotRefused("two preparations of the prelude differ in layout");
+  const x = new BigUint64Array(a.data.buffer, a.data.byteOffset, a.data.byteLength / 8);
+  const y = new BigUint64Array(b.data.buffer, b.data.byteOffset, b.data.byteLength / 8);
+  const out: number[] = [];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) out.push(i * 8);
+  if (out.length > 16) throw new SnapshotRefused(`two preparations of the prelude differ in ${out.length} places`);
+  return out;
 }

@@ -81,15 +81,20 @@ function copyRuns(u8: Uint8Array, img: MemoryImage): void {
 }
 
 /**
- * Write `img` into the memory of a fresh module whose dirtied chunks are
- * `dirty` (see dirtyChunks); the memory must already be `img.bytes` large.
+ * What a module about to receive an image may hold besides zeros: the chunks
+ * a fresh module has written, or (a module used before) chunk ranges [from, to).
  */
-export function restoreMemory(memory: WebAssembly.Memory, img: MemoryImage, dirty: Uint32Array): void {
+export type Dirty = { chunks: Uint32Array } | { ranges: [number, number][] };
+
+/** Write `img` into a module's memory (already `img.bytes` large) so that it equals the captured memory. */
+export function restoreMemory(memory: WebAssembly.Memory, img: MemoryImage, dirty: Dirty): void {
   const u8 = new Uint8Array(memory.buffer);
   if (u8.byteLength < img.bytes) throw new RangeError(`memory of ${u8.byteLength} bytes is smaller than the image (${img.bytes})`);
-  const held = new Set<number>();
-  for (let i: MemoryImage | undefined = img; i; i = i.base) for (const c of i.chunks) held.add(c);
-  for (const c of dirty) if (!held.has(c)) u8.fill(0, c * CHUNK, (c + 1) * CHUNK);
+  const held = new Uint8Array(u8.byteLength / CHUNK);
+  for (let i: MemoryImage | undefined = img; i; i = i.base) for (const c of i.chunks) held[c] = 1;
+  const clear = (c: number) => { if (!held[c]) u8.fill(0, c * CHUNK, (c + 1) * CHUNK); };
+  if ("chunks" in dirty) for (const c of dirty.chunks) clear(c);
+  else for (const [from, to] of dirty.ranges) for (let c = from; c < Math.min(to, held.length); c++) clear(c);
   const chain: MemoryImage[] = [];
   for (let i: MemoryImage | undefined = img; i; i = i.base) chain.unshift(i);
   for (const i of chain) copyRuns(u8, i);

@@ -13,6 +13,7 @@ import type {
 import { HostBindingError } from "../types.ts";
 import { BundleEvalError, RuntimeClosedError } from "../errors.ts";
 import { compiledModule, engineLayout } from "../engine.ts";
+import { SnapshotCache, snapshotKey } from "../snapshot/cache.ts";
 import { preludeSource } from "../prelude.ts";
 import type { LoadOptions, Runtime } from "../index.ts";
 import { singleFlight } from "../single-flight.ts";
@@ -454,8 +455,10 @@ class FunctionProxy implements FunctionInstance {
     const key = nextKey++;
     const loaded = await new Promise<Extract<FromThread, { t: "loaded" }>>((resolve, reject) => {
       thread.loads.set(key, { resolve, reject, onConsole: this.replicas.length ? undefined : this.opts.onConsole, limits: this.opts.limits });
-      thread.send({ t: "load", key, id: this.id, bundle: this.bundle, filename: this.opts.filename, limits: this.opts.limits, env: this.opts.env });
+      const snapshot = this.pool.snapshots?.get(snapshotKey(this.id, this.bundle, this.opts));
+      thread.send({ t: "load", key, id: this.id, bundle: this.bundle, filename: this.opts.filename, limits: this.opts.limits, env: this.opts.env, snapshot });
     });
+    if (loaded.snapshot) this.pool.snapshots?.set(snapshotKey(this.id, this.bundle, this.opts), loaded.snapshot);
     const replica: Replica = { key, thread, proxy: this, inflight: 0, memoryBytes: loaded.memoryBytes, alive: true };
     if (thread.dead || this.dead) {
       thread.send({ t: "unload", key });
@@ -564,10 +567,11 @@ export class SandboxPool implements Runtime {
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private data: Omit<ThreadData, "watch" | "claims"> | undefined;
   private replaced = 0;
-  private snapshots: boolean;
+  /** Version snapshots for every thread (per process, LRU by bytes); none when snapshots are off. */
+  readonly snapshots: SnapshotCache | undefined;
 
   constructor(options: PoolOptions = {}) {
-    this.snapshots = options.snapshots ?? true;
+    if (options.snapshots !== false) this.snapshots = new SnapshotCache();
     this.size = Math.max(1, options.threads ?? availableParallelism());
     this.budgetMb = options.memoryBudgetMb ?? 1024;
     this.budgetBytes = this.budgetMb * 1024 * 1024;
@@ -590,7 +594,7 @@ export class SandboxPool implements Runtime {
     let best: Thread | undefined;
     for (const t of this.threads) if (!exclude.has(t) && !t.stalled() && (!best || t.load < best.load)) best = t;
     if ((!best || best.invs.size > 0) && this.threads.length < this.size) {
-      this.data ??= { wasm: compiledModule(), layout: engineLayout(), prelude: preludeSource(), snapshots: this.snapshots };
+      this.data ??= { wasm: compiledModule(), layout: engineLayout(), prelude: preludeSource(), snapshots: !!this.snapshots };
       const t = new Thread(this, this.data);
       this.threads.push(t);
       return t;
@@ -700,6 +704,7 @@ export class SandboxPool implements Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.snapshots?.clear();
     await Promise.allSettled([...this.creating.values()]);
     const all = [...this.proxies.values()];
     this.proxies.clear();

@@ -69,7 +69,8 @@ export interface InvokeInputData {
 
 /** Main -> sandbox thread. */
 export type ToThread =
-  | { t: "load"; key: number; id: string; bundle: string; filename?: string; limits: Limits; env?: Record<string, string> }
+  /** `snapshot`: the version's memory snapshot, if the pool keeps one (verified by the thread before use). */
+  | { t: "load"; key: number; id: string; bundle: string; filename?: string; limits: Limits; env?: Record<string, string>; snapshot?: Uint8Array }
   | { t: "unload"; key: number }
   | { t: "invoke"; inv: number; key: number; kind: "fetch"; request: RequestData; input: InvokeInputData }
   | { t: "invoke"; inv: number; key: number; kind: EventKind; payload: unknown; input: InvokeInputData }
@@ -104,7 +105,8 @@ export interface ResponseHead {
 /** Sandbox thread -> main. */
 export type FromThread =
   | { t: "ready" }
-  | { t: "loaded"; key: number; handlers: ("fetch" | EventKind)[]; config: unknown; memoryBytes: number }
+  /** `snapshot`: made by this load (the bundle was evaluated), for the pool to keep. */
+  | { t: "loaded"; key: number; handlers: ("fetch" | EventKind)[]; config: unknown; memoryBytes: number; snapshot?: Uint8Array }
   | { t: "loadFailed"; key: number; error: ErrorData }
   /** The instance was thrown away (a limit hit inside it, or recycled after growing). */
   | { t: "dead"; key: number }

@@ -35,7 +35,8 @@ Instance.watch = {
 
 const post = (m: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
-const factory = new InstanceFactory({ snapshots: data.snapshots });
+// version snapshots are kept by the pool (one copy per process), not here
+const factory = new InstanceFactory({ snapshots: data.snapshots, cacheBytes: 0 });
 const instances = new Map<number, Instance>();
 const active = new Map<number, number>(); // key -> invocations in flight
 let nextCall = 1;
@@ -59,19 +60,19 @@ function errorData(e: unknown): ErrorData {
 
 async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
   try {
-    const inst = await factory.load(m.id, m.bundle, {
+    const { inst, made } = await factory.loadFrom(m.id, m.bundle, {
       filename: m.filename,
       limits: m.limits,
       env: m.env,
       onConsole: (level, message) => post({ t: "console", inv: -1, key: m.key, level, message }),
-    });
+    }, m.snapshot);
     inst.onDead = () => {
       if (instances.get(m.key) !== inst) return;
       instances.delete(m.key);
       post({ t: "dead", key: m.key });
     };
     instances.set(m.key, inst);
-    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes() });
+    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshot: made }, made ? [made.buffer as ArrayBuffer] : undefined);
   } catch (e) {
     post({ t: "loadFailed", key: m.key, error: errorData(e) });
   }

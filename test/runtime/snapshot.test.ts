@@ -3,7 +3,7 @@
 // version is evaluated instead.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { InstanceFactory } from "../../runtime/snapshot/factory.ts";
+import { InstanceFactory, snapshotKey } from "../../runtime/snapshot/factory.ts";
 import type { Instance } from "../../runtime/instance.ts";
 import type { HostFunctions } from "../../runtime/types.ts";
 import { LIMITS, ROOMY, input, moduleBundle, req } from "./helpers.ts";
@@ -40,7 +40,7 @@ test("a restored instance behaves like the evaluated one: module state, timers, 
   const logs: string[] = [];
   const fresh = await factory.load("v-same", BUNDLE, opts(logs));
   assert.deepEqual(logs, ["top level ran"]);
-  assert.equal(factory.stats.snapshots, 1, "the evaluated version was snapshotted");
+  assert.equal(factory.cache.size, 1, "the evaluated version was snapshotted");
   const a = await factory.load("v-same", BUNDLE, opts(logs));
   const b = await factory.load("v-same", BUNDLE, opts(logs));
   assert.deepEqual(logs, ["top level ran"], "restores do not run top-level code again");
@@ -79,7 +79,8 @@ test("limits hold in a restored instance: CPU, then memory (the module is thrown
 test("a snapshot from another engine build, or a corrupted one, is refused and the version evaluated", async () => {
   const logs: string[] = [];
   await factory.load("v-refuse", BUNDLE, opts(logs)).then((i) => i.close());
-  const good = factory.snapshotOf("v-refuse", BUNDLE, opts())!;
+  const key = snapshotKey("v-refuse", BUNDLE, opts());
+  const good = factory.cache.get(key)!;
   assert.ok(good, "a snapshot was kept");
 
   const otherBuild = good.slice();
@@ -88,7 +89,7 @@ test("a snapshot from another engine build, or a corrupted one, is refused and t
   corrupted[corrupted.length - 100] ^= 0xff; // one flipped bit deep in the memory image
 
   for (const bad of [otherBuild, corrupted]) {
-    factory.put("v-refuse", BUNDLE, opts(), bad);
+    factory.cache.set(key, bad);
     const refused = factory.stats.refused;
     logs.length = 0;
     const inst = await factory.load("v-refuse", BUNDLE, opts(logs));
