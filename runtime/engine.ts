@@ -145,6 +145,12 @@ export function engineLayout(): Layout {
   return layout!;
 }
 
+/** Byte range of the C stack that no code reaches: never written, never read by snapshots. */
+export function stackGap(): [number, number] {
+  const { stackTop } = engineLayout();
+  return [stackTop - STACK_BYTES, stackTop - STACK_TOUCHED_BYTES];
+}
+
 function pagesFor(memoryMb: number): number {
   return Math.min(MAX_PAGES, Math.max(engineLayout().minPages + 16, Math.ceil((memoryMb * 1024 * 1024) / PAGE)));
 }

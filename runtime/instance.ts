@@ -3,7 +3,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
 import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunctions, InvocationInput, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
-import { engineLayout, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
+import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
 import { installNatives, nativeTable, type NativeFunctions, type NativeHost } from "./natives.ts";
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
 import { captureMemory, restoreMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
@@ -208,7 +208,7 @@ export class Instance implements FunctionInstance {
     const { stackTop } = engineLayout();
     new Uint8Array(this.engine.memory.buffer).fill(0, stackTop - STACK_TOUCHED_BYTES, stackTop);
     return {
-      memory: captureMemory(this.engine.memory, base),
+      memory: captureMemory(this.engine.memory, base, stackGap()),
       engine,
       entry: Object.fromEntries(ENTRY_NAMES.map((n) => [n, this.entry[n].value as unknown as number])) as Record<keyof Entry, number>,
       identity: (this.identity?.value as unknown as number) ?? 0,

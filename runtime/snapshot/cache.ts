@@ -47,12 +47,22 @@ export class SnapshotCache {
   }
 }
 
+const bundleHashes = new Map<string, string>();
+
 /**
- * A snapshot is valid for one version (whose bundle never changes: the length
- * only guards against a reused id), memory class and env (top-level code may read env).
+ * A snapshot is valid for one bundle (by content: the deploy's evaluation and
+ * the version's pre-warm share it), memory class and env (top-level code may
+ * read env). A version's bundle never changes, so its hash is remembered by id.
  */
 export function snapshotKey(id: string, bundle: string, opts: { limits: { memoryMb: number }; env?: Record<string, string> }): string {
+  const memo = `${id}\0${bundle.length}`;
+  let code = bundleHashes.get(memo);
+  if (!code) {
+    code = createHash("sha256").update(bundle).digest("base64");
+    if (bundleHashes.size >= 4096) bundleHashes.delete(bundleHashes.keys().next().value!);
+    bundleHashes.set(memo, code);
+  }
   const env = Object.entries(opts.env ?? {});
   const h = env.length ? createHash("sha256").update(JSON.stringify(env.sort())).digest("base64") : "";
-  return `${id}\0${bundle.length}\0${opts.limits.memoryMb}\0${h}`;
+  return `${code}\0${opts.limits.memoryMb}\0${h}`;
 }

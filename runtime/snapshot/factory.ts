@@ -5,7 +5,7 @@
 // in memory, LRU-bounded by bytes (see README, "Snapshots"): by the sandbox
 // pool on the main thread, which hands them to whichever thread loads the version.
 import { createHash } from "node:crypto";
-import { SparePool, STACK_BYTES, STACK_TOUCHED_BYTES, engineLayout, limitBytesFor, newEngineModule, type EngineModule } from "../engine.ts";
+import { SparePool, engineLayout, limitBytesFor, newEngineModule, stackGap, type EngineModule } from "../engine.ts";
 import { Instance, type InstanceImage, type InstanceOptions, type RestoreContext } from "../instance.ts";
 import { preludeSource } from "../prelude.ts";
 import { findRandomState, SnapshotRefused } from "./adopt.ts";
@@ -121,6 +121,7 @@ export class InstanceFactory {
       try {
         const img = decodeSnapshot(snapshot, base.fingerprint, base.image.memory);
         const inst = this.restore(await this.engine(opts.limits.memoryMb, img.memory.bytes), img, base.rc);
+        inst.id = id; // the snapshot may come from another id with the same bundle (the deploy's evaluation)
         this.stats.restored++;
         return { inst };
       } catch (e) {
@@ -154,7 +155,7 @@ export class InstanceFactory {
 /** Run `use` on a prepared instance (made from scratch) and close it; `dirty` is what its fresh module had written. */
 async function prepared<T>(use: (inst: Instance, engine: EngineModule, dirty: Uint32Array) => T): Promise<T> {
   const engine = await newEngineModule(128);
-  const dirty = dirtyChunks(engine.memory);
+  const dirty = dirtyChunks(engine.memory, stackGap());
   const inst = await Instance.prepare(engine);
   try {
     return use(inst, engine, dirty);
@@ -181,9 +182,9 @@ async function makeBase(): Promise<Base> {
   const data = image.memory.data.slice();
   for (const at of volatile) data.fill(0, at, at + 8);
   h.update(data).update(new Uint8Array(image.memory.chunks.buffer)).update(JSON.stringify(image.engine));
-  const { stackTop } = engineLayout();
   // a used module may have written anywhere but the part of the C stack no code reaches
-  const gap: [number, number] = [Math.ceil((stackTop - STACK_BYTES) / CHUNK), Math.floor((stackTop - STACK_TOUCHED_BYTES) / CHUNK)];
+  const [from, to] = stackGap();
+  const gap = [Math.ceil(from / CHUNK), Math.floor(to / CHUNK)];
   const usedDirty = (m: WebAssembly.Memory): Dirty => ({ ranges: [[0, gap[0]], [gap[1], m.buffer.byteLength / CHUNK]] });
   return { image, rc: { randomOffset, dirty, usedDirty }, fingerprint: h.digest("hex") };
 }

@@ -38,14 +38,20 @@ function locate(img: MemoryImage): Map<number, [MemoryImage, number]> {
   return at;
 }
 
-/** Capture `memory` (its used part); with a base, only what differs from it. */
-export function captureMemory(memory: WebAssembly.Memory, base?: MemoryImage): MemoryImage {
+/**
+ * Capture `memory`; with a base, only what differs from it. `gap` is a byte
+ * range known never to be written (the C stack no code reaches): not read at
+ * all, since reading a page can make the system back it with real memory.
+ */
+export function captureMemory(memory: WebAssembly.Memory, base?: MemoryImage, gap?: [number, number]): MemoryImage {
   const buf = memory.buffer;
   const w = words(buf);
   const n = buf.byteLength / CHUNK;
   const known = base ? locate(base) : undefined;
   const held: number[] = [];
+  const [skipFrom, skipTo] = gap ? [Math.ceil(gap[0] / CHUNK), Math.floor(gap[1] / CHUNK)] : [0, 0];
   for (let c = 0; c < n; c++) {
+    if (c >= skipFrom && c < skipTo) continue;
     const at = c * WORDS;
     const prev = known?.get(c);
     if (prev) {
@@ -61,8 +67,8 @@ export function captureMemory(memory: WebAssembly.Memory, base?: MemoryImage): M
 }
 
 /** Chunk indexes a fresh module of this build has written (data segments, start-up code). */
-export function dirtyChunks(memory: WebAssembly.Memory): Uint32Array {
-  return captureMemory(memory).chunks;
+export function dirtyChunks(memory: WebAssembly.Memory, gap?: [number, number]): Uint32Array {
+  return captureMemory(memory, undefined, gap).chunks;
 }
 
 /** Total chunks an image restores (with its bases). */
