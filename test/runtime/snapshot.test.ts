@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { InstanceFactory, snapshotKey } from "../../runtime/snapshot/factory.ts";
 import type { Instance } from "../../runtime/instance.ts";
 import type { HostFunctions } from "../../runtime/types.ts";
+import { createRuntime } from "../../runtime/index.ts";
+import type { SandboxPool } from "../../runtime/worker/pool.ts";
 import { LIMITS, ROOMY, input, moduleBundle, req } from "./helpers.ts";
 
 const factory = new InstanceFactory();
@@ -98,5 +100,21 @@ test("a snapshot from another engine build, or a corrupted one, is refused and t
     const r = await call(inst);
     assert.ok(!("error" in r) && r.count === 1);
     await inst.close();
+  }
+});
+
+test("sandbox threads: an evicted version comes back from the pool's snapshot, with its own state", async () => {
+  const rt = await createRuntime({ threads: 2 });
+  try {
+    const logs: string[] = [];
+    const first = await rt.load("v-pool", BUNDLE, opts(logs));
+    assert.equal(((await call(first as Instance)) as { count: number }).count, 1);
+    await rt.evict("v-pool");
+    assert.equal((rt as SandboxPool).snapshots?.size, 1, "the pool keeps the snapshot the thread made");
+    const again = await rt.load("v-pool", BUNDLE, opts(logs));
+    assert.equal(((await call(again as Instance, "/", "dave")) as { count: number; who: string }).count, 1);
+    assert.deepEqual(logs, ["top level ran"], "the second load was a restore");
+  } finally {
+    await rt.close();
   }
 });
