@@ -6,7 +6,7 @@ import { HostBindingError } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
 import { installNatives, nativeTable, type NativeFunctions, type NativeHost } from "./natives.ts";
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
-import { captureMemory, restoreMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
+import { packMemory, restoreMemory, scanMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
 import { preludeSource } from "./prelude.ts";
 import { encodeValue, decodeValue } from "./marshal.ts";
 import { BundleEvalError } from "./errors.ts";
@@ -200,6 +200,16 @@ export class Instance implements FunctionInstance {
    * base image, only the memory that differs from it is kept.
    */
   capture(base?: MemoryImage): InstanceImage {
+    const { memory, ...state } = this.captureState(base);
+    return { ...state, memory: packMemory(memory, base) };
+  }
+
+  /**
+   * What capture returns, with the memory image not copied out: its chunk
+   * list and the live memory to copy them from (a snapshot's bytes are
+   * written straight from there, one copy).
+   */
+  captureState(base?: MemoryImage): Omit<InstanceImage, "memory"> & { memory: { bytes: number; chunks: Uint32Array; source: Uint8Array } } {
     if (!this.alive) throw new SnapshotRefused("the instance is not alive");
     if (this.invs.size || this.timerOwner.size || this.rt.hasPendingJob()) throw new SnapshotRefused("the instance has work in flight");
     const names = new Map<unknown, string>(Object.entries(this.natives).map(([k, v]) => [v, k]));
@@ -208,7 +218,7 @@ export class Instance implements FunctionInstance {
     const { stackTop } = engineLayout();
     new Uint8Array(this.engine.memory.buffer).fill(0, stackTop - STACK_TOUCHED_BYTES, stackTop);
     return {
-      memory: captureMemory(this.engine.memory, base, stackGap()),
+      memory: { bytes: this.engine.memory.buffer.byteLength, chunks: scanMemory(this.engine.memory, base, stackGap()), source: new Uint8Array(this.engine.memory.buffer) },
       engine,
       entry: Object.fromEntries(ENTRY_NAMES.map((n) => [n, this.entry[n].value as unknown as number])) as Record<keyof Entry, number>,
       identity: (this.identity?.value as unknown as number) ?? 0,

@@ -20,8 +20,11 @@ export class SnapshotCache {
   set(key: string, bytes: Uint8Array): void {
     this.delete(key);
     if (bytes.byteLength > this.capBytes) return;
-    const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
-    shared.set(bytes);
+    let shared = bytes;
+    if (!(bytes.buffer instanceof SharedArrayBuffer)) {
+      shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      shared.set(bytes);
+    }
     this.map.set(key, shared);
     this.total += shared.byteLength;
     for (const [k, b] of this.map) {

@@ -135,7 +135,7 @@ export class InstanceFactory {
     let made: Uint8Array | undefined;
     if (base) {
       try {
-        made = encodeSnapshot(inst.capture(base.image.memory), base.fingerprint);
+        made = encodeSnapshot(inst.captureState(base.image.memory), base.fingerprint);
       } catch (e) {
         if (!(e instanceof SnapshotRefused)) throw e; // work left in flight at load: evaluated again next time
       }

@@ -15,13 +15,19 @@ const HEADER = 8 + FP_BYTES + 4 + 4 + 4;
 const ascii = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-export function encodeSnapshot(img: InstanceImage, fingerprint: string): Uint8Array {
+/**
+ * The snapshot of `img` as bytes, in a SharedArrayBuffer (kept and handed to
+ * threads without copies); chunk contents are copied from `img.memory.source`
+ * (the live memory) or, for a packed image, from its data.
+ */
+export function encodeSnapshot(img: Omit<InstanceImage, "memory"> & { memory: MemoryImage | { bytes: number; chunks: Uint32Array; source: Uint8Array } }, fingerprint: string): Uint8Array {
   const { memory, ...rest } = img;
   const meta = ascii(JSON.stringify({ ...rest, bytes: memory.bytes }));
   // chunk indexes start 4-byte aligned so they can be read in place
   const metaPad = (4 - ((HEADER + meta.length) % 4)) % 4;
   const chunksAt = HEADER + meta.length + metaPad;
-  const out = new Uint8Array(chunksAt + memory.chunks.byteLength + memory.data.byteLength);
+  const dataAt = chunksAt + memory.chunks.byteLength;
+  const out = new Uint8Array(new SharedArrayBuffer(dataAt + memory.chunks.length * CHUNK));
   const v = new DataView(out.buffer);
   out.set(ascii(MAGIC), 0);
   out.set(ascii(fingerprint.padEnd(FP_BYTES).slice(0, FP_BYTES)), 8);
@@ -29,7 +35,15 @@ export function encodeSnapshot(img: InstanceImage, fingerprint: string): Uint8Ar
   v.setUint32(8 + FP_BYTES + 8, memory.chunks.length, true);
   out.set(meta, HEADER);
   out.set(new Uint8Array(memory.chunks.buffer, memory.chunks.byteOffset, memory.chunks.byteLength), chunksAt);
-  out.set(memory.data, chunksAt + memory.chunks.byteLength);
+  if ("source" in memory) {
+    const { chunks, source } = memory;
+    for (let i = 0; i < chunks.length; ) {
+      let j = i + 1;
+      while (j < chunks.length && chunks[j] === chunks[j - 1] + 1) j++;
+      out.set(source.subarray(chunks[i] * CHUNK, (chunks[j - 1] + 1) * CHUNK), dataAt + i * CHUNK);
+      i = j;
+    }
+  } else out.set(memory.data, dataAt);
   v.setUint32(8 + FP_BYTES, crc32(out.subarray(8 + FP_BYTES + 4)), true);
   return out;
 }

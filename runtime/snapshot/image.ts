@@ -44,6 +44,19 @@ function locate(img: MemoryImage): Map<number, [MemoryImage, number]> {
  * all, since reading a page can make the system back it with real memory.
  */
 export function captureMemory(memory: WebAssembly.Memory, base?: MemoryImage, gap?: [number, number]): MemoryImage {
+  const u8 = new Uint8Array(memory.buffer);
+  return packMemory({ bytes: u8.byteLength, chunks: scanMemory(memory, base, gap), source: u8 }, base);
+}
+
+/** Copy scanned chunks out of the live memory into an image. */
+export function packMemory(m: { bytes: number; chunks: Uint32Array; source: Uint8Array }, base?: MemoryImage): MemoryImage {
+  const data = new Uint8Array(m.chunks.length * CHUNK);
+  m.chunks.forEach((c, i) => data.set(m.source.subarray(c * CHUNK, (c + 1) * CHUNK), i * CHUNK));
+  return { bytes: m.bytes, chunks: m.chunks, data, base };
+}
+
+/** The chunks captureMemory would hold, without copying them. */
+export function scanMemory(memory: WebAssembly.Memory, base?: MemoryImage, gap?: [number, number]): Uint32Array {
   const buf = memory.buffer;
   const w = words(buf);
   const n = buf.byteLength / CHUNK;
@@ -60,10 +73,7 @@ export function captureMemory(memory: WebAssembly.Memory, base?: MemoryImage, ga
       held.push(c); // changed, or cleared: either way the base's copy is wrong
     } else if (!isZero(w, at)) held.push(c);
   }
-  const u8 = new Uint8Array(buf);
-  const data = new Uint8Array(held.length * CHUNK);
-  held.forEach((c, i) => data.set(u8.subarray(c * CHUNK, (c + 1) * CHUNK), i * CHUNK));
-  return { bytes: buf.byteLength, chunks: Uint32Array.from(held), data, base };
+  return Uint32Array.from(held);
 }
 
 /** Chunk indexes a fresh module of this build has written (data segments, start-up code). */

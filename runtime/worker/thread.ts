@@ -72,7 +72,7 @@ async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
       post({ t: "dead", key: m.key });
     };
     instances.set(m.key, inst);
-    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshot: made }, made ? [made.buffer as ArrayBuffer] : undefined);
+    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshot: made }); // shared memory: no copy
   } catch (e) {
     post({ t: "loadFailed", key: m.key, error: errorData(e) });
   }
