@@ -2,7 +2,7 @@
 // instance is the prelude snapshot restored into a bare module; a version's
 // first load evaluates its bundle and snapshots the result, and later cold
 // starts of that version restore the snapshot. Snapshots are kept per process,
-// in memory, LRU-bounded by bytes (see README, "Snapshots"): by the sandbox
+// in memory, LRU-bounded by bytes (README: "Top-level code runs once per snapshot"): by the sandbox
 // pool on the main thread, which hands them to whichever thread loads the version.
 import { createHash } from "node:crypto";
 import { SparePool, engineLayout, limitBytesFor, newEngineModule, stackGap, type EngineModule } from "../engine.ts";
