@@ -1,7 +1,7 @@
 // The sandbox runtime: warm function instances by version id, LRU-bounded by memory.
 import type { FunctionInstance, Limits, InvocationInput } from "./types.ts";
 import { Instance } from "./instance.ts";
-import { SparePool, newEngineModule } from "./engine.ts";
+import { InstanceFactory } from "./snapshot/factory.ts";
 import { RuntimeClosedError } from "./errors.ts";
 import { singleFlight } from "./single-flight.ts";
 import { SandboxPool } from "./worker/pool.ts";
@@ -19,6 +19,8 @@ export interface RuntimeOptions {
    * calling thread: only for tools and tests that inspect instances directly.
    */
   threads?: number;
+  /** Restore instances from memory snapshots (default true); false evaluates every cold start. */
+  snapshots?: boolean;
 }
 
 export interface LoadOptions {
@@ -46,16 +48,14 @@ const RECYCLE_RATIO = 0.75;
 class HangarRuntime implements Runtime {
   private instances = new Map<string, Instance>();
   private creating = new Map<string, Promise<Instance>>();
-  // Spares are prepared instances (module, context, prelude): a cold start only evaluates the bundle.
-  private spares = new SparePool<Instance>(
-    async (memoryMb) => Instance.prepare(await newEngineModule(memoryMb)),
-    (inst) => inst.close(),
-  );
+  // Instances are restored from snapshots (the prelude's, a version's after its first evaluation) into spare modules.
+  private factory: InstanceFactory;
   private closed = false;
   private budgetBytes: number;
 
   constructor(options: RuntimeOptions) {
     this.budgetBytes = (options.memoryBudgetMb ?? 1024) * 1024 * 1024;
+    this.factory = new InstanceFactory({ snapshots: options.snapshots });
   }
 
   async load(id: string, bundle: string, opts: LoadOptions): Promise<FunctionInstance> {
@@ -66,8 +66,7 @@ class HangarRuntime implements Runtime {
   }
 
   private async create(id: string, bundle: string, opts: LoadOptions): Promise<Instance> {
-    const prepared = await this.spares.take(opts.limits.memoryMb);
-    const inst = await prepared.load(id, bundle, opts);
+    const inst = await this.factory.load(id, bundle, opts);
     if (this.closed) {
       await inst.close();
       throw new RuntimeClosedError();
@@ -82,7 +81,7 @@ class HangarRuntime implements Runtime {
     const inst = this.instances.get(id);
     if (!inst) return undefined;
     if (!inst.alive) { this.instances.delete(id); return undefined; }
-    if (!inst.busy && inst.memoryBytes() > inst.limitBytes * RECYCLE_RATIO) {
+    if (!inst.busy && inst.reservedBytes() > inst.limitBytes * RECYCLE_RATIO) {
       this.instances.delete(id);
       void inst.close();
       return undefined;
@@ -119,7 +118,7 @@ class HangarRuntime implements Runtime {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.creating.values()]);
-    await this.spares.close();
+    await this.factory.close();
     const all = [...this.instances.values()];
     this.instances.clear();
     await Promise.all(all.map((i) => i.close()));

@@ -3,8 +3,10 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
 import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunctions, InvocationInput, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
-import type { EngineModule } from "./engine.ts";
-import { installNatives, type NativeHost } from "./natives.ts";
+import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
+import { installNatives, nativeTable, type NativeFunctions, type NativeHost } from "./natives.ts";
+import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
+import { packMemory, restoreMemory, scanMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
 import { preludeSource } from "./prelude.ts";
 import { encodeValue, decodeValue } from "./marshal.ts";
 import { BundleEvalError } from "./errors.ts";
@@ -45,6 +47,29 @@ interface Invocation {
 }
 
 interface Entry { invoke: QuickJSHandle; settle: QuickJSHandle; fireTimer: QuickJSHandle; cleanup: QuickJSHandle; describe: QuickJSHandle; pullBody: QuickJSHandle; cancelBody: QuickJSHandle }
+const ENTRY_NAMES = ["invoke", "settle", "fireTimer", "cleanup", "describe", "pullBody", "cancelBody"] as const;
+
+/** A prepared or loaded instance as a snapshot holds it: its memory and what lives outside it. */
+export interface InstanceImage {
+  memory: MemoryImage;
+  engine: EngineState;
+  /** Guest handles the instance keeps (JSValue pointers in the heap). */
+  entry: Record<keyof Entry, number>;
+  identity: number;
+  nextInvId: number;
+  nextCallId: number;
+  /** Set for a loaded instance: what its bundle exported. */
+  loaded?: { id: string; handlers: ("fetch" | EventKind)[]; config: string | null };
+}
+
+/** Per process: where Math.random's state sits in a context, and the chunks a fresh module dirties. */
+export interface RestoreContext {
+  randomOffset: number;
+  /** Chunks a fresh module has written. */
+  dirty: Uint32Array;
+  /** What a module used before may have written (all but the C stack no code reaches). */
+  usedDirty(memory: WebAssembly.Memory): Dirty;
+}
 
 /** First line of a bundle that is an ES module (may use top-level await); others are classic scripts. */
 export const MODULE_MARKER = "// hangar:module";
@@ -100,6 +125,8 @@ export class Instance implements FunctionInstance {
   config: unknown = undefined;
   /** Called once when the module is thrown away (limit hit) or closed. */
   onDead?: () => void;
+  /** Given the engine module back after a clean close, so another instance can be restored into it. */
+  recycle?: (engine: EngineModule) => void;
   private rt: QuickJSRuntime;
   private ctx: QuickJSContext;
   private entry!: Entry;
@@ -120,22 +147,91 @@ export class Instance implements FunctionInstance {
   private growFailed = false;
   /** Host functions the runtime serves itself (crypto.subtle), after the invocation's own. */
   private builtins: HostFunctions = {};
+  /** The natives installed in the context, by name (a snapshot registers them again by id). */
+  private natives: NativeFunctions = {};
+  private configJson: string | null = null;
 
   /** The function version id; set when a prepared instance is given its bundle. */
   id = "";
 
-  private constructor(private engine: EngineModule) {
-    // the engine grows this very Memory object: a refused growth means the guest wanted more than its limit
-    const memory = engine.memory;
-    const grow = memory.grow.bind(memory);
-    memory.grow = (delta: number) => {
-      try { return grow(delta); } catch (e) { this.growFailed = true; throw e; }
-    };
-    this.rt = engine.module.newRuntime();
+  private constructor(private engine: EngineModule, adopted?: { rt: QuickJSRuntime; ctx: QuickJSContext }) {
+    // the engine grows its Memory object: a refused growth means the guest wanted more than its limit
+    engine.onGrowFailed = () => { this.growFailed = true; };
+    this.rt = adopted?.rt ?? engine.module.newRuntime();
     this.rt.setMaxStackSize(MAX_STACK_BYTES);
-    this.ctx = this.rt.newContext();
+    this.ctx = adopted?.ctx ?? this.rt.newContext();
     this.rt.setInterruptHandler(() => this.shouldInterrupt());
   }
+
+  /**
+   * Rebuild an instance from a snapshot in a fresh engine module of the same
+   * build: its memory is written back and the wrappers and natives are
+   * re-attached to the same pointers and ids. Top-level code does not run again.
+   */
+  static restore(engine: EngineModule, img: InstanceImage, rc: RestoreContext): Instance {
+    if (engine.memory.buffer.byteLength < img.memory.bytes && !engine.resize(img.memory.bytes)) {
+      throw new SnapshotRefused(`the snapshot needs ${img.memory.bytes} bytes, more than this instance may hold`);
+    }
+    restoreMemory(engine.memory, img.memory, engine.used ? rc.usedDirty(engine.memory) : { chunks: rc.dirty });
+    engine.used = true;
+    reseed(engine.memory, img.engine.ctx, rc.randomOffset);
+    const { rt, ctx, handle, register } = adopt(engine.module, img.engine);
+    const inst = new Instance(engine, { rt, ctx });
+    const table = nativeTable(ctx, inst.nativeHost());
+    register(table.fns);
+    inst.natives = table.fns;
+    inst.builtins = table.host;
+    inst.identity = img.identity ? handle(img.identity) : undefined;
+    inst.entry = Object.fromEntries(ENTRY_NAMES.map((n) => [n, handle(img.entry[n])])) as unknown as Entry;
+    inst.nextInvId = img.nextInvId;
+    inst.nextCallId = img.nextCallId;
+    if (img.loaded) {
+      inst.id = img.loaded.id;
+      for (const h of img.loaded.handlers) inst.handlers.add(h);
+      inst.configJson = img.loaded.config;
+      inst.config = img.loaded.config === null ? undefined : (decodeValue(img.loaded.config, []) as { v: unknown }).v;
+    }
+    return inst;
+  }
+
+  /**
+   * Snapshot this instance (prepared, or loaded and not yet invoked): only
+   * when nothing is in flight, so the image holds no half-done work. With a
+   * base image, only the memory that differs from it is kept.
+   */
+  capture(base?: MemoryImage): InstanceImage {
+    const { memory, ...state } = this.captureState(base);
+    return { ...state, memory: packMemory(memory, base) };
+  }
+
+  /**
+   * What capture returns, with the memory image not copied out: its chunk
+   * list and the live memory to copy them from (a snapshot's bytes are
+   * written straight from there, one copy).
+   */
+  captureState(base?: MemoryImage): Omit<InstanceImage, "memory"> & { memory: { bytes: number; chunks: Uint32Array; source: Uint8Array } } {
+    if (!this.alive) throw new SnapshotRefused("the instance is not alive");
+    if (this.invs.size || this.timerOwner.size || this.rt.hasPendingJob()) throw new SnapshotRefused("the instance has work in flight");
+    const names = new Map<unknown, string>(Object.entries(this.natives).map(([k, v]) => [v, k]));
+    const engine = describe(this.rt, this.ctx, names);
+    // no guest code runs now, so the C stack holds only dead frames: zeroed, they neither vary nor cost space
+    const { stackTop } = engineLayout();
+    new Uint8Array(this.engine.memory.buffer).fill(0, stackTop - STACK_TOUCHED_BYTES, stackTop);
+    return {
+      memory: { bytes: this.engine.memory.buffer.byteLength, chunks: scanMemory(this.engine.memory, base, stackGap()), source: new Uint8Array(this.engine.memory.buffer) },
+      engine,
+      entry: Object.fromEntries(ENTRY_NAMES.map((n) => [n, this.entry[n].value as unknown as number])) as Record<keyof Entry, number>,
+      identity: (this.identity?.value as unknown as number) ?? 0,
+      nextInvId: this.nextInvId,
+      nextCallId: this.nextCallId,
+      loaded: this.id ? { id: this.id, handlers: [...this.handlers], config: this.configJson } : undefined,
+    };
+  }
+
+  /** The context pointer (the Math.random state is found from it once per process). */
+  get contextPointer(): number { return (this.ctx as unknown as { ctx: { value: number } }).ctx.value; }
+  /** The context itself, for that one probe. */
+  get context(): QuickJSContext { return this.ctx; }
 
   /** Create the context and install the prelude: everything but the bundle, so it can be done ahead. */
   static async prepare(engine: EngineModule): Promise<Instance> {
@@ -162,7 +258,13 @@ export class Instance implements FunctionInstance {
     }
   }
 
+  /** Bytes the instance really holds (its heap's high-water mark plus static data and the stack it can touch). */
   memoryBytes(): number {
+    return usedBytes(this.engine.memory);
+  }
+
+  /** Bytes of WASM memory reserved (what it has grown to): compared with the limit to recycle a grown instance. */
+  reservedBytes(): number {
     return this.engine.memory.buffer.byteLength;
   }
 
@@ -205,6 +307,8 @@ export class Instance implements FunctionInstance {
       if (this.identity?.alive) this.identity.dispose();
       this.ctx.dispose();
       this.rt.dispose();
+      this.engine.onGrowFailed = undefined;
+      this.recycle?.(this.engine);
     }
     this.onDead?.();
   }
@@ -385,7 +489,9 @@ export class Instance implements FunctionInstance {
   // ---- setup ----
 
   private setup(): void {
-    this.builtins = installNatives(this.ctx, this.nativeHost());
+    const table = installNatives(this.ctx, this.nativeHost());
+    this.builtins = table.host;
+    this.natives = table.fns;
     const r = this.ctx.evalCode(Instance.preludeSource ?? preludeSource(), "hangar:prelude.js", { type: "global" });
     if (r.error) {
       const err = this.ctx.dump(r.error);
@@ -439,6 +545,7 @@ export class Instance implements FunctionInstance {
     if (d.error) { d.error.dispose(); throw new BundleEvalError("could not read the module's exports"); }
     const info = JSON.parse(d.value.consume((h) => this.ctx.getString(h))) as { handlers: ("fetch" | EventKind)[]; config: string | null };
     for (const h of info.handlers) this.handlers.add(h);
+    this.configJson = info.config;
     this.config = info.config === null ? undefined : (decodeValue(info.config, []) as { v: unknown }).v;
     this.loadConsole = undefined;
   }

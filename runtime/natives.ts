@@ -48,12 +48,17 @@ function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
+export type NativeFunctions = Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void>;
+
 /**
- * Install `globalThis.__hangar_native` in ctx. Returns the host functions the
- * runtime itself serves to this context (e.g. crypto.subtle), consulted when
- * the invocation's own host functions lack a name.
+ * The natives for ctx, made without touching the context (a snapshot restore
+ * registers them under the ids they had), and the host functions the runtime
+ * itself serves to this context (e.g. crypto.subtle), consulted when the
+ * invocation's own host functions lack a name.
  */
-export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunctions {
+export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: NativeFunctions; host: HostFunctions } {
+  const start = performance.now();
+  const origin = performance.timeOrigin + start;
   const rd = boundedReaders(ctx);
   const str = (h: QuickJSHandle, what: string, cap?: number) => rd.str(h, what, cap);
   const num = (h: QuickJSHandle) => ctx.getNumber(h);
@@ -84,7 +89,7 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
   };
 
   const extra = extraNatives(ctx, { str, bytes, num, newBytes, newString, errorObject });
-  const fns: Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void> = {
+  const fns: NativeFunctions = {
     hostCall: (name, json, ...bufs) => {
       const [text, buffers] = report("host call", json, bufs);
       return ctx.newNumber(host.hostCall(str(name, "host call name", 256), text, buffers));
@@ -152,7 +157,9 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
     hmac: (alg, key, buf) => ctx.newArrayBuffer(arrayBufferOf(createHmac(str(alg, "HMAC hash", 32), bytes(key, "HMAC key", 1024 * 1024)).update(bytes(buf, "HMAC data")).digest())),
     randomBytes: (n) => ctx.newArrayBuffer(arrayBufferOf(randomBytes(Math.max(0, Math.min(65536, num(n) || 0))))),
     randomUUID: () => ctx.newString(randomUUID()),
-    now: () => ctx.newNumber(performance.now()),
+    // relative to this instance's own start: a snapshot must not carry another instance's clock
+    now: () => ctx.newNumber(performance.now() - start),
+    timeOrigin: () => ctx.newNumber(origin),
     base64Encode: (buf, url) => {
       const b = bytes(buf, "Uint8Array.prototype.toBase64", Math.floor((BOUNDS.output / 4) * 3));
       const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
@@ -164,7 +171,13 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
     hexDecode: (s) => newBytes("Uint8Array.fromHex", Buffer.from(str(s, "Uint8Array.fromHex"), "hex")),
     ...extra.natives,
   };
+  return { fns, host: extra.host };
+}
 
+/** Install `globalThis.__hangar_native` in ctx; returns what nativeTable does. */
+export function installNatives(ctx: QuickJSContext, host: NativeHost): { fns: NativeFunctions; host: HostFunctions } {
+  const table = nativeTable(ctx, host);
+  const { fns } = table;
   const obj = ctx.newObject();
   try {
     for (const [name, fn] of Object.entries(fns)) {
@@ -182,5 +195,5 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): HostFunct
   } finally {
     obj.dispose();
   }
-  return extra.host;
+  return table;
 }

@@ -123,11 +123,10 @@ export function installUint8ArrayCodecs() {
   });
 }
 
-const origin = Date.now();
-const start = native.now();
+// both from the host, per instance: an instance restored from a snapshot gets its own clock
 export const performance = {
-  now: () => native.now() - start,
-  timeOrigin: origin,
+  now: () => native.now(),
+  get timeOrigin() { return native.timeOrigin(); },
   mark() {}, measure() {}, getEntries: () => [], getEntriesByName: () => [], getEntriesByType: () => [], clearMarks() {}, clearMeasures() {},
-  toJSON() { return { timeOrigin: origin }; },
+  toJSON() { return { timeOrigin: native.timeOrigin() }; },
 };

@@ -13,7 +13,8 @@ import type {
 } from "../types.ts";
 import { HostBindingError } from "../types.ts";
 import { BundleEvalError, RuntimeClosedError } from "../errors.ts";
-import { compiledModule } from "../engine.ts";
+import { compiledModule, engineLayout } from "../engine.ts";
+import { SnapshotCache, snapshotKey } from "../snapshot/cache.ts";
 import { preludeSource } from "../prelude.ts";
 import type { LoadOptions, Runtime } from "../index.ts";
 import { singleFlight } from "../single-flight.ts";
@@ -39,14 +40,20 @@ const GROW_AT = 2;
 const STALL_MS = 20;
 /** An answer this late past the wall limit means the thread is lost: it is replaced. */
 const WALL_GUARD_MS = 2000;
-/** Smallest instance (the engine's initial heap): what a new instance needs from the budget. */
-const MIN_INSTANCE_BYTES = 16 * 1024 * 1024;
+/**
+ * What a new instance needs from the budget before it reports its own figure:
+ * about what a prepared instance holds (static data, the stack it can touch,
+ * the prelude's heap; about 1.8 MiB), not the memory it may grow to.
+ */
+const MIN_INSTANCE_BYTES = 2 * 1024 * 1024;
 
 export interface PoolOptions {
   /** Sandbox threads; default: available cores. */
   threads?: number;
   /** Total instance memory before idle instances are evicted and new ones refused, MiB; default 1024. */
   memoryBudgetMb?: number;
+  /** Restore instances from memory snapshots (default true). */
+  snapshots?: boolean;
 }
 
 /** No instance can be made without going over the memory budget (every instance is busy). */
@@ -504,9 +511,11 @@ class FunctionProxy implements FunctionInstance {
     const key = nextKey++;
     const loaded = await new Promise<Extract<FromThread, { t: "loaded" }>>((resolve, reject) => {
       thread.loads.set(key, { resolve, reject, onConsole: this.replicas.length ? undefined : this.opts.onConsole, limits: this.opts.limits });
-      thread.send({ t: "load", key, id: this.id, bundle: this.bundle, filename: this.opts.filename, limits: this.opts.limits, env: this.opts.env });
+      const snapshot = this.pool.snapshots?.get(snapshotKey(this.id, this.bundle, this.opts));
+      thread.send({ t: "load", key, id: this.id, bundle: this.bundle, filename: this.opts.filename, limits: this.opts.limits, env: this.opts.env, snapshot });
       this.pool.spareAhead();
     });
+    if (loaded.snapshot) this.pool.snapshots?.set(snapshotKey(this.id, this.bundle, this.opts), loaded.snapshot);
     const replica: Replica = { key, thread, proxy: this, inflight: 0, memoryBytes: loaded.memoryBytes, alive: true };
     if (thread.dead || this.dead) {
       thread.send({ t: "unload", key });
@@ -637,8 +646,11 @@ export class SandboxPool implements Runtime {
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private data: Omit<ThreadData, "watch" | "claims"> | undefined;
   private replaced = 0;
+  /** Version snapshots for every thread (per process, LRU by bytes); none when snapshots are off. */
+  readonly snapshots: SnapshotCache | undefined;
 
   constructor(options: PoolOptions = {}) {
+    if (options.snapshots !== false) this.snapshots = new SnapshotCache();
     this.size = Math.max(1, options.threads ?? availableParallelism());
     this.budgetMb = options.memoryBudgetMb ?? 1024;
     this.budgetBytes = this.budgetMb * 1024 * 1024;
@@ -661,14 +673,18 @@ export class SandboxPool implements Runtime {
     let best: Thread | undefined;
     for (const t of this.threads) if (!exclude.has(t) && !t.stalled() && (!best || t.load < best.load)) best = t;
     if ((!best || best.invs.size > 0) && this.threads.length < this.size) {
-      this.data ??= { wasm: compiledModule(), prelude: preludeSource() };
-      const t = new Thread(this, this.data);
+      const t = new Thread(this, this.threadData());
       this.threads.push(t);
       return t;
     }
     if (best) return best;
     for (const t of this.threads) if (!exclude.has(t) && (!best || t.load < best.load)) best = t;
     return best ?? this.threads[0];
+  }
+
+  private threadData(): Omit<ThreadData, "watch" | "claims"> {
+    this.data ??= { wasm: compiledModule(), layout: engineLayout(), prelude: preludeSource(), snapshots: !!this.snapshots };
+    return this.data;
   }
 
   /**
@@ -679,8 +695,7 @@ export class SandboxPool implements Runtime {
   spareAhead(): void {
     if (this.closed || this.threads.length >= this.size) return;
     if (this.threads.some((t) => !t.dead && t.replicas.size === 0 && t.loads.size === 0)) return;
-    this.data ??= { wasm: compiledModule(), prelude: preludeSource() };
-    this.threads.push(new Thread(this, this.data));
+    this.threads.push(new Thread(this, this.threadData()));
   }
 
   /** A thread not in `exclude` whose guest is not stalled, if any (or room to start one). */
@@ -783,6 +798,7 @@ export class SandboxPool implements Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.snapshots?.clear();
     await Promise.allSettled([...this.creating.values()]);
     const all = [...this.proxies.values()];
     this.proxies.clear();

@@ -6,11 +6,16 @@
 // implementation of it. Host functions stay on the main thread; their names
 // are listed in runtime/types.ts (HostFunctions) and travel as `hostNames`.
 import type { ConsoleLevel, EventKind, FailureKind, GuestFailure, InvocationStats, Limits } from "../types.ts";
+import type { Layout } from "../engine.ts";
 
 /** What the thread is given when it starts. */
 export interface ThreadData {
   /** The compiled QuickJS WebAssembly.Module (compiled once on the main thread). */
   wasm: WebAssembly.Module;
+  /** Its memory layout (read from the binary on the main thread). */
+  layout: Layout;
+  /** Whether instances are restored from memory snapshots. */
+  snapshots: boolean;
   /** The guest prelude script (bundled once on the main thread). */
   prelude: string;
   /** Watchdog cells, see WATCH_* below. */
@@ -66,7 +71,8 @@ export interface InvokeInputData {
 
 /** Main -> sandbox thread. */
 export type ToThread =
-  | { t: "load"; key: number; id: string; bundle: string; filename?: string; limits: Limits; env?: Record<string, string> }
+  /** `snapshot`: the version's memory snapshot, if the pool keeps one (verified by the thread before use). */
+  | { t: "load"; key: number; id: string; bundle: string; filename?: string; limits: Limits; env?: Record<string, string>; snapshot?: Uint8Array }
   | { t: "unload"; key: number }
   | { t: "invoke"; inv: number; key: number; kind: "fetch"; request: RequestData; input: InvokeInputData }
   | { t: "invoke"; inv: number; key: number; kind: EventKind; payload: unknown; input: InvokeInputData }
@@ -101,7 +107,8 @@ export interface ResponseHead {
 /** Sandbox thread -> main. */
 export type FromThread =
   | { t: "ready" }
-  | { t: "loaded"; key: number; handlers: ("fetch" | EventKind)[]; config: unknown; memoryBytes: number }
+  /** `snapshot`: made by this load (the bundle was evaluated), for the pool to keep. */
+  | { t: "loaded"; key: number; handlers: ("fetch" | EventKind)[]; config: unknown; memoryBytes: number; snapshot?: Uint8Array }
   | { t: "loadFailed"; key: number; error: ErrorData }
   /** The instance was thrown away (a limit hit inside it, or recycled after growing). */
   | { t: "dead"; key: number }

@@ -4,7 +4,8 @@
 import { readlinkSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { Instance, type RequestInput } from "../instance.ts";
-import { SparePool, newEngineModule, useCompiledModule } from "../engine.ts";
+import { useCompiledModule } from "../engine.ts";
+import { InstanceFactory } from "../snapshot/factory.ts";
 import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
 import {
   CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
@@ -16,7 +17,7 @@ const RECYCLE_RATIO = 0.75;
 
 const port = parentPort!;
 const data = workerData as ThreadData;
-useCompiledModule(data.wasm);
+useCompiledModule(data.wasm, data.layout);
 Instance.preludeSource = data.prelude;
 const cells = new Float64Array(data.watch);
 const flag = new Int32Array(data.watch);
@@ -45,7 +46,8 @@ function threadId(): number {
 
 const post = (m: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
-const spares = new SparePool<Instance>(async (mb) => Instance.prepare(await newEngineModule(mb)), (i) => i.close());
+// version snapshots are kept by the pool (one copy per process), not here
+const factory = new InstanceFactory({ snapshots: data.snapshots, cacheBytes: 0 });
 const instances = new Map<number, Instance>();
 const active = new Map<number, number>(); // key -> invocations in flight
 let nextCall = 1;
@@ -69,20 +71,19 @@ function errorData(e: unknown): ErrorData {
 
 async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
   try {
-    const prepared = await spares.take(m.limits.memoryMb);
-    const inst = await prepared.load(m.id, m.bundle, {
+    const { inst, made } = await factory.loadFrom(m.id, m.bundle, {
       filename: m.filename,
       limits: m.limits,
       env: m.env,
       onConsole: (level, message) => post({ t: "console", inv: -1, key: m.key, level, message }),
-    });
+    }, m.snapshot);
     inst.onDead = () => {
       if (instances.get(m.key) !== inst) return;
       instances.delete(m.key);
       post({ t: "dead", key: m.key });
     };
     instances.set(m.key, inst);
-    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes() });
+    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshot: made }); // shared memory: no copy
   } catch (e) {
     post({ t: "loadFailed", key: m.key, error: errorData(e) });
   }
@@ -126,7 +127,7 @@ function inputFor(inv: number, key: number, d: InvokeInputData): InvocationInput
 /** Drop an idle instance that grew: its memory goes back now, not when the next one is made. */
 function recycle(key: number): void {
   const inst = instances.get(key);
-  if (!inst || inst.busy || inst.memoryBytes() <= inst.limitBytes * RECYCLE_RATIO) return;
+  if (!inst || inst.busy || inst.reservedBytes() <= inst.limitBytes * RECYCLE_RATIO) return;
   instances.delete(key);
   void inst.close();
   post({ t: "dead", key });
@@ -239,7 +240,7 @@ function hostReply(m: Extract<ToThread, { t: "hostReply" }>): void {
 }
 
 async function close(): Promise<void> {
-  await spares.close();
+  await factory.close();
   const all = [...instances.values()];
   instances.clear();
   await Promise.all(all.map((i) => i.close()));
@@ -274,7 +275,7 @@ port.on("message", (m: ToThread) => {
 /** Run one invocation of each kind through a throwaway instance: a fresh thread's first real call is then not its slowest. */
 async function warmUp(): Promise<void> {
   const limits = { cpuMs: 10_000, wallMs: 10_000, memoryMb: 128, subrequests: 0 };
-  const inst = await (await spares.take(limits.memoryMb)).load("warm-up", WARM_BUNDLE, { limits });
+  const inst = await (await factory.prepare(limits.memoryMb)).load("warm-up", WARM_BUNDLE, { limits });
   const input: InvocationInput = { requestId: "warm-up", env: {}, auth: null, limits, host: {} };
   const o = await inst.fetchData({ url: "http://localhost/", method: "POST", headers: [["content-type", "text/plain"]], body: new Uint8Array([104, 105]) }, input);
   if (o.ok) await (o.value as Response).arrayBuffer();

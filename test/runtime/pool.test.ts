@@ -20,7 +20,7 @@ test("concurrent loads share one creation; get/evict/stats; close is safe twice"
 });
 
 test("memory budget evicts least recently used idle instances", async () => {
-  const rt = await createRuntime({ memoryBudgetMb: 40 }); // each instance starts at 16 MiB
+  const rt = await createRuntime({ memoryBudgetMb: 5 }); // each instance holds about 2 MiB: two fit, a third evicts
   await rt.load("a", OK, { limits: LIMITS });
   await rt.load("b", OK, { limits: LIMITS });
   rt.get("a"); // a is now the most recently used

@@ -1,0 +1,71 @@
+// Snapshot bytes by key, least recently used dropped first past a byte cap.
+// Held in SharedArrayBuffers: sending one to a sandbox thread shares it, no copy.
+import { createHash } from "node:crypto";
+
+/** Default cap on the bytes of version snapshots a process keeps. */
+export const SNAPSHOT_CACHE_BYTES = 256 * 1024 * 1024;
+
+export class SnapshotCache {
+  private map = new Map<string, Uint8Array>();
+  private total = 0;
+
+  constructor(readonly capBytes = SNAPSHOT_CACHE_BYTES) {}
+
+  get(key: string): Uint8Array | undefined {
+    const b = this.map.get(key);
+    if (b) { this.map.delete(key); this.map.set(key, b); }
+    return b;
+  }
+
+  set(key: string, bytes: Uint8Array): void {
+    this.delete(key);
+    if (bytes.byteLength > this.capBytes) return;
+    let shared = bytes;
+    if (!(bytes.buffer instanceof SharedArrayBuffer)) {
+      shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      shared.set(bytes);
+    }
+    this.map.set(key, shared);
+    this.total += shared.byteLength;
+    for (const [k, b] of this.map) {
+      if (this.total <= this.capBytes) break;
+      this.map.delete(k);
+      this.total -= b.byteLength;
+    }
+  }
+
+  delete(key: string): void {
+    const old = this.map.get(key);
+    if (!old) return;
+    this.map.delete(key);
+    this.total -= old.byteLength;
+  }
+
+  get size(): number { return this.map.size; }
+  get bytes(): number { return this.total; }
+
+  clear(): void {
+    this.map.clear();
+    this.total = 0;
+  }
+}
+
+const bundleHashes = new Map<string, string>();
+
+/**
+ * A snapshot is valid for one bundle (by content: the deploy's evaluation and
+ * the version's pre-warm share it), memory class and env (top-level code may
+ * read env). A version's bundle never changes, so its hash is remembered by id.
+ */
+export function snapshotKey(id: string, bundle: string, opts: { limits: { memoryMb: number }; env?: Record<string, string> }): string {
+  const memo = `${id}\0${bundle.length}`;
+  let code = bundleHashes.get(memo);
+  if (!code) {
+    code = createHash("sha256").update(bundle).digest("base64");
+    if (bundleHashes.size >= 4096) bundleHashes.delete(bundleHashes.keys().next().value!);
+    bundleHashes.set(memo, code);
+  }
+  const env = Object.entries(opts.env ?? {});
+  const h = env.length ? createHash("sha256").update(JSON.stringify(env.sort())).digest("base64") : "";
+  return `${code}\0${opts.limits.memoryMb}\0${h}`;
+}

@@ -1,0 +1,201 @@
+// Makes instances for one thread (or the in-process runtime): a prepared
+// instance is the prelude snapshot restored into a bare module; a version's
+// first load evaluates its bundle and snapshots the result, and later cold
+// starts of that version restore the snapshot. Snapshots are kept per process,
+// in memory, LRU-bounded by bytes (README: "Top-level code runs once per snapshot"): by the sandbox
+// pool on the main thread, which hands them to whichever thread loads the version.
+import { createHash } from "node:crypto";
+import { SparePool, engineLayout, limitBytesFor, newEngineModule, stackGap, type EngineModule } from "../engine.ts";
+import { Instance, type InstanceImage, type InstanceOptions, type RestoreContext } from "../instance.ts";
+import { preludeSource } from "../prelude.ts";
+import { findRandomState, SnapshotRefused } from "./adopt.ts";
+import { decodeSnapshot, encodeSnapshot } from "./format.ts";
+import { CHUNK, dirtyChunks, type Dirty, type MemoryImage } from "./image.ts";
+import { SnapshotCache, snapshotKey } from "./cache.ts";
+
+export { snapshotKey };
+
+/** Closed instances' modules kept per memory class, and the largest kept (WASM memory never shrinks). */
+const RECYCLE_KEEP = 4;
+const RECYCLE_MAX_BYTES = 24 * 1024 * 1024;
+/** Snapshot format version: part of every fingerprint. */
+const FORMAT = 1;
+
+interface Base { image: InstanceImage; rc: RestoreContext; fingerprint: string }
+
+export interface FactoryStats { restored: number; evaluated: number; refused: number }
+
+export class InstanceFactory {
+  private bare = new SparePool<EngineModule>((mb) => newEngineModule(mb), async () => {});
+  /**
+   * Modules of closed instances, by memory class: restoring into memory already
+   * touched skips the page faults a fresh module pays (the bulk of a restore).
+   */
+  private recycled = new Map<number, EngineModule[]>();
+  private base: Promise<Base | null> | undefined;
+  /** Version snapshots kept here (the in-process runtime); a sandbox thread's are kept by the pool. */
+  readonly cache: SnapshotCache;
+  private closed = false;
+  /** Why snapshots are off in this process, when they are. */
+  disabled: string | undefined;
+  readonly stats: FactoryStats = { restored: 0, evaluated: 0, refused: 0 };
+
+  constructor(opts: { cacheBytes?: number; snapshots?: boolean } = {}) {
+    if (opts.snapshots === false) this.disabled = "turned off";
+    this.cache = new SnapshotCache(opts.cacheBytes);
+  }
+
+  /** The prelude snapshot and what a restore needs; null when snapshots cannot work here. */
+  private baseImage(): Promise<Base | null> {
+    this.base ??= (async () => {
+      if (this.disabled) return null;
+      try {
+        return await makeBase();
+      } catch (e) {
+        this.disabled = `snapshots are off: ${(e as Error).message}`;
+        return null;
+      }
+    })();
+    return this.base;
+  }
+
+  /** What a snapshot made here must carry to be accepted here. */
+  async fingerprint(): Promise<string | undefined> {
+    return (await this.baseImage())?.fingerprint;
+  }
+
+  /** A prepared instance (context and prelude): the prelude snapshot restored, or set up from scratch. */
+  async prepare(memoryMb: number): Promise<Instance> {
+    const base = await this.baseImage();
+    if (!base) return Instance.prepare(await this.bare.take(memoryMb));
+    return this.restore(await this.engine(memoryMb, base.image.memory.bytes), base.image, base.rc);
+  }
+
+  private restore(engine: EngineModule, img: InstanceImage, rc: RestoreContext): Instance {
+    const inst = Instance.restore(engine, img, rc);
+    inst.recycle = (e) => this.giveBack(e);
+    return inst;
+  }
+
+  /** A module for a restore needing `bytes`: a recycled one (the smallest that is large enough), else a fresh spare. */
+  private async engine(memoryMb: number, bytes = 0): Promise<EngineModule> {
+    const list = this.recycled.get(limitBytesFor(memoryMb));
+    if (list?.length) {
+      let best = list.length - 1;
+      list.forEach((e, i) => {
+        const size = e.memory.buffer.byteLength, bestSize = list[best].memory.buffer.byteLength;
+        if (size >= bytes ? bestSize < bytes || size < bestSize : size > bestSize) best = i;
+      });
+      return list.splice(best, 1)[0];
+    }
+    return this.bare.take(memoryMb);
+  }
+
+  private giveBack(engine: EngineModule): void {
+    engine.used = true;
+    if (this.closed || engine.memory.buffer.byteLength > RECYCLE_MAX_BYTES) return;
+    const list = this.recycled.get(engine.limitBytes) ?? [];
+    if (list.length >= RECYCLE_KEEP) return;
+    list.push(engine);
+    this.recycled.set(engine.limitBytes, list);
+  }
+
+  /** An instance of version `id` with its bundle loaded, using and filling this factory's cache. */
+  async load(id: string, bundle: string, opts: InstanceOptions): Promise<Instance> {
+    const key = snapshotKey(id, bundle, opts);
+    const { inst, made, refused } = await this.loadFrom(id, bundle, opts, this.cache.get(key));
+    if (refused) this.cache.delete(key);
+    if (made && !this.closed) this.cache.set(key, made);
+    return inst;
+  }
+
+  /**
+   * An instance of version `id` with its bundle loaded: restored from
+   * `snapshot` when it is given and accepted, else evaluated, and then
+   * snapshotted (`made`) for next time.
+   */
+  async loadFrom(id: string, bundle: string, opts: InstanceOptions, snapshot?: Uint8Array): Promise<{ inst: Instance; made?: Uint8Array; refused?: boolean }> {
+    const base = await this.baseImage();
+    let refused = false;
+    if (base && snapshot) {
+      try {
+        const img = decodeSnapshot(snapshot, base.fingerprint, base.image.memory);
+        const inst = this.restore(await this.engine(opts.limits.memoryMb, img.memory.bytes), img, base.rc);
+        inst.id = id; // the snapshot may come from another id with the same bundle (the deploy's evaluation)
+        this.stats.restored++;
+        return { inst };
+      } catch (e) {
+        if (!(e instanceof SnapshotRefused)) throw e;
+        refused = true;
+        this.stats.refused++;
+      }
+    }
+    const inst = await (await this.prepare(opts.limits.memoryMb)).load(id, bundle, opts);
+    this.stats.evaluated++;
+    let made: Uint8Array | undefined;
+    if (base) {
+      try {
+        made = encodeSnapshot(inst.captureState(base.image.memory), base.fingerprint);
+      } catch (e) {
+        if (!(e instanceof SnapshotRefused)) throw e; // work left in flight at load: evaluated again next time
+      }
+    }
+    return { inst, made, refused };
+  }
+
+  /** Drop spares and snapshots; safe twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cache.clear();
+    this.recycled.clear();
+    await this.bare.close();
+  }
+}
+
+/** Run `use` on a prepared instance (made from scratch) and close it; `dirty` is what its fresh module had written. */
+async function prepared<T>(use: (inst: Instance, engine: EngineModule, dirty: Uint32Array) => T): Promise<T> {
+  const engine = await newEngineModule(128);
+  const dirty = dirtyChunks(engine.memory, stackGap());
+  const inst = await Instance.prepare(engine);
+  try {
+    return use(inst, engine, dirty);
+  } finally {
+    await inst.close();
+  }
+}
+
+/**
+ * The prelude snapshot. A version's snapshot holds only what differs from it,
+ * so every thread must hold the same base: its fingerprint hashes the image
+ * with the words that differ between two preparations (clocks, Math.random's
+ * seed, set anew by every restore) left out, so any thread of this build and
+ * prelude computes the same one. A second preparation finds those words and
+ * where Math.random's state is.
+ */
+async function makeBase(): Promise<Base> {
+  const { image, dirty } = await prepared((inst, _e, dirty) => ({ image: inst.capture(), dirty }));
+  const { volatile, randomOffset } = await prepared((inst, engine) => {
+    const again = inst.capture();
+    return { volatile: differing(image.memory, again.memory), randomOffset: findRandomState(inst.context, engine.memory, inst.contextPointer) };
+  });
+  const h = createHash("sha256").update(`${FORMAT}\0${engineLayout().buildHash}\0${Instance.preludeSource ?? preludeSource()}\0`);
+  const data = image.memory.data.slice();
+  for (const at of volatile) data.fill(0, at, at + 8);
+  h.update(data).update(new Uint8Array(image.memory.chunks.buffer)).update(JSON.stringify(image.engine));
+  // a used module may have written anywhere but the part of the C stack no code reaches
+  const [from, to] = stackGap();
+  const gap = [Math.ceil(from / CHUNK), Math.floor(to / CHUNK)];
+  const usedDirty = (m: WebAssembly.Memory): Dirty => ({ ranges: [[0, gap[0]], [gap[1], m.buffer.byteLength / CHUNK]] });
+  return { image, rc: { randomOffset, dirty, usedDirty }, fingerprint: h.digest("hex") };
+}
+
+/** Offsets into a.data of the 8-byte words where two images of the same chunks differ. */
+function differing(a: MemoryImage, b: MemoryImage): number[] {
+  if (a.chunks.length !== b.chunks.length || a.chunks.some((c, i) => c !== b.chunks[i])) throw new SnapshotRefused("two preparations of the prelude differ in layout");
+  const x = new BigUint64Array(a.data.buffer, a.data.byteOffset, a.data.byteLength / 8);
+  const y = new BigUint64Array(b.data.buffer, b.data.byteOffset, b.data.byteLength / 8);
+  const out: number[] = [];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) out.push(i * 8);
+  if (out.length > 16) throw new SnapshotRefused(`two preparations of the prelude differ in ${out.length} places`);
+  return out;
+}

@@ -1,0 +1,120 @@
+// Memory snapshots: a restored instance behaves like a freshly evaluated one;
+// a snapshot from another build, or a corrupted one, is refused and the
+// version is evaluated instead.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { InstanceFactory, snapshotKey } from "../../runtime/snapshot/factory.ts";
+import type { Instance } from "../../runtime/instance.ts";
+import type { HostFunctions } from "../../runtime/types.ts";
+import { createRuntime } from "../../runtime/index.ts";
+import type { SandboxPool } from "../../runtime/worker/pool.ts";
+import { LIMITS, ROOMY, input, moduleBundle, req } from "./helpers.ts";
+
+const factory = new InstanceFactory();
+after(() => factory.close());
+
+const BUNDLE = moduleBundle(`
+  console.log("top level ran");
+  let count = 0;
+  const seed = Math.random();
+  const handler = {
+    async fetch(request) {
+      const u = new URL(request.url);
+      if (u.pathname === "/spin") for (;;) {}
+      if (u.pathname === "/hog") { const a = []; for (;;) a.push("x".repeat(1 << 20) + a.length); }
+      count++;
+      await new Promise((r) => setTimeout(r, 5));
+      const who = await globalThis.__hangar.sql.query("select 1", []);
+      return Response.json({ count, seed, now: Math.random(), who: who[0].who, env: Deno.env.get("GREETING") });
+    },
+  };`);
+
+const host: HostFunctions = { "sql.query": async (_args, info) => [{ who: info.requestId }] };
+const opts = (logs: string[] = []) => ({ limits: ROOMY, onConsole: (_l: string, m: string) => void logs.push(m) });
+
+async function call(inst: Instance, path = "/", requestId = "r1", limits = ROOMY) {
+  const o = await inst.fetch(req(path), input({ requestId, host, limits }));
+  if (!o.ok) return { error: o.error };
+  return (await o.value.json()) as { count: number; seed: number; now: number; who: string; env: string };
+}
+
+test("a restored instance behaves like the evaluated one: module state, timers, host calls, identity, env", async () => {
+  const logs: string[] = [];
+  const fresh = await factory.load("v-same", BUNDLE, opts(logs));
+  assert.deepEqual(logs, ["top level ran"]);
+  assert.equal(factory.cache.size, 1, "the evaluated version was snapshotted");
+  const a = await factory.load("v-same", BUNDLE, opts(logs));
+  const b = await factory.load("v-same", BUNDLE, opts(logs));
+  assert.deepEqual(logs, ["top level ran"], "restores do not run top-level code again");
+  assert.equal(factory.stats.restored, 2);
+  assert.deepEqual([...a.handlers], [...fresh.handlers]);
+
+  const f1 = await call(fresh);
+  const [a1, b1] = await Promise.all([call(a, "/", "alice"), call(b, "/", "bob")]);
+  const a2 = await call(a, "/", "carol");
+  for (const r of [f1, a1, b1, a2]) assert.ok(!("error" in r), JSON.stringify(r));
+  const [F1, A1, B1, A2] = [f1, a1, b1, a2] as Exclude<typeof f1, { error: unknown }>[];
+  assert.equal(F1.count, 1);
+  assert.equal(A1.count, 1, "a restored instance starts from the snapshot's module state");
+  assert.equal(B1.count, 1, "restored instances do not share state");
+  assert.equal(A2.count, 2, "and keeps its own state across invocations");
+  assert.equal(A1.seed, F1.seed, "top-level values come from the snapshot (documented)");
+  assert.deepEqual([A1.who, B1.who, A2.who], ["alice", "bob", "carol"], "host calls answer the invocation that made them");
+  assert.equal(A1.env, "hello");
+  assert.notEqual(A1.now, B1.now, "Math.random is reseeded per restore");
+  for (const i of [fresh, a, b]) await i.close();
+});
+
+test("limits hold in a restored instance: CPU, then memory (the module is thrown away)", async () => {
+  await factory.load("v-limits", BUNDLE, opts()).then((i) => i.close());
+  const inst = await factory.load("v-limits", BUNDLE, opts());
+  const spin = await call(inst, "/spin", "r", LIMITS);
+  assert.ok("error" in spin && spin.error.kind === "cpu", JSON.stringify(spin));
+  const ok = await call(inst, "/");
+  assert.ok(!("error" in ok) && ok.count === 1, "the instance survives a CPU stop");
+  const hog = await call(inst, "/hog", "r", LIMITS);
+  assert.ok("error" in hog && hog.error.kind === "memory", JSON.stringify(hog));
+  assert.equal(inst.alive, false);
+  assert.ok(inst.memoryBytes() < 64 * 1024 * 1024 + 65536 * 32);
+});
+
+test("a snapshot from another engine build, or a corrupted one, is refused and the version evaluated", async () => {
+  const logs: string[] = [];
+  await factory.load("v-refuse", BUNDLE, opts(logs)).then((i) => i.close());
+  const key = snapshotKey("v-refuse", BUNDLE, opts());
+  const good = factory.cache.get(key)!;
+  assert.ok(good, "a snapshot was kept");
+
+  const otherBuild = good.slice();
+  otherBuild.set(new TextEncoder().encode("0".repeat(64)), 8); // another build's fingerprint
+  const corrupted = good.slice();
+  corrupted[corrupted.length - 100] ^= 0xff; // one flipped bit deep in the memory image
+
+  for (const bad of [otherBuild, corrupted]) {
+    factory.cache.set(key, bad);
+    const refused = factory.stats.refused;
+    logs.length = 0;
+    const inst = await factory.load("v-refuse", BUNDLE, opts(logs));
+    assert.equal(factory.stats.refused, refused + 1, "the snapshot was refused");
+    assert.deepEqual(logs, ["top level ran"], "the version was evaluated instead");
+    const r = await call(inst);
+    assert.ok(!("error" in r) && r.count === 1);
+    await inst.close();
+  }
+});
+
+test("sandbox threads: an evicted version comes back from the pool's snapshot, with its own state", async () => {
+  const rt = await createRuntime({ threads: 2 });
+  try {
+    const logs: string[] = [];
+    const first = await rt.load("v-pool", BUNDLE, opts(logs));
+    assert.equal(((await call(first as Instance)) as { count: number }).count, 1);
+    await rt.evict("v-pool");
+    assert.equal((rt as SandboxPool).snapshots?.size, 1, "the pool keeps the snapshot the thread made");
+    const again = await rt.load("v-pool", BUNDLE, opts(logs));
+    assert.equal(((await call(again as Instance, "/", "dave")) as { count: number; who: string }).count, 1);
+    assert.deepEqual(logs, ["top level ran"], "the second load was a restore");
+  } finally {
+    await rt.close();
+  }
+});
