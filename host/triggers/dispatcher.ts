@@ -6,7 +6,7 @@ import type { InvokeResult, Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ActiveFunction } from "../registry/types.ts";
 import {
-  backoffMs, claimEvents, completeEvent, countClaimable, failClaimed, failInfrastructure, pruneDone, type ClaimedEvent,
+  backoffMs, claimEvents, completeAndClaim, completeEvent, countClaimable, failClaimed, failInfrastructure, pruneDone, releaseClaimed, type ClaimedEvent,
 } from "./queue.ts";
 
 /** The channel `hangar.capture_event()` notifies: a wake-up hint carrying the function name. */
@@ -58,6 +58,19 @@ export interface EventDispatcher {
 }
 
 const LEASE_MARGIN_MS = 15_000;
+
+/**
+ * One at-least-once function's events on this node: claimed ahead (so a
+ * finished handler's slot starts the next event without a round trip),
+ * running, and handled but not yet marked done (written in one statement
+ * with the next claim).
+ */
+interface Lane {
+  fn: ActiveFunction;
+  queue: ClaimedEvent[];
+  running: number;
+  finished: ClaimedEvent[];
+}
 const PRUNE_EVERY_MS = 60_000;
 
 /**
@@ -86,7 +99,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   let closed = false;
   let closing: Promise<void> | null = null;
 
-  const leaseFor = (fn: ActiveFunction) => Math.max(o.leaseMs ?? 60_000, (fn.config.limits.wallMs ?? o.defaultWallMs ?? 30_000) + LEASE_MARGIN_MS);
+  const wallOf = (fn: ActiveFunction) => fn.config.limits.wallMs ?? o.defaultWallMs ?? 30_000;
+  const leaseFor = (fn: ActiveFunction) => Math.max(o.leaseMs ?? 60_000, wallOf(fn) + LEASE_MARGIN_MS);
   const tablesOf = (fn: ActiveFunction) => fn.config.events.map((e) => `${e.schema}.${e.table}`);
   const retryIn = (attempt: number) => backoffMs(attempt, baseMs, maxBackoff);
   const infraRetryIn = (ev: ClaimedEvent) => backoffMs((ev.infra_failures ?? 0) + 1, 500, maxInfraBackoff);
@@ -144,14 +158,16 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
     return null;
   }
 
-  async function runLeased(fn: ActiveFunction, ev: ClaimedEvent): Promise<void> {
+  async function runLeased(lane: Lane, ev: ClaimedEvent): Promise<void> {
+    const fn = lane.fn;
     const lease = leaseFor(fn);
     const failure: Failure | null =
       ev.attempts > maxAttempts
         ? { error: `lease expired on its last attempt ${maxAttempts} times (an instance died or hung handling it)`, infra: false }
         : await invokeEvent(fn, ev);
     if (failure === null) {
-      if (!(await persist(() => completeEvent(db, ev, nodeId), lease / 2))) log.warn("event lease lost before completion; it will run again", { function: fn.name, event: ev.id });
+      // Marked done by the lane's next sync, with other finished events and the next claim, in one statement.
+      lane.finished.push(ev);
       return;
     }
     if (failure.infra) {
@@ -237,24 +253,104 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
     else log.warn("event failed; will retry", { function: fnName, event: id, attempt, error });
   }
 
+  const lanes = new Map<string, Lane>();
+
+  /** Start queued events while the lane has free slots. */
+  function pump(lane: Lane): void {
+    while (!closed && lane.running < concurrency && lane.queue.length) {
+      const ev = lane.queue.shift()!;
+      lane.running++;
+      track(lane.fn.name, () =>
+        runLeased(lane, ev).finally(() => {
+          lane.running--;
+          // The next queued event starts now; the finished one is written by the tick this wakes.
+          pump(lane);
+        }),
+      );
+    }
+  }
+
+  /**
+   * Bring a lane up to date in one statement: mark its finished events done
+   * and claim enough to keep every slot busy plus as many queued. Returns
+   * whether another sync is due at once (a finished event's successor on its
+   * row becomes claimable only after the statement that marked it done).
+   */
+  async function syncLane(lane: Lane, fn: ActiveFunction): Promise<boolean> {
+    lane.fn = fn;
+    const tables = tablesOf(fn);
+    const stale = lane.queue.filter((ev) => !tables.includes(`${ev.schema_name}.${ev.table_name}`));
+    if (stale.length) {
+      // It no longer subscribes to that table: give the events back, unspent.
+      lane.queue = lane.queue.filter((ev) => !stale.includes(ev));
+      await releaseClaimed(db, stale, nodeId);
+    }
+    const free = Math.max(0, concurrency - lane.running - lane.queue.length);
+    const limit = closed ? 0 : Math.max(0, 2 * concurrency - lane.running - lane.queue.length);
+    if (!limit && !lane.finished.length) return false;
+    const finished = lane.finished.splice(0);
+    const lease = leaseFor(fn);
+    let r: Awaited<ReturnType<typeof completeAndClaim>>;
+    try {
+      r = await completeAndClaim(db, {
+        functionName: fn.name, tables, limit, leaseMs: lease, nodeId, finished, startNow: free,
+        // A queued event waits at most for a running handler to end.
+        queuedLeaseMs: lease + wallOf(fn),
+      });
+    } catch (err) {
+      lane.finished.unshift(...finished);
+      throw err;
+    }
+    if (r.completed < finished.length) {
+      log.warn("event lease lost before completion; it will run again", { function: fn.name, events: finished.length - r.completed });
+    }
+    lane.queue.push(...r.claimed);
+    pump(lane);
+    return r.completed > 0 && limit > 0;
+  }
+
+  /** Give back a lane's queued events and write its finished ones (closing, or the function left this node). */
+  async function drainLane(lane: Lane): Promise<void> {
+    const queued = lane.queue.splice(0);
+    if (queued.length) await persist(() => releaseClaimed(db, queued, nodeId), 5_000);
+    if (lane.finished.length) {
+      const finished = lane.finished.splice(0);
+      await persist(() => completeAndClaim(db, { functionName: lane.fn.name, tables: [], limit: 0, leaseMs: 0, nodeId, finished, startNow: 0, queuedLeaseMs: 0 }), 5_000);
+    }
+  }
+
   async function tick(): Promise<void> {
+    const active = new Set<string>();
     for (const fn of deps.functions()) {
       if (closed) return;
       if (!fn.config.events.length) continue;
-      const free = concurrency - (inflight.get(fn.name) ?? 0);
-      if (free <= 0) continue;
+      active.add(fn.name);
       try {
         if (fn.config.delivery === "exactly-once") {
+          const free = concurrency - (inflight.get(fn.name) ?? 0);
+          if (free <= 0) continue;
           // Each exactly-once event holds a transaction (a session) while it runs.
           const n = await countClaimable(db, fn.name, tablesOf(fn), free);
           for (let i = 0; i < n && !closed; i++) track(fn.name, () => runExactlyOnce(fn));
         } else {
-          const events = await claimEvents(db, { functionName: fn.name, tables: tablesOf(fn), limit: free, leaseMs: leaseFor(fn), nodeId });
-          for (const ev of events) track(fn.name, () => runLeased(fn, ev));
+          let lane = lanes.get(fn.name);
+          if (!lane) lanes.set(fn.name, (lane = { fn, queue: [], running: 0, finished: [] }));
+          if (await syncLane(lane, fn)) dirty = true;
         }
       } catch (err) {
         log.warn("claiming events failed", { function: fn.name, err: coerceError(err) });
       }
+    }
+    for (const [name, lane] of lanes) {
+      if (active.has(name) && lane.fn.config.delivery !== "exactly-once") continue;
+      if (lane.running) {
+        // Its running handlers finish first; their events are written on a later tick.
+        await drainLane({ ...lane, finished: [] }).catch((err) => log.warn("releasing events failed", { function: name, err: coerceError(err) }));
+        lane.queue = [];
+        continue;
+      }
+      lanes.delete(name);
+      await drainLane(lane).catch((err) => log.warn("releasing events failed", { function: name, err: coerceError(err) }));
     }
   }
 
@@ -300,6 +396,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
         await unlisten().catch(() => {});
         await ticking?.catch(() => {});
         while (tasks.size) await Promise.allSettled([...tasks]);
+        for (const lane of lanes.values()) await drainLane(lane).catch((err) => log.warn("writing finished events failed", { function: lane.fn.name, err: coerceError(err) }));
+        lanes.clear();
       })();
       return closing;
     },
