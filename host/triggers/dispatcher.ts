@@ -9,7 +9,7 @@ import {
   backoffMs, claimEvents, completeAndClaim, completeEvent, countClaimable, failClaimed, failInfrastructure, pruneDone, releaseClaimed, type ClaimedEvent,
 } from "./queue.ts";
 
-/** The channel `hangar.capture_event()` notifies: a wake-up hint carrying the function name. */
+/** The channel `hangar.capture_events()` notifies: a wake-up hint carrying the function name. */
 export const EVENTS_CHANNEL = "hangar_events";
 
 export interface DispatcherOptions {
