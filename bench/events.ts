@@ -15,7 +15,41 @@ const PACE_MS = 20;
 const BURST = Number(process.env.BENCH_EVENTS) || 2000;
 const CONCURRENCY = 4;
 
+const CAPTURE_ROWS = 10_000;
+
+interface CaptureCost {
+  /** Microseconds per row of one CAPTURE_ROWS-row INSERT into the watched table and into an identical unwatched one. */
+  insertUs: number;
+  plainInsertUs: number;
+}
+
+/** A bulk INSERT of CAPTURE_ROWS rows, watched (bench_items, inserts) vs unwatched (same shape); the median of 3 each. */
+async function captureCost(db: string, log: (m: string) => void): Promise<CaptureCost> {
+  const c = new pg.Client({ connectionString: db });
+  await c.connect();
+  try {
+    await c.query("create table bench_plain (like bench_items including all)");
+    const time = async (sql: string) => {
+      const t0 = performance.now();
+      await c.query(sql);
+      return ((performance.now() - t0) * 1000) / CAPTURE_ROWS;
+    };
+    const samples: Record<keyof CaptureCost, number[]> = { insertUs: [], plainInsertUs: [] };
+    for (let i = 0; i < 3; i++) {
+      for (const [t, key] of [["bench_items", "insertUs"], ["bench_plain", "plainInsertUs"]] as const) {
+        samples[key].push(await time(`insert into ${t} (id, payload) select 1000000 * ${i + 1} + g, 'bulk' from generate_series(1, ${CAPTURE_ROWS}) g`));
+      }
+    }
+    const out = { insertUs: percentile(samples.insertUs, 50), plainInsertUs: percentile(samples.plainInsertUs, 50) };
+    log(`capture: ${CAPTURE_ROWS}-row insert ${fmt(out.insertUs)} us/row watched vs ${fmt(out.plainInsertUs)} unwatched`);
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
 interface EventResult {
+  capture?: CaptureCost;
   /** CPU (user + system, all threads) the system's process spent per burst event; robust to a loaded machine. */
   cpuMsPerEvent: number | null;
   /** The same for the Postgres backends serving its database. */
@@ -174,7 +208,10 @@ export default {
             : "hangar.events is not readable";
       return `the deploy succeeded, but an insert into public.bench_items did not reach the function's event handler within 8 s (${why})`;
     }
-    return await drive(db, collector, log, "hangar", "h:", { pid: h.proc.pid, dbName: new URL(db).pathname.slice(1) });
+    const r = await drive(db, collector, log, "hangar", "h:", { pid: h.proc.pid, dbName: new URL(db).pathname.slice(1) });
+    await h.stop();
+    // The capture trigger stays installed with no instance running: time bulk writes with and without it.
+    return { ...r, capture: await captureCost(db, log) };
   } finally {
     await h.stop();
   }
@@ -215,7 +252,8 @@ ${table(rows)}
 |---|---|
 | events throughput >= graphile-worker | ${hv ? verdict(ratio(hv.eps, g.eps), 1) : "not measured (skipped)"} |
 | p50 commit-to-handler <= 10 ms | ${hv ? verdict(hv.p50, 10, true, " ms") : "not measured (skipped)"} |
-| CPU per event (process), Hangar / graphile-worker | ${hv && hv.cpuMsPerEvent !== null && g.cpuMsPerEvent ? fmtRatio(hv.cpuMsPerEvent / g.cpuMsPerEvent) : "not measured"} |
+${hv?.capture ? `| bulk capture: ${CAPTURE_ROWS}-row INSERT into the watched table, us/row (unwatched) | ${fmt(hv.capture.insertUs)} (${fmt(hv.capture.plainInsertUs)}), ${fmtRatio(hv.capture.insertUs / hv.capture.plainInsertUs)} |
+` : ""}| CPU per event (process), Hangar / graphile-worker | ${hv && hv.cpuMsPerEvent !== null && g.cpuMsPerEvent ? fmtRatio(hv.cpuMsPerEvent / g.cpuMsPerEvent) : "not measured"} |
 `;
       const summary = [
         hv
