@@ -6,7 +6,7 @@ import type { InvokeResult, Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ActiveFunction } from "../registry/types.ts";
 import {
-  backoffMs, claimEvents, completeAndClaim, completeEvent, countClaimable, failClaimed, failInfrastructure, pruneDone, releaseClaimed, type ClaimedEvent,
+  backoffMs, claimEvents, completeAndClaim, completeEvent, failClaimed, failInfrastructure, pruneDone, releaseClaimed, type ClaimedEvent,
 } from "./queue.ts";
 
 /** The channel `hangar.capture_events()` notifies: a wake-up hint carrying the function name. */
@@ -181,23 +181,19 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   }
 
   /**
-   * Exactly-once, on one session: claim the event in a statement of its own
-   * (so the attempt is counted durably, even if the handler kills this
+   * Exactly-once, on one session: the event was claimed in a statement of its
+   * own (so the attempt is counted durably, even if the handler kills this
    * instance: a crash-looping event is dead-lettered at the limit), then in
    * one transaction lock it, run the handler's SQL on the same session, and
    * mark it done: its effects commit with the completion or not at all. A
    * failed attempt rolls back to a savepoint taken before the handler, so its
    * SQL is undone while the failure is recorded in the same commit.
    */
-  async function runExactlyOnce(fn: ActiveFunction): Promise<void> {
+  async function runExactlyOnce(fn: ActiveFunction, ev: ClaimedEvent): Promise<void> {
     const lease = leaseFor(fn);
-    let claimed: ClaimedEvent | null = null;
     let txError: unknown = null;
     // Nothing but `s` may touch the database in here: on PGlite the pool is one session.
     await db.withClient(async (s) => {
-      [claimed] = await claimEvents(s, { functionName: fn.name, tables: tablesOf(fn), limit: 1, leaseMs: lease, nodeId });
-      const ev = claimed as ClaimedEvent | undefined;
-      if (!ev) return;
       if (ev.attempts > maxAttempts) {
         const error = `started ${ev.attempts - 1} times without finishing (an instance died or hung handling it, or its handler kills the instance)`;
         const status = await failClaimed(s, ev, nodeId, { error, maxAttempts, retryInMs: 0 });
@@ -206,17 +202,18 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
       }
       try {
         await inTransaction(s, async (tx) => {
-          // Held across the handler: bounded by its lease, not Hangar's usual idle bound.
-          await tx.query(`set local idle_in_transaction_session_timeout = '${Math.round(lease)}ms'`);
+          // Lock the claim, and bound the transaction held across the handler by its lease (not
+          // Hangar's usual idle bound), in one round trip.
           const { rowCount } = await tx.query(
-            "select 1 from hangar.events where id = $1 and status = 'running' and locked_by = $2 and attempts = $3 for update",
-            [ev.id, nodeId, ev.attempts],
+            `select pg_catalog.set_config('idle_in_transaction_session_timeout', $4, true)
+               from hangar.events where id = $1 and status = 'running' and locked_by = $2 and attempts = $3 for update`,
+            [ev.id, nodeId, ev.attempts, `${Math.round(lease)}ms`],
           );
           if (!rowCount) return;
           await tx.query("savepoint hangar_handler");
           const failure = await invokeEvent(fn, ev, tx);
           if (failure === null) {
-            await tx.query("release savepoint hangar_handler");
+            // The savepoint ends with the commit; releasing it first would be one more round trip.
             await completeEvent(tx, ev, nodeId);
             return;
           }
@@ -234,8 +231,7 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
         txError = err;
       }
     });
-    const ev = claimed as ClaimedEvent | null;
-    if (!ev || txError === null) return;
+    if (txError === null) return;
     // The transaction failed (session lost, commit refused): none of it stands; the claim (committed before) does.
     const error = `transaction failed: ${coerceError(txError).message}`;
     if (isInfrastructureError(txError)) {
@@ -329,9 +325,10 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
         if (fn.config.delivery === "exactly-once") {
           const free = concurrency - (inflight.get(fn.name) ?? 0);
           if (free <= 0) continue;
-          // Each exactly-once event holds a transaction (a session) while it runs.
-          const n = await countClaimable(db, fn.name, tablesOf(fn), free);
-          for (let i = 0; i < n && !closed; i++) track(fn.name, () => runExactlyOnce(fn));
+          // Claimed in a statement of their own (each attempt counted durably, even if its handler
+          // kills this instance); then each holds a transaction (a session) while it runs.
+          const events = await claimEvents(db, { functionName: fn.name, tables: tablesOf(fn), limit: free, leaseMs: leaseFor(fn), nodeId });
+          for (const ev of events) track(fn.name, () => runExactlyOnce(fn, ev));
         } else {
           let lane = lanes.get(fn.name);
           if (!lane) lanes.set(fn.name, (lane = { fn, queue: [], running: 0, finished: [] }));
