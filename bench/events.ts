@@ -1,5 +1,6 @@
 // Table events: throughput and commit-to-handler latency, Hangar's event triggers vs graphile-worker.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { startCollector, type Collector } from "./lib/collector.ts";
@@ -221,6 +222,7 @@ export const events: Benchmark = {
   name: "events",
   title: "table events: throughput and commit-to-handler latency vs graphile-worker",
   async run({ cluster, log }) {
+    const load = loadavg()[0];
     const collector = await startCollector();
     try {
       const g = await graphile(await cluster.createDb("bench_events_gw"), collector, log);
@@ -245,6 +247,8 @@ event is the user + system time (all threads, from /proc) the system's process a
 database spent during the burst, over the events delivered: on a loaded machine it compares better than rates do. Both
 handlers report with one HTTP GET to the collector on 127.0.0.1 (Hangar's through the guest's \`fetch\`, with
 \`HANGAR_FETCH_ALLOW_PRIVATE=1\` so it may reach loopback). Each system has its own database in the same cluster.
+1-minute load average when this run started: ${load.toFixed(1)} on ${availableParallelism()} cores (other work on the machine
+slows both systems; compare the ratios, and the CPU per event, rather than the rates).
 
 ${table(rows)}
 
