@@ -1,6 +1,6 @@
 import type { Db } from "../db/index.ts";
 import type { ActiveFunction } from "../registry/index.ts";
-import { syncTableTriggers, triggerName } from "../triggers/index.ts";
+import { syncTableTriggers, triggerNames } from "../triggers/index.ts";
 
 /**
  * dev: a function may watch a table that does not exist yet (its deploy warned).
@@ -18,8 +18,8 @@ export function watchPendingTables(db: Db, functions: () => ActiveFunction[], sa
         `select n as name from unnest($1::text[]) n
          where to_regclass(format('%I.%I', split_part(n, '.', 1), split_part(n, '.', 2))) is not null
            and not exists (select 1 from pg_trigger t
-             where t.tgrelid = to_regclass(format('%I.%I', split_part(n, '.', 1), split_part(n, '.', 2))) and t.tgname = $2)`,
-        [names, triggerName(fn.name)],
+             where t.tgrelid = to_regclass(format('%I.%I', split_part(n, '.', 1), split_part(n, '.', 2))) and t.tgname = any($2::text[]))`,
+        [names, Object.values(triggerNames(fn.name))],
       );
       if (!rows.length) continue;
       await db.transaction((tx) => syncTableTriggers(tx, fn.name, fn.config.events, { missingTable: "skip", role: fn.config.role }));

@@ -6,10 +6,10 @@ import type { InvokeResult, Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ActiveFunction } from "../registry/types.ts";
 import {
-  backoffMs, claimEvents, completeEvent, countClaimable, failClaimed, failInfrastructure, pruneDone, type ClaimedEvent,
+  backoffMs, claimEvents, completeAndClaim, completeEvent, failClaimed, failInfrastructure, pruneDone, releaseClaimed, type ClaimedEvent,
 } from "./queue.ts";
 
-/** The channel `hangar.capture_event()` notifies: a wake-up hint carrying the function name. */
+/** The channel `hangar.capture_events()` notifies: a wake-up hint carrying the function name. */
 export const EVENTS_CHANNEL = "hangar_events";
 
 export interface DispatcherOptions {
@@ -58,6 +58,19 @@ export interface EventDispatcher {
 }
 
 const LEASE_MARGIN_MS = 15_000;
+
+/**
+ * One at-least-once function's events on this node: claimed ahead (so a
+ * finished handler's slot starts the next event without a round trip),
+ * running, and handled but not yet marked done (written in one statement
+ * with the next claim).
+ */
+interface Lane {
+  fn: ActiveFunction;
+  queue: ClaimedEvent[];
+  running: number;
+  finished: ClaimedEvent[];
+}
 const PRUNE_EVERY_MS = 60_000;
 
 /**
@@ -86,7 +99,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   let closed = false;
   let closing: Promise<void> | null = null;
 
-  const leaseFor = (fn: ActiveFunction) => Math.max(o.leaseMs ?? 60_000, (fn.config.limits.wallMs ?? o.defaultWallMs ?? 30_000) + LEASE_MARGIN_MS);
+  const wallOf = (fn: ActiveFunction) => fn.config.limits.wallMs ?? o.defaultWallMs ?? 30_000;
+  const leaseFor = (fn: ActiveFunction) => Math.max(o.leaseMs ?? 60_000, wallOf(fn) + LEASE_MARGIN_MS);
   const tablesOf = (fn: ActiveFunction) => fn.config.events.map((e) => `${e.schema}.${e.table}`);
   const retryIn = (attempt: number) => backoffMs(attempt, baseMs, maxBackoff);
   const infraRetryIn = (ev: ClaimedEvent) => backoffMs((ev.infra_failures ?? 0) + 1, 500, maxInfraBackoff);
@@ -144,14 +158,16 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
     return null;
   }
 
-  async function runLeased(fn: ActiveFunction, ev: ClaimedEvent): Promise<void> {
+  async function runLeased(lane: Lane, ev: ClaimedEvent): Promise<void> {
+    const fn = lane.fn;
     const lease = leaseFor(fn);
     const failure: Failure | null =
       ev.attempts > maxAttempts
         ? { error: `lease expired on its last attempt ${maxAttempts} times (an instance died or hung handling it)`, infra: false }
         : await invokeEvent(fn, ev);
     if (failure === null) {
-      if (!(await persist(() => completeEvent(db, ev, nodeId), lease / 2))) log.warn("event lease lost before completion; it will run again", { function: fn.name, event: ev.id });
+      // Marked done by the lane's next sync, with other finished events and the next claim, in one statement.
+      lane.finished.push(ev);
       return;
     }
     if (failure.infra) {
@@ -165,23 +181,19 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   }
 
   /**
-   * Exactly-once, on one session: claim the event in a statement of its own
-   * (so the attempt is counted durably, even if the handler kills this
+   * Exactly-once, on one session: the event was claimed in a statement of its
+   * own (so the attempt is counted durably, even if the handler kills this
    * instance: a crash-looping event is dead-lettered at the limit), then in
    * one transaction lock it, run the handler's SQL on the same session, and
    * mark it done: its effects commit with the completion or not at all. A
    * failed attempt rolls back to a savepoint taken before the handler, so its
    * SQL is undone while the failure is recorded in the same commit.
    */
-  async function runExactlyOnce(fn: ActiveFunction): Promise<void> {
+  async function runExactlyOnce(fn: ActiveFunction, ev: ClaimedEvent): Promise<void> {
     const lease = leaseFor(fn);
-    let claimed: ClaimedEvent | null = null;
     let txError: unknown = null;
     // Nothing but `s` may touch the database in here: on PGlite the pool is one session.
     await db.withClient(async (s) => {
-      [claimed] = await claimEvents(s, { functionName: fn.name, tables: tablesOf(fn), limit: 1, leaseMs: lease, nodeId });
-      const ev = claimed as ClaimedEvent | undefined;
-      if (!ev) return;
       if (ev.attempts > maxAttempts) {
         const error = `started ${ev.attempts - 1} times without finishing (an instance died or hung handling it, or its handler kills the instance)`;
         const status = await failClaimed(s, ev, nodeId, { error, maxAttempts, retryInMs: 0 });
@@ -190,17 +202,18 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
       }
       try {
         await inTransaction(s, async (tx) => {
-          // Held across the handler: bounded by its lease, not Hangar's usual idle bound.
-          await tx.query(`set local idle_in_transaction_session_timeout = '${Math.round(lease)}ms'`);
+          // Lock the claim, and bound the transaction held across the handler by its lease (not
+          // Hangar's usual idle bound), in one round trip.
           const { rowCount } = await tx.query(
-            "select 1 from hangar.events where id = $1 and status = 'running' and locked_by = $2 and attempts = $3 for update",
-            [ev.id, nodeId, ev.attempts],
+            `select pg_catalog.set_config('idle_in_transaction_session_timeout', $4, true)
+               from hangar.events where id = $1 and status = 'running' and locked_by = $2 and attempts = $3 for update`,
+            [ev.id, nodeId, ev.attempts, `${Math.round(lease)}ms`],
           );
           if (!rowCount) return;
           await tx.query("savepoint hangar_handler");
           const failure = await invokeEvent(fn, ev, tx);
           if (failure === null) {
-            await tx.query("release savepoint hangar_handler");
+            // The savepoint ends with the commit; releasing it first would be one more round trip.
             await completeEvent(tx, ev, nodeId);
             return;
           }
@@ -218,8 +231,7 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
         txError = err;
       }
     });
-    const ev = claimed as ClaimedEvent | null;
-    if (!ev || txError === null) return;
+    if (txError === null) return;
     // The transaction failed (session lost, commit refused): none of it stands; the claim (committed before) does.
     const error = `transaction failed: ${coerceError(txError).message}`;
     if (isInfrastructureError(txError)) {
@@ -237,24 +249,105 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
     else log.warn("event failed; will retry", { function: fnName, event: id, attempt, error });
   }
 
+  const lanes = new Map<string, Lane>();
+
+  /** Start queued events while the lane has free slots. */
+  function pump(lane: Lane): void {
+    while (!closed && lane.running < concurrency && lane.queue.length) {
+      const ev = lane.queue.shift()!;
+      lane.running++;
+      track(lane.fn.name, () =>
+        runLeased(lane, ev).finally(() => {
+          lane.running--;
+          // The next queued event starts now; the finished one is written by the tick this wakes.
+          pump(lane);
+        }),
+      );
+    }
+  }
+
+  /**
+   * Bring a lane up to date in one statement: mark its finished events done
+   * and claim enough to keep every slot busy plus as many queued. Returns
+   * whether another sync is due at once (a finished event's successor on its
+   * row becomes claimable only after the statement that marked it done).
+   */
+  async function syncLane(lane: Lane, fn: ActiveFunction): Promise<boolean> {
+    lane.fn = fn;
+    const tables = tablesOf(fn);
+    const stale = lane.queue.filter((ev) => !tables.includes(`${ev.schema_name}.${ev.table_name}`));
+    if (stale.length) {
+      // It no longer subscribes to that table: give the events back, unspent.
+      lane.queue = lane.queue.filter((ev) => !stale.includes(ev));
+      await releaseClaimed(db, stale, nodeId);
+    }
+    const free = Math.max(0, concurrency - lane.running - lane.queue.length);
+    const limit = closed ? 0 : Math.max(0, 2 * concurrency - lane.running - lane.queue.length);
+    if (!limit && !lane.finished.length) return false;
+    const finished = lane.finished.splice(0);
+    const lease = leaseFor(fn);
+    let r: Awaited<ReturnType<typeof completeAndClaim>>;
+    try {
+      r = await completeAndClaim(db, {
+        functionName: fn.name, tables, limit, leaseMs: lease, nodeId, finished, startNow: free,
+        // A queued event waits at most for a running handler to end.
+        queuedLeaseMs: lease + wallOf(fn),
+      });
+    } catch (err) {
+      lane.finished.unshift(...finished);
+      throw err;
+    }
+    if (r.completed < finished.length) {
+      log.warn("event lease lost before completion; it will run again", { function: fn.name, events: finished.length - r.completed });
+    }
+    lane.queue.push(...r.claimed);
+    pump(lane);
+    return r.completed > 0 && limit > 0;
+  }
+
+  /** Give back a lane's queued events and write its finished ones (closing, or the function left this node). */
+  async function drainLane(lane: Lane): Promise<void> {
+    const queued = lane.queue.splice(0);
+    if (queued.length) await persist(() => releaseClaimed(db, queued, nodeId), 5_000);
+    if (lane.finished.length) {
+      const finished = lane.finished.splice(0);
+      await persist(() => completeAndClaim(db, { functionName: lane.fn.name, tables: [], limit: 0, leaseMs: 0, nodeId, finished, startNow: 0, queuedLeaseMs: 0 }), 5_000);
+    }
+  }
+
   async function tick(): Promise<void> {
+    const active = new Set<string>();
     for (const fn of deps.functions()) {
       if (closed) return;
       if (!fn.config.events.length) continue;
-      const free = concurrency - (inflight.get(fn.name) ?? 0);
-      if (free <= 0) continue;
+      active.add(fn.name);
       try {
         if (fn.config.delivery === "exactly-once") {
-          // Each exactly-once event holds a transaction (a session) while it runs.
-          const n = await countClaimable(db, fn.name, tablesOf(fn), free);
-          for (let i = 0; i < n && !closed; i++) track(fn.name, () => runExactlyOnce(fn));
-        } else {
+          const free = concurrency - (inflight.get(fn.name) ?? 0);
+          if (free <= 0) continue;
+          // Claimed in a statement of their own (each attempt counted durably, even if its handler
+          // kills this instance); then each holds a transaction (a session) while it runs.
           const events = await claimEvents(db, { functionName: fn.name, tables: tablesOf(fn), limit: free, leaseMs: leaseFor(fn), nodeId });
-          for (const ev of events) track(fn.name, () => runLeased(fn, ev));
+          for (const ev of events) track(fn.name, () => runExactlyOnce(fn, ev));
+        } else {
+          let lane = lanes.get(fn.name);
+          if (!lane) lanes.set(fn.name, (lane = { fn, queue: [], running: 0, finished: [] }));
+          if (await syncLane(lane, fn)) dirty = true;
         }
       } catch (err) {
         log.warn("claiming events failed", { function: fn.name, err: coerceError(err) });
       }
+    }
+    for (const [name, lane] of lanes) {
+      if (active.has(name) && lane.fn.config.delivery !== "exactly-once") continue;
+      if (lane.running) {
+        // Its running handlers finish first; their events are written on a later tick.
+        await drainLane({ ...lane, finished: [] }).catch((err) => log.warn("releasing events failed", { function: name, err: coerceError(err) }));
+        lane.queue = [];
+        continue;
+      }
+      lanes.delete(name);
+      await drainLane(lane).catch((err) => log.warn("releasing events failed", { function: name, err: coerceError(err) }));
     }
   }
 
@@ -300,6 +393,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
         await unlisten().catch(() => {});
         await ticking?.catch(() => {});
         while (tasks.size) await Promise.allSettled([...tasks]);
+        for (const lane of lanes.values()) await drainLane(lane).catch((err) => log.warn("writing finished events failed", { function: lane.fn.name, err: coerceError(err) }));
+        lanes.clear();
       })();
       return closing;
     },

@@ -7,14 +7,34 @@ import { UserError } from "../errors.ts";
 
 export type EventSpec = TableEventSpec;
 
-/** The trigger a function owns on each table it watches; one name per function, stable across deploys. */
+/**
+ * The base name of the triggers a function owns on each table it watches,
+ * stable across deploys: the insert trigger's name; update and delete add
+ * `_upd` and `_del` (transition tables need one trigger per operation).
+ */
 export function triggerName(fnName: string): string {
   const plain = `hangar_evt_${fnName}`;
-  if (Buffer.byteLength(plain) <= 63) return plain;
-  // Postgres truncates identifiers at 63 bytes: keep names distinct with a hash.
+  if (Buffer.byteLength(plain) <= 63 - SUFFIX_BYTES) return plain;
+  // Postgres truncates identifiers at 63 bytes: keep names distinct with a hash
+  // (sql/0008 computes the same name when it converts older triggers).
   const hash = createHash("sha256").update(fnName).digest("hex").slice(0, 10);
-  return `hangar_evt_${fnName.slice(0, 40)}_${hash}`;
+  return `hangar_evt_${fnName.slice(0, 36)}_${hash}`;
 }
+
+const SUFFIX_BYTES = 4;
+
+/** Every trigger name a function may own on a table, by operation. */
+export function triggerNames(fnName: string): Record<EventSpec["ops"][number], string> {
+  const base = triggerName(fnName);
+  return { insert: base, update: `${base}_upd`, delete: `${base}_del` };
+}
+
+/** What each operation's transition tables are called inside hangar.capture_events(). */
+const REFERENCING: Record<EventSpec["ops"][number], string> = {
+  insert: "new table as hangar_new",
+  update: "old table as hangar_old new table as hangar_new",
+  delete: "old table as hangar_old",
+};
 
 const q = (id: string) => pg.escapeIdentifier(id);
 
@@ -47,6 +67,7 @@ export interface SyncResult {
  */
 export async function syncTableTriggers(tx: Sql, fnName: string, events: EventSpec[], opts: SyncOptions = {}): Promise<SyncResult> {
   const name = triggerName(fnName);
+  const names = triggerNames(fnName);
   const wanted = new Set<string>();
   const missing: string[] = [];
   for (const spec of events) {
@@ -59,11 +80,18 @@ export async function syncTableTriggers(tx: Sql, fnName: string, events: EventSp
     refuseReserved(fnName, table.schema, `${spec.schema}.${spec.table}`);
     await assertReadable(tx, fnName, table, opts.role || GUEST_ROLE);
     wanted.add(`${table.schema}.${table.table}`);
-    const ops = spec.ops.map((o) => o.toUpperCase()).join(" OR ");
-    await tx.query(
-      `create or replace trigger ${q(name)} after ${ops} on ${q(table.schema)}.${q(table.table)} ` +
-        `for each row execute function hangar.capture_event(${pg.escapeLiteral(fnName)})`,
-    );
+    const rel = `${q(table.schema)}.${q(table.table)}`;
+    const wantedNames = new Set(spec.ops.map((op) => names[op]));
+    for (const old of await ownedTriggers(tx, fnName, table.schema, table.table)) {
+      if (!wantedNames.has(old)) await tx.query(`drop trigger ${q(old)} on ${rel}`);
+    }
+    // One statement-level trigger per operation: a bulk change is captured in one INSERT ... SELECT (sql/0008).
+    for (const op of new Set(spec.ops)) {
+      await tx.query(
+        `create or replace trigger ${q(names[op])} after ${op.toUpperCase()} on ${rel} referencing ${REFERENCING[op]} ` +
+          `for each statement execute function hangar.capture_events(${pg.escapeLiteral(fnName)})`,
+      );
+    }
     await tx.query(
       `insert into hangar.event_triggers (function_name, schema_name, table_name, trigger_name, ops)
        values ($1, $2, $3, $4, $5)
@@ -98,12 +126,33 @@ async function dropOne(tx: Sql, fnName: string, t: Tracked): Promise<void> {
     "select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2",
     [t.schema_name, t.table_name],
   );
-  if (rowCount) await tx.query(`drop trigger if exists ${q(t.trigger_name)} on ${q(t.schema_name)}.${q(t.table_name)}`);
+  if (rowCount) {
+    for (const name of await ownedTriggers(tx, fnName, t.schema_name, t.table_name)) {
+      await tx.query(`drop trigger ${q(name)} on ${q(t.schema_name)}.${q(t.table_name)}`);
+    }
+  }
   await tx.query("delete from hangar.event_triggers where function_name = $1 and schema_name = $2 and table_name = $3", [
     fnName,
     t.schema_name,
     t.table_name,
   ]);
+}
+
+/**
+ * The triggers on a table that are `fnName`'s: its current names, and the
+ * name its tracking row remembers (a row-level trigger from before sql/0008,
+ * or a base name that has since changed).
+ */
+async function ownedTriggers(tx: Sql, fnName: string, schema: string, table: string): Promise<string[]> {
+  const { rows } = await tx.query<{ tgname: string }>(
+    `select t.tgname from pg_catalog.pg_trigger t
+       join pg_catalog.pg_class c on c.oid = t.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and c.relname = $2 and not t.tgisinternal
+        and (t.tgname = any($3::text[])
+             or t.tgname = (select trigger_name from hangar.event_triggers where function_name = $4 and schema_name = $1 and table_name = $2))`,
+    [schema, table, Object.values(triggerNames(fnName)), fnName],
+  );
+  return rows.map((r) => r.tgname);
 }
 
 /**

@@ -60,6 +60,58 @@ export async function claimEvents(sql: Sql, o: ClaimOptions): Promise<ClaimedEve
   return rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
 }
 
+export interface SyncOptions extends ClaimOptions {
+  /** Events this node handled: marked done in the same statement (if its claim still holds them). */
+  finished: Pick<ClaimedEvent, "id" | "attempts">[];
+  /** The first `startNow` claimed events get `leaseMs`; the rest wait in a local queue first, so get `queuedLeaseMs`. */
+  startNow: number;
+  queuedLeaseMs: number;
+}
+
+/**
+ * One round trip for a lane of at-least-once events: mark the handled ones
+ * done and claim up to `limit` more (`limit` 0: only complete). Both under
+ * one snapshot, so a finished event's successor on its row becomes
+ * claimable only on the next call.
+ */
+export async function completeAndClaim(sql: Sql, o: SyncOptions): Promise<{ claimed: ClaimedEvent[]; completed: number }> {
+  const { rows } = await sql.query<(ClaimedEvent & { completed: number }) & Record<string, unknown>>(
+    `with fin as (
+       update hangar.events e set status = 'done', finished_at = now(), lease_until = null
+         from unnest($6::int8[], $7::int4[]) as f(id, attempts)
+        where e.id = f.id and e.status = 'running' and e.locked_by = $5 and e.attempts = f.attempts
+       returning e.id),
+     c as (
+       select e.id from hangar.events e where ${CLAIMABLE}
+        order by e.id limit $3 for update of e skip locked),
+     r as (select c.id, row_number() over (order by c.id) as rn from c),
+     cl as (
+       update hangar.events e
+          set status = 'running', attempts = e.attempts + 1, locked_by = $5,
+              lease_until = now() + (case when r.rn <= $8 then $4::int8 else $9::int8 end) * interval '1 millisecond'
+         from r where e.id = r.id
+       returning ${RETURNING})
+     select (select count(*) from fin)::int as completed, cl.* from (values (1)) v left join cl on true`,
+    [o.functionName, o.tables, o.limit, o.leaseMs, o.nodeId, o.finished.map((f) => f.id), o.finished.map((f) => f.attempts), o.startNow, o.queuedLeaseMs],
+  );
+  const completed = rows[0]?.completed ?? 0;
+  const claimed = rows.filter((r) => r.id !== null).map(({ completed: _, ...ev }) => ev as ClaimedEvent);
+  return { claimed: claimed.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))), completed };
+}
+
+/** Give back claimed events that never started (closing, or no longer this node's to run): pending again, the attempt not spent. */
+export async function releaseClaimed(sql: Sql, events: Pick<ClaimedEvent, "id" | "attempts">[], nodeId: string): Promise<number> {
+  if (!events.length) return 0;
+  const { rowCount } = await sql.query(
+    `update hangar.events e
+        set status = 'pending', attempts = e.attempts - 1, lease_until = null, locked_by = null
+       from unnest($1::int8[], $2::int4[]) as f(id, attempts)
+      where e.id = f.id and e.status = 'running' and e.locked_by = $3 and e.attempts = f.attempts`,
+    [events.map((e) => e.id), events.map((e) => e.attempts), nodeId],
+  );
+  return rowCount ?? 0;
+}
+
 /** How many events are claimable right now, up to `limit` (no locks taken). */
 export async function countClaimable(sql: Sql, functionName: string, tables: string[], limit: number): Promise<number> {
   const { rows } = await sql.query<{ n: number }>(

@@ -122,3 +122,50 @@ test(`${backend}: missingTable "skip" installs the rest and reports the missing 
   assert.deepEqual(r.missing, ["public.absent_t"]);
   assert.deepEqual(await triggers("present_t"), ["hangar_evt_skipper"]);
 });
+
+test(`${backend}: one statement changing many rows records one event per row, old and new paired even when the key changes`, async () => {
+  await db.query("create table bulk_t (id int primary key, v int not null)");
+  await db.transaction((tx) => syncTableTriggers(tx, "bulk-fn", [{ schema: "public", table: "bulk_t", ops: ["insert", "update", "delete"] }]));
+  assert.deepEqual(await triggers("bulk_t"), ["hangar_evt_bulk-fn", "hangar_evt_bulk-fn_del", "hangar_evt_bulk-fn_upd"]);
+  const N = 500;
+  await db.query("insert into bulk_t select g, g from generate_series(1, $1::int) g", [N]);
+  // Only the even rows change, each moves to a new key: the pairs must not be shuffled.
+  await db.query("update bulk_t set id = id + 10000, v = v * 2 where id % 2 = 0");
+  await db.query("delete from bulk_t where id > 10000");
+  await db.query("update bulk_t set v = v where false");
+  const { rows } = await db.query<{ op: string; row_key: string; old: { id: number; v: number } | null; new: { id: number; v: number } | null }>(
+    "select op, row_key, old, new from hangar.events where function_name = 'bulk-fn' order by id",
+  );
+  const by = (op: string) => rows.filter((r) => r.op === op);
+  assert.equal(by("insert").length, N);
+  assert.ok(by("insert").every((r) => r.old === null && r.row_key === `[${r.new!.id}]`));
+  assert.equal(by("update").length, N / 2, "a statement changing no row records nothing");
+  for (const r of by("update")) {
+    assert.equal(r.new!.id, r.old!.id + 10000, `update pairs ${JSON.stringify(r)}`);
+    assert.equal(r.new!.v, r.old!.v * 2);
+    assert.equal(r.row_key, `[${r.new!.id}]`, "keyed by the new row, as a row trigger did");
+  }
+  assert.equal(by("delete").length, N / 2);
+  assert.ok(by("delete").every((r) => r.new === null && r.row_key === `[${r.old!.id}]`));
+  // Dropping one operation drops just its trigger.
+  await db.transaction((tx) => syncTableTriggers(tx, "bulk-fn", [{ schema: "public", table: "bulk_t", ops: ["update"] }]));
+  assert.deepEqual(await triggers("bulk_t"), ["hangar_evt_bulk-fn_upd"]);
+  await db.transaction((tx) => dropTableTriggers(tx, "bulk-fn"));
+  assert.deepEqual(await triggers("bulk_t"), []);
+});
+
+test(`${backend}: a row-level trigger from before statement capture is replaced on the next deploy`, async () => {
+  await db.query("create table legacy_t (id int primary key)");
+  await db.query("create trigger \"hangar_evt_legacy-fn\" after insert or update on legacy_t for each row execute function hangar.capture_event('legacy-fn')");
+  await db.query("insert into hangar.event_triggers (function_name, schema_name, table_name, trigger_name, ops) values ('legacy-fn', 'public', 'legacy_t', 'hangar_evt_legacy-fn', '{insert,update}')");
+  await db.transaction((tx) => syncTableTriggers(tx, "legacy-fn", [{ schema: "public", table: "legacy_t", ops: ["update"] }]));
+  const { rows } = await db.query<{ tgname: string; row: boolean }>(
+    "select tgname, (tgtype & 1) = 1 as row from pg_trigger where tgrelid = 'legacy_t'::regclass and not tgisinternal",
+  );
+  assert.deepEqual(rows, [{ tgname: "hangar_evt_legacy-fn_upd", row: false }]);
+  await db.query("insert into legacy_t values (1)");
+  await db.query("update legacy_t set id = 2");
+  const ev = await db.query("select op from hangar.events where function_name = 'legacy-fn'");
+  assert.deepEqual(ev.rows, [{ op: "update" }], "exactly one capture per change, by the new trigger");
+  await db.transaction((tx) => dropTableTriggers(tx, "legacy-fn"));
+});
