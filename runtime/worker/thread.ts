@@ -77,6 +77,9 @@ async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
   }
 }
 
+/** Response bodies from this size on are transferred to the main thread rather than copied. */
+const TRANSFER_BYTES = 64 * 1024;
+
 /** Invocations whose result went out before they ended (an "ended" message follows). */
 const answered = new Set<number>();
 /** Invocations that ended before their result went out (the result carries `ended`). */
@@ -189,14 +192,19 @@ async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
     return;
   }
   const res = outcome.value as ResponseData;
-  // bytes the guest answered with go in the result message itself: no stream, no credit round trips
+  // bytes the guest answered with go in the result message itself: no stream, no credit round trips;
+  // a small body is copied by the clone (cheaper than a transfer), a large one is moved
   let bytes = res.body ?? undefined;
-  if (bytes && !(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer)) bytes = bytes.slice();
+  let transfer: ArrayBuffer[] | undefined;
+  if (bytes && bytes.byteLength >= TRANSFER_BYTES) {
+    if (!(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer)) bytes = bytes.slice();
+    transfer = [bytes.buffer as ArrayBuffer];
+  }
   result(m.inv, {
     t: "result", inv: m.inv, ok: true,
     response: { status: res.status, statusText: res.statusText, headers: res.headers, body: res.stream !== undefined, bytes },
     stats: outcome.stats,
-  }, bytes ? [bytes.buffer as ArrayBuffer] : undefined);
+  }, transfer);
   if (res.stream) {
     resBodies.set(m.inv, { reader: res.stream.getReader(), credit: STREAM_WINDOW, pumping: false, done: false });
     void pump(m.inv);
