@@ -125,3 +125,41 @@ export const STREAM_WINDOW = 4;
 
 /** Failure kinds the watchdog reports when it stops a thread. */
 export type WatchKind = Extract<FailureKind, "cpu" | "wall">;
+
+/**
+ * Messages sent in one turn of the event loop leave as one batch (an array):
+ * the other side is woken once, not once per message, and order is kept.
+ * `now` sends at once, after what is queued: for a message whose clone may
+ * fail, so the failure is the sender's to handle and costs no other message.
+ */
+export class Outbox<M> {
+  private batch: M[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private scheduled = false;
+
+  constructor(private post: (m: M | M[], transfer: ArrayBuffer[]) => void) {}
+
+  send(m: M, transfer?: ArrayBuffer[], now = false): void {
+    if (now) {
+      this.flush();
+      this.post(m, transfer ?? []);
+      return;
+    }
+    this.batch.push(m);
+    if (transfer) for (const t of transfer) this.transfer.push(t);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (!this.batch.length) return;
+    const batch = this.batch;
+    const transfer = this.transfer;
+    this.batch = [];
+    this.transfer = [];
+    this.post(batch.length === 1 ? batch[0] : batch, transfer);
+  }
+}
