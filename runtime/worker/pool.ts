@@ -18,7 +18,7 @@ import type { LoadOptions, Runtime } from "../index.ts";
 import { singleFlight } from "../single-flight.ts";
 import {
   CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
-  Outbox, claimSlot, type ErrorData, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
+  claimSlot, type ErrorData, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
 /** Past its segment's deadline by this much, a guest is interrupted from here. */
@@ -149,7 +149,6 @@ class Thread {
   readonly loads = new Map<number, { resolve: (m: Extract<FromThread, { t: "loaded" }>) => void; reject: (e: Error) => void; onConsole?: LoadOptions["onConsole"]; limits: Limits }>();
   dead = false;
   private interrupted = false;
-  private outbox: Outbox<ToThread>;
 
   constructor(private pool: SandboxPool, data: Omit<ThreadData, "watch" | "claims">) {
     const watch = new SharedArrayBuffer(WATCH_BYTES);
@@ -158,18 +157,13 @@ class Thread {
     const claims = new SharedArrayBuffer(CLAIM_SLOTS * 4);
     this.claims = new Int32Array(claims);
     this.worker = new Worker(threadSource(), { eval: true, workerData: { ...data, watch, claims } satisfies ThreadData });
-    this.outbox = new Outbox<ToThread>((m, transfer) => { if (!this.dead) this.worker.postMessage(m, transfer); });
-    this.worker.on("message", (m: FromThread | FromThread[]) => {
-      if (!Array.isArray(m)) { this.onMessage(m); return; }
-      for (const one of m) this.onMessage(one);
-    });
+    this.worker.on("message", (m: FromThread) => this.onMessage(m));
     this.worker.on("error", (err) => this.stop({ kind: "restarted", message: `the sandbox thread failed: ${err.message}` }));
     this.worker.on("exit", () => this.stop({ kind: "restarted", message: "the sandbox thread exited" }));
   }
 
-  /** Queue `m` for the thread (see Outbox); `now` posts at once and throws when `m` cannot be cloned. */
-  send(m: ToThread, transfer?: ArrayBuffer[], now = false): void {
-    if (!this.dead) this.outbox.send(m, transfer, now);
+  send(m: ToThread, transfer?: ArrayBuffer[]): void {
+    if (!this.dead) this.worker.postMessage(m, transfer ?? []);
   }
 
   get load(): number { return this.invs.size * 4 + this.replicas.size + (this.stalled() ? 1000 : 0); }
@@ -289,7 +283,7 @@ class Thread {
       value = errorInfo(e);
     }
     try {
-      this.send({ t: "hostReply", call: m.call, ok, value }, undefined, true);
+      this.send({ t: "hostReply", call: m.call, ok, value });
     } catch (e) {
       this.send({ t: "hostReply", call: m.call, ok: false, value: { message: `the host function's result cannot cross to the sandbox: ${(e as Error).message}` } });
     }
@@ -404,7 +398,7 @@ class Thread {
       this.send({ t: "invoke", inv: id, key: replica.key, kind: "fetch", request: job.request!, input: data });
     } else {
       try {
-        this.send({ t: "invoke", inv: id, key: replica.key, kind: job.kind, payload: job.payload, input: data }, undefined, true);
+        this.send({ t: "invoke", inv: id, key: replica.key, kind: job.kind, payload: job.payload, input: data });
       } catch (e) {
         Atomics.store(this.claims, slot, 0);
         this.fail(inv, { kind: "threw", message: `payload is not JSON-like: ${(e as Error).message}` });

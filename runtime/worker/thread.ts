@@ -6,7 +6,7 @@ import { Instance, type RequestInput, type ResponseData } from "../instance.ts";
 import { SparePool, newEngineModule, useCompiledModule } from "../engine.ts";
 import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
 import {
-  CLAIMED, Outbox, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
+  CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START,
   type ErrorData, type FromThread, type InvokeInputData, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
@@ -32,8 +32,7 @@ Instance.watch = {
   interrupted: () => Atomics.load(flag, WATCH_INTERRUPT_I32) === 1,
 };
 
-const outbox = new Outbox<FromThread>((m, transfer) => port.postMessage(m, transfer));
-const post = (m: FromThread, transfer?: ArrayBuffer[]) => outbox.send(m, transfer);
+const post = (m: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
 const spares = new SparePool<Instance>(async (mb) => Instance.prepare(await newEngineModule(mb)), (i) => i.close());
 const instances = new Map<number, Instance>();
@@ -259,16 +258,10 @@ async function close(): Promise<void> {
   const all = [...instances.values()];
   instances.clear();
   await Promise.all(all.map((i) => i.close()));
-  outbox.flush();
   port.close();
 }
 
-port.on("message", (m: ToThread | ToThread[]) => {
-  if (!Array.isArray(m)) { onMessage(m); return; }
-  for (const one of m) onMessage(one);
-});
-
-function onMessage(m: ToThread): void {
+port.on("message", (m: ToThread) => {
   switch (m.t) {
     case "load": void load(m); break;
     case "unload": {
@@ -292,7 +285,7 @@ function onMessage(m: ToThread): void {
     }
     case "close": void close(); break;
   }
-}
+});
 /** Run one invocation of each kind through a throwaway instance: a fresh thread's first real call is then not its slowest. */
 async function warmUp(): Promise<void> {
   const limits = { cpuMs: 10_000, wallMs: 10_000, memoryMb: 128, subrequests: 0 };
