@@ -58,8 +58,11 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   const gates = new ConcurrencyGates();
   const statusOf = deps.statusOf ?? ((r: InvokeResult) => r.response?.status ?? (r.error ? 500 : 200));
 
-  /** Run `fn` once it holds a concurrency slot (released when the invocation is over, waitUntil work included). */
-  async function run(req: InvokeRequest, fn: ActiveFunction, limits: Limits, requestId: string, logs: ConsoleLine[], release: () => void): Promise<Omit<InvokeResult, "requestId" | "functionName" | "versionId">> {
+  /**
+   * Run `fn` once it holds a concurrency slot (released when the invocation is
+   * over, waitUntil work included); `over` is told when that is.
+   */
+  async function run(req: InvokeRequest, fn: ActiveFunction, limits: Limits, requestId: string, logs: ConsoleLine[], release: () => void, over: () => void): Promise<Omit<InvokeResult, "requestId" | "functionName" | "versionId">> {
     const bindings = lazyBindings(() => deps.bindings({ fn, requestId, auth: req.auth ?? null, sqlSession: req.sqlSession }));
     // waitUntil work keeps its bindings (and its concurrency slot) until the invocation is over
     let markEnded!: () => void;
@@ -99,6 +102,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       }
     } finally {
       const close = async () => {
+        over();
         await bindings.close().catch((err) => deps.logger.warn("binding close failed", { err }));
         release();
       };
@@ -127,17 +131,23 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       const fn = req.fn ?? deps.functions.get(req.functionName);
       const base = { requestId, functionName: fn?.name ?? req.functionName, versionId: fn?.versionId ?? null };
       let result: InvokeResult;
+      // The record waits for the invocation's end: console lines of its waitUntil work belong to it too.
+      let ended = true;
+      let recordWhenOver: (() => void) | null = null;
+      const over = () => { ended = true; recordWhenOver?.(); };
       if (!fn) {
         result = { ...base, error: failure("not-found", `function "${req.functionName}" is not deployed`), stats: ZERO };
       } else {
         const limits = effectiveLimits(deps.defaultLimits, fn);
         const release = await gates.enter(fn.name, limits.concurrency);
+        ended = !release;
         result = release
-          ? { ...base, ...(await run(req, fn, limits, requestId, logs, release)) }
+          ? { ...base, ...(await run(req, fn, limits, requestId, logs, release, over)) }
           : { ...base, error: failure("concurrency", `function "${fn.name}" is running ${limits.concurrency} invocations and its queue is full; retry shortly`, { retryAfterS: 1 }), stats: ZERO };
       }
+      const durationMs = performance.now() - t0;
       const error = result.error;
-      deps.recorder?.record({
+      const record = () => deps.recorder?.record({
         id: uuid7(startedAt),
         requestId,
         correlationId: req.correlationId ?? null,
@@ -147,13 +157,15 @@ export function createInvoker(deps: InvokerDeps): Invoker {
         status: error ? error.code : "ok",
         httpStatus: statusOf(result),
         startedAt: new Date(startedAt),
-        durationMs: performance.now() - t0,
+        durationMs,
         cpuMs: result.stats.cpuMs,
         memoryBytes: result.stats.memoryBytes,
         error: error ? { message: error.message, stack: error.stack } : null,
         nodeId: deps.nodeId,
         logs,
       });
+      if (ended) record();
+      else recordWhenOver = record;
       return result;
     },
   };
