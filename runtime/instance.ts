@@ -1,7 +1,7 @@
 // One function version: a QuickJS context in its own WASM module, serving
 // concurrent invocations through its event loop, with limits enforced here.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
-import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunctions, InvocationInput, Limits, Outcome } from "./types.ts";
+import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationInput, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
 import { installNatives, nativeTable, type NativeFunctions, type NativeHost } from "./natives.ts";
@@ -282,15 +282,37 @@ export class Instance implements FunctionInstance {
     } finally { h.dispose(); }
   }
 
-  async fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>> {
+  async fetch(request: Request | IncomingRequest, input: InvocationInput): Promise<Outcome<Response>> {
     let body: Uint8Array | null = null;
-    if (request.method !== "GET" && request.method !== "HEAD" && request.body !== null) body = new Uint8Array(await request.arrayBuffer());
-    return this.fetchData({ url: request.url, method: request.method, headers: requestHeaders(request.headers), body }, input);
+    const method = request.method;
+    if (method !== "GET" && method !== "HEAD" && request.body !== null) {
+      body = request instanceof Request ? new Uint8Array(await request.arrayBuffer())
+        : request.body instanceof Uint8Array ? request.body : new Uint8Array(await new Response(request.body).arrayBuffer());
+    }
+    const headers = request instanceof Request ? requestHeaders(request.headers) : request.headers;
+    return this.fetchData({ url: request.url, method, headers, body }, input);
   }
 
   /** Run the fetch handler on request data (the sandbox thread has no Request to start from). */
-  fetchData(data: RequestInput, input: InvocationInput): Promise<Outcome<Response>> {
-    return this.start("fetch", { request: data }, input, (v, inv) => toResponse(v, () => this.streamBody(inv))) as Promise<Outcome<Response>>;
+  async fetchData(data: RequestInput, input: InvocationInput): Promise<Outcome<Response>> {
+    const o = await this.fetchRaw(data, input);
+    if (!o.ok) return o;
+    const r = o.value;
+    try {
+      const headers = new Headers();
+      for (const [k, val] of r.headers) headers.append(k, val);
+      return { ok: true, value: new Response((r.stream ?? r.body) as BodyInit | null, { status: r.status, statusText: r.statusText, headers }), stats: o.stats };
+    } catch (e) {
+      return { ok: false, error: { kind: "bad-response", message: `invalid response: ${(e as Error).message}` }, stats: o.stats };
+    }
+  }
+
+  /**
+   * The fetch handler's answer as data: no Response is built when the guest's
+   * body was bytes (the sandbox thread sends those on as they are).
+   */
+  fetchRaw(data: RequestInput, input: InvocationInput): Promise<Outcome<ResponseData>> {
+    return this.start("fetch", { request: data }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv))) as Promise<Outcome<ResponseData>>;
   }
 
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
@@ -652,7 +674,9 @@ export class Instance implements FunctionInstance {
     let ok = true;
     let value: unknown;
     try {
-      const fn = Object.hasOwn(inv.input.host, name) ? inv.input.host[name] : Object.hasOwn(this.builtins, name) ? this.builtins[name] : undefined;
+      const input = inv.input;
+      const fn: HostFunction | undefined = Object.hasOwn(input.host, name) ? input.host[name] : Object.hasOwn(this.builtins, name) ? this.builtins[name]
+        : input.forward ? (a) => input.forward!(name, a) : undefined;
       if (!fn) throw Object.assign(new Error(`host function "${name}" is not available`), { code: "ENOSYS" });
       if (name === "fetch" && ++inv.subrequests > inv.limits.subrequests) {
         throw Object.assign(new Error(`subrequest limit of ${inv.limits.subrequests} fetch calls per invocation exceeded`), { code: "SUBREQUEST_LIMIT" });
@@ -695,14 +719,19 @@ function zeroStats() { return { cpuMs: 0, wallMs: 0, memoryBytes: 0 }; }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-function toResponse(v: unknown, stream: () => ReadableStream<Uint8Array>): Outcome<unknown> {
+/** A fetch handler's response as data; `body` bytes or a `stream` (never both), none for a null-body status. */
+export interface ResponseData {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+  stream?: ReadableStream<Uint8Array>;
+}
+
+function toResponseData(v: unknown, stream: () => ReadableStream<Uint8Array>): Outcome<unknown> {
   const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null; stream?: boolean };
-  try {
-    const headers = new Headers();
-    for (const [k, val] of r.headers) headers.append(k, val);
-    const body = NULL_BODY.has(r.status) ? null : r.stream ? stream() : r.body;
-    return { ok: true, value: new Response(body as BodyInit | null, { status: r.status, statusText: r.statusText, headers }), stats: zeroStats() };
-  } catch (e) {
-    return { ok: false, error: { kind: "bad-response", message: `invalid response: ${(e as Error).message}` }, stats: zeroStats() };
-  }
+  const nullBody = NULL_BODY.has(r.status);
+  const value: ResponseData = { status: r.status, statusText: r.statusText, headers: r.headers, body: nullBody || r.stream ? null : r.body };
+  if (!nullBody && r.stream) value.stream = stream();
+  return { ok: true, value, stats: zeroStats() };
 }

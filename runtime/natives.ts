@@ -112,6 +112,12 @@ export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: Nativ
       host.done(num(id), text, buffers);
     },
     waitDone: (id) => host.waitDone(num(id)),
+    // done + waitDone in one crossing: the usual invocation has no waitUntil work and no stream
+    finish: (id, json, ...bufs) => {
+      const [text, buffers] = report("the function's result", json, bufs);
+      host.done(num(id), text, buffers);
+      host.waitDone(num(id));
+    },
     bodyChunk: (id, buf) => host.bodyChunk(num(id), bytes(buf, "response body chunk")),
     bodyEnd: (id) => host.bodyEnd(num(id)),
     bodyError: (id, msg) => host.bodyError(num(id), str(msg, "response body error", 4096)),

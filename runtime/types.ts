@@ -47,6 +47,11 @@ export type HostFunction = (args: unknown[], info: HostCallInfo) => Promise<unkn
  */
 export type HostFunctions = Record<string, HostFunction>;
 
+/** Every host function name the server hands an invocation (see HostFunctions). */
+export const HOST_FUNCTION_NAMES = [
+  "sql.query", "sql.begin", "sql.commit", "sql.rollback", "vector.upsert", "vector.search", "vector.remove", "fetch", "fetch.read",
+] as const;
+
 export interface FetchRequestData {
   url: string;
   method: string;
@@ -85,6 +90,12 @@ export interface InvocationInput {
   auth: Record<string, unknown> | null;
   limits: Limits;
   host: HostFunctions;
+  /**
+   * Serves a name neither `host` nor the runtime's own builtins have (a
+   * sandbox thread forwards those to the main thread, which holds the real
+   * host functions); without it such a call rejects with ENOSYS.
+   */
+  forward?: (name: string, args: unknown[]) => Promise<unknown>;
   onConsole?: (level: ConsoleLevel, message: string) => void;
   /** Called once the invocation is over, its waitUntil work included (bindings may close then). */
   onEnd?: () => void;
@@ -125,11 +136,23 @@ export type Outcome<T> =
 /** Non-HTTP trigger payloads, as the guest handler receives them. */
 export type EventKind = "scheduled" | "event" | "notify";
 
+/**
+ * A request as plain data: what a server already parsed (absolute URL, method,
+ * lower-case header pairs), handed to the guest without building a Request
+ * first. `body` is the whole body, a stream of it, or null.
+ */
+export interface IncomingRequest {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+}
+
 /** A warm, evaluated function version able to serve concurrent invocations. */
 export interface FunctionInstance {
   readonly id: string;
   /** Run the fetch handler (module.fetch, bare default function, or Deno.serve). */
-  fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>>;
+  fetch(request: Request | IncomingRequest, input: InvocationInput): Promise<Outcome<Response>>;
   /** Run `scheduled`, `event` or `notify` with a JSON-like payload. */
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>>;
   /** Which handlers the module exports. */

@@ -29,9 +29,9 @@ export function functionJob(f: ActiveFunction, invoker: Invoker, defaultWallMs: 
         });
         return {
           requestId: result.requestId,
-          error: result.error ? `${result.error.code}: ${result.error.message}` : result.status >= 400 ? `status ${result.status}` : null,
-          // A host binding failure (502) caused by the database link or a pool cap is not the handler's.
-          infra: Boolean(result.error) && result.status === 502 && isInfrastructureError(result.error!.message),
+          error: result.error ? `${result.error.code}: ${result.error.message}` : null,
+          // A host binding failure (or a host error) caused by the database link or a pool cap is not the handler's.
+          infra: Boolean(result.error) && (result.error!.kind === "host" || result.error!.kind === "internal") && isInfrastructureError(result.error!.message),
         };
       } catch (err) {
         return { requestId: null, error: coerceError(err).message, infra: isInfrastructureError(err) };

@@ -1,11 +1,16 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { errorResponse } from "./errors.ts";
 import { healthRoutes, type HealthDeps } from "./health.ts";
 import { requestId } from "./request-id.ts";
+import { INTERNAL_MESSAGE } from "./result.ts";
 
 export interface AppDeps extends HealthDeps {
   /** Extra route groups mounted by the server (functions, admin API, metrics). */
   mount?: (app: Hono) => void;
+  /** dev: an unexpected error's message goes to the client; in production only a generic one and the request id do. */
+  expose?: boolean;
+  /** Where unexpected errors are reported (with the request id) when the client is not told. */
+  onUnexpected?: (err: Error, requestId: string) => void;
 }
 
 /** The Hono app of one instance. Testable in process with `app.request()`. */
@@ -15,6 +20,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/_hangar/health", healthRoutes(deps));
   deps.mount?.(app);
   app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
-  app.onError((err, c) => errorResponse(c, 500, "INTERNAL", err.message));
+  app.onError((err, c) => {
+    if (deps.expose) return errorResponse(c, 500, "INTERNAL", err.message);
+    deps.onUnexpected?.(err, (c as Context).get("requestId") as string);
+    return errorResponse(c, 500, "INTERNAL", INTERNAL_MESSAGE);
+  });
   return app;
 }

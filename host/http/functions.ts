@@ -4,13 +4,15 @@ import type { ActiveFunction } from "../registry/index.ts";
 import type { AuthResult } from "./auth.ts";
 import { readCapped } from "../util/read-capped.ts";
 import { errorResponse } from "./errors.ts";
-import { sanitizeFraming } from "./framing.ts";
+import { responseOf } from "./result.ts";
 
 export interface FunctionRoutesDeps {
   invoker: Invoker;
   lookup(name: string): ActiveFunction | undefined;
   authenticate(fn: ActiveFunction, headers: Headers): Promise<AuthResult>;
   maxBodyBytes: number;
+  /** dev: guest stacks and host error details in error bodies. */
+  expose?: boolean;
   /** Where `functionRoutes` is mounted; stripped from the URL the guest sees. Default "/functions/v1". */
   mountPath?: string;
 }
@@ -34,9 +36,7 @@ export function functionRoutes(deps: FunctionRoutesDeps): Hono {
     const name = c.req.param("name")!;
     const fn = deps.lookup(name);
     if (!fn) return errorResponse(c, 404, "NOT_FOUND", `function "${name}" is not deployed`);
-    const url = new URL(c.req.url);
-    if (url.pathname.startsWith(`${mount}/`)) url.pathname = url.pathname.slice(mount.length);
-    return serve(deps, c, fn, url.href);
+    return serve(deps, c, fn, unmount(c.req.url, mount));
   };
   app.all("/:name", handle);
   app.all("/:name/*", handle);
@@ -74,18 +74,45 @@ async function serve(deps: Omit<FunctionRoutesDeps, "lookup">, c: Context, fn: A
       if (!body) return tooLarge(c, deps.maxBodyBytes);
     }
   }
-  const headers = new Headers(c.req.raw.headers);
-  headers.set("x-request-id", c.get("requestId"));
-  const request = new Request(guestUrl, { method, headers, body: body && body.byteLength ? (body as Uint8Array<ArrayBuffer>) : null });
+  const requestId = c.get("requestId") as string;
   const result = await deps.invoker.invoke({
+    fn,
     functionName: fn.name,
     trigger: "http",
-    request,
-    requestId: c.get("requestId"),
+    request: { url: guestUrl, method, headers: guestHeaders(c, requestId), body: body && body.byteLength ? body : null },
+    requestId,
     correlationId: c.get("correlationId") ?? null,
     auth: auth.claims,
   });
-  return sanitizeFraming(result.response!);
+  return responseOf(result, { expose: deps.expose });
+}
+
+/**
+ * The request's headers as lower-case pairs with the server's x-request-id, read
+ * straight from the socket's raw headers when the Node adapter serves the
+ * request (no Headers object is built); from the Request otherwise.
+ */
+function guestHeaders(c: Context, requestId: string): [string, string][] {
+  const out: [string, string][] = [];
+  const raw = (c.env as { incoming?: { rawHeaders?: string[] } } | undefined)?.incoming?.rawHeaders;
+  if (raw) {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (name !== "x-request-id") out.push([name, raw[i + 1]]);
+    }
+  } else {
+    c.req.raw.headers.forEach((v, k) => { if (k !== "x-request-id" && k !== "set-cookie") out.push([k, v]); });
+    for (const v of c.req.raw.headers.getSetCookie()) out.push(["set-cookie", v]);
+  }
+  out.push(["x-request-id", requestId]);
+  return out;
+}
+
+/** `url` with `mount` taken off the front of its path (`http://h/functions/v1/x?q` -> `http://h/x?q`). */
+function unmount(url: string, mount: string): string {
+  const pathAt = url.indexOf("/", url.indexOf("//") + 2);
+  if (pathAt < 0 || !url.startsWith(`${mount}/`, pathAt)) return url;
+  return url.slice(0, pathAt) + url.slice(pathAt + mount.length);
 }
 
 function tooLarge(c: Context, max: number): Response {

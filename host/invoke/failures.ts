@@ -1,14 +1,18 @@
-import type { FailureKind } from "../../runtime/types.ts";
+import type { InvokeErrorKind } from "./types.ts";
 
-/** HTTP status and stable error code for each way a guest can fail (SPEC §5). */
-export const FAILURES: Record<FailureKind, { status: number; code: string }> = {
-  threw: { status: 500, code: "GUEST_THREW" },
-  "no-handler": { status: 500, code: "NO_HANDLER" },
-  "bad-response": { status: 500, code: "BAD_RESPONSE" },
-  host: { status: 502, code: "BINDING_FAILED" },
-  wall: { status: 504, code: "WALL_TIME_LIMIT" },
-  cpu: { status: 546, code: "CPU_LIMIT" },
-  memory: { status: 546, code: "MEMORY_LIMIT" },
-  stack: { status: 546, code: "STACK_LIMIT" },
-  restarted: { status: 503, code: "SANDBOX_RESTARTED" },
+/** Stable error code for each way an invocation can fail (SPEC §5); statuses are the trigger's business. */
+export const FAILURE_CODES: Record<InvokeErrorKind, string> = {
+  threw: "GUEST_THREW",
+  "no-handler": "NO_HANDLER",
+  "bad-response": "BAD_RESPONSE",
+  host: "BINDING_FAILED",
+  wall: "WALL_TIME_LIMIT",
+  cpu: "CPU_LIMIT",
+  memory: "MEMORY_LIMIT",
+  stack: "STACK_LIMIT",
+  restarted: "SANDBOX_RESTARTED",
+  "not-found": "NOT_FOUND",
+  concurrency: "CONCURRENCY_LIMIT",
+  "memory-budget": "MEMORY_BUDGET",
+  internal: "INTERNAL",
 };

@@ -1,12 +1,19 @@
-import type { EventKind, GuestFailure, InvocationStats, TriggerKind } from "../../runtime/types.ts";
+import type { EventKind, FailureKind, IncomingRequest, InvocationStats, TriggerKind } from "../../runtime/types.ts";
 import type { Sql } from "../db/index.ts";
+import type { ActiveFunction } from "../registry/index.ts";
 
 /** One call of a function, whatever caused it. Every trigger kind goes through `Invoker.invoke`. */
 export interface InvokeRequest {
+  /**
+   * The version to run, as the trigger resolved (and, for HTTP, authorised)
+   * it: this very version runs, even if another is deployed meanwhile.
+   * Without it `functionName` is looked up here (triggers with no auth step).
+   */
+  fn?: ActiveFunction;
   functionName: string;
   trigger: TriggerKind;
   /** HTTP trigger: the request as the guest should see it (full original URL). */
-  request?: Request;
+  request?: Request | IncomingRequest;
   /** Non-HTTP triggers: which handler and its JSON-like payload. */
   kind?: EventKind;
   payload?: unknown;
@@ -22,18 +29,36 @@ export interface InvokeRequest {
   sqlSession?: Sql;
 }
 
+/**
+ * Why an invocation did not give the handler's answer: one of the guest's
+ * failures, or the invoker's own (nothing deployed, the function's queue or
+ * the sandbox memory budget full, an unexpected host error).
+ */
+export type InvokeErrorKind = FailureKind | "not-found" | "concurrency" | "memory-budget" | "internal";
+
+export interface InvokeError {
+  kind: InvokeErrorKind;
+  /** Stable error code (SPEC §5): GUEST_THREW, CPU_LIMIT, NOT_FOUND, ... */
+  code: string;
+  message: string;
+  /** The guest's stack, mapped to its sources when a source map exists. */
+  stack?: string;
+  /** A failure worth retrying after this many seconds (queue or budget full). */
+  retryAfterS?: number;
+}
+
+/** What invoke returns: neutral, each trigger kind maps it (HTTP statuses live in host/http). */
 export interface InvokeResult {
   requestId: string;
   functionName: string;
   /** The version that ran, or null when none is deployed. */
   versionId: string | null;
-  /** HTTP status for the outcome (200.. from the guest, or 404/500/502/504/546). */
-  status: number;
-  /** HTTP trigger: the response to send (guest's, or the error JSON). */
+  /** HTTP trigger, handler answered: the guest's response (framing not yet checked). */
   response?: Response;
-  /** Non-HTTP triggers: the handler's resolved value. */
+  /** Non-HTTP triggers, handler answered: its resolved value. */
   value?: unknown;
-  error?: GuestFailure & { code: string };
+  /** Set when the handler did not answer. */
+  error?: InvokeError;
   stats: InvocationStats;
 }
 

@@ -4,6 +4,7 @@ import type { AdminContext, AdminOp } from "../admin/types.ts";
 import { BUNDLE_FILENAME, ConfigError, isValidFunctionName, mapStack, validateConfig, type FunctionConfig } from "../build/index.ts";
 import { loadEnv } from "../secrets/index.ts";
 import { UserError } from "../errors.ts";
+import { responseOf } from "../http/result.ts";
 import { hashKey } from "../http/auth.ts";
 import { deployVersion, rollbackVersion, type ActivateHook } from "./store.ts";
 
@@ -124,7 +125,7 @@ export const registryOps: Record<string, AdminOp> = {
     // What the guest sees under /functions/v1/<name> (SPEC §5).
     const url = new URL(`/${name}${path}`, ctx.config.remoteUrl ?? "http://localhost");
     const result = await ctx.invoker.invoke({ functionName: name, trigger: "http", request: new Request(url, { method, headers, body }) });
-    const res = result.response!;
+    const res = responseOf(result, { expose: true });
     return { status: res.status, headers: [...res.headers], body: await res.text(), requestId: result.requestId };
   },
 

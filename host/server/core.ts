@@ -4,6 +4,8 @@ import { BUNDLE_FILENAME } from "../build/index.ts";
 import type { HangarConfig } from "../config/index.ts";
 import type { Db } from "../db/index.ts";
 import { createInvoker } from "../invoke/invoker.ts";
+import { effectiveLimits } from "../invoke/limits.ts";
+import { statusOf } from "../http/result.ts";
 import type { Invoker } from "../invoke/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { InvocationRecorder } from "../logs/types.ts";
@@ -24,7 +26,6 @@ export interface CoreOptions {
   config: HangarConfig;
   logger: Logger;
   recorder?: InvocationRecorder;
-  exposeStacks?: boolean;
 }
 
 /** Registry, sandbox runtime and the invoker over them: everything an instance runs functions with. */
@@ -34,12 +35,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const secrets = new SecretsCache({ db, key: config.secretKey });
   await secrets.start();
   const runtime = await createRuntime({ threads: config.sandboxThreads, memoryBudgetMb: config.memoryBudgetMb });
-  const limitsFor = (overrides: object) => ({ ...config.defaultLimits, ...overrides });
   const registry = new Registry(db, {
     logger,
     prewarm: async (fn, bundle) => {
       // Top-level code sees the function's env, as on Supabase/Deno (module-scope clients).
-      await runtime.load(fn.versionId, bundle.code, { filename: BUNDLE_FILENAME, limits: limitsFor(fn.config.limits), env: await secrets.envFor(fn.name) });
+      await runtime.load(fn.versionId, bundle.code, { filename: BUNDLE_FILENAME, limits: effectiveLimits(config.defaultLimits, fn), env: await secrets.envFor(fn.name) });
     },
   });
   try {
@@ -59,7 +59,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     nodeId: config.nodeId,
     recorder: opts.recorder,
     logger,
-    exposeStacks: opts.exposeStacks,
+    statusOf,
   });
   let closing: Promise<void> | null = null;
   return {

@@ -62,7 +62,7 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
     // Closers run in reverse: the writer flushes after the core has finished its last invocation.
     closers.push(() => logWriter.close());
     const metrics = createMetrics({ db, logStats: () => logWriter.stats(), defaultLabels: { node: config.nodeId } });
-    const core = await createCore({ db, config, logger, exposeStacks: dev, recorder: fanout(logWriter, metrics.recorder, recorder) });
+    const core = await createCore({ db, config, logger, recorder: fanout(logWriter, metrics.recorder, recorder) });
     closers.push(() => core.close());
     metrics.setSources({ warmInstances: () => core.runtime.stats().instances });
     const functions = () => core.registry.list();
@@ -99,11 +99,13 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
       db,
       version: HANGAR_VERSION,
       nodeId: config.nodeId,
+      expose: dev,
+      onUnexpected: (err, requestId) => logger.error("request failed", { requestId, err }),
       mount(app) {
         app.route("/_hangar/metrics", metricsRoutes(metrics.registry, [config.adminToken, config.metricsToken]));
         app.route(
           "/functions/v1",
-          functionRoutes({ invoker: core.invoker, lookup: (n) => core.registry.get(n), authenticate, maxBodyBytes: config.maxBodyBytes }),
+          functionRoutes({ invoker: core.invoker, lookup: (n) => core.registry.get(n), authenticate, maxBodyBytes: config.maxBodyBytes, expose: dev }),
         );
         app.route(
           "/_hangar/api",
@@ -111,7 +113,7 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
         );
         mountDashboard(app, { db, config, version: HANGAR_VERSION, runtime: core.runtime, invoker: core.invoker });
         // config.routes: Workers-style mounts, URL unchanged; unmatched requests fall through to what follows.
-        app.route("/", routedFunctions({ invoker: core.invoker, route: (h, p) => core.registry.route(h, p), authenticate, maxBodyBytes: config.maxBodyBytes }));
+        app.route("/", routedFunctions({ invoker: core.invoker, route: (h, p) => core.registry.route(h, p), authenticate, maxBodyBytes: config.maxBodyBytes, expose: dev }));
       },
     });
     const http = await listen(app, config.port, config.hostname);

@@ -151,10 +151,9 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
     }
     if (result.error) {
       const error = `${result.error.code}: ${result.error.message}`;
-      // A host binding failure (502) whose cause is the database link or a pool cap: not the handler's fault.
-      return { error, infra: result.status === 502 && isInfrastructureError(result.error.message) };
+      // A host binding failure (or a host error) whose cause is the database link or a pool cap: not the handler's fault.
+      return { error, infra: (result.error.kind === "host" || result.error.kind === "internal") && isInfrastructureError(result.error.message) };
     }
-    if (result.status >= 400) return { error: `failed with status ${result.status}`, infra: false };
     return null;
   }
 

@@ -100,7 +100,7 @@ export class Request extends Body {
       this._url = init.url;
       this._method = init.method;
       this._headers = new Headers();
-      this._headers._list = init.headers.map(([k, v]) => [k, v]);
+      this._headers._list = init.headers; // decoded for this request alone: nobody else holds it
       setGuard(this._headers, "request");
       this._redirect = "follow";
       this._signal = null; // made on first use

@@ -165,6 +165,11 @@ async function invoke(invId, kind, json, ...buffers) {
   }
   let enc;
   try { enc = encode(report); } catch (e) { enc = encode({ ok: false, error: describeError(e) }); }
+  if (!state.streamDone && state.waits.length === 0) {
+    invocations.delete(invId);
+    native.finish(invId, enc[0], ...enc[1]);
+    return;
+  }
   native.done(invId, enc[0], ...enc[1]);
   if (state.streamDone) await state.streamDone;
   for (let n = 0; n < state.waits.length; ) {

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
 import { availableParallelism } from "node:os";
 import type {
-  ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, InvocationInput, InvocationStats, Limits, Outcome,
+  ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, IncomingRequest, InvocationInput, InvocationStats, Limits, Outcome,
 } from "../types.ts";
 import { HostBindingError } from "../types.ts";
 import { BundleEvalError, RuntimeClosedError } from "../errors.ts";
@@ -127,6 +127,13 @@ function threadSource(): string {
     define: { "import.meta.url": JSON.stringify(entry.href) },
   }).outputFiles[0].text;
   return threadCode;
+}
+
+/** Request bodies up to this size travel inside the invoke message. */
+const INLINE_BODY_BYTES = 64 * 1024;
+
+function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } });
 }
 
 let nextKey = 1;
@@ -334,9 +341,16 @@ class Thread {
     inv.answered = true;
     if (inv.ended && !(m.ok && m.response?.body)) this.invs.delete(inv.id);
     inv.replica.memoryBytes = m.stats.memoryBytes || inv.replica.memoryBytes;
-    if (!m.ok) { inv.resolve({ ok: false, error: m.error, stats: m.stats }); return; }
-    if (!m.response) { inv.resolve({ ok: true, value: m.value ?? null, stats: m.stats }); return; }
-    inv.resolve({ ok: true, value: this.response(inv, m.response), stats: m.stats });
+    if (!m.ok) inv.resolve({ ok: false, error: m.error, stats: m.stats });
+    else if (!m.response) inv.resolve({ ok: true, value: m.value ?? null, stats: m.stats });
+    else {
+      let res: Response | null = null;
+      try { res = this.response(inv, m.response); } catch (e) {
+        inv.resolve({ ok: false, error: { kind: "bad-response", message: `invalid response: ${(e as Error).message}` }, stats: m.stats });
+      }
+      if (res) inv.resolve({ ok: true, value: res, stats: m.stats });
+    }
+    if (m.ended) this.finish(inv);
   }
 
   private response(inv: Pending, head: ResponseHead): Response {
@@ -362,10 +376,11 @@ class Thread {
         },
       }, { highWaterMark: STREAM_WINDOW });
     }
+    const init = head.statusText ? { status: head.status, statusText: head.statusText, headers } : { status: head.status, headers };
     try {
-      return new Response(body, { status: head.status, statusText: head.statusText, headers });
+      return new Response(body ?? (head.bytes as Uint8Array<ArrayBuffer> | undefined) ?? null, init);
     } catch {
-      return new Response(body, { status: head.status, headers });
+      return new Response(body ?? (head.bytes as Uint8Array<ArrayBuffer> | undefined) ?? null, { status: head.status, headers });
     }
   }
 
@@ -422,8 +437,7 @@ class Thread {
     Atomics.store(this.claims, slot, id);
     const input = job.input;
     const data = {
-      requestId: input.requestId, env: input.env, auth: input.auth, limits,
-      hostNames: Object.keys(input.host), console: input.onConsole !== undefined,
+      requestId: input.requestId, env: input.env, auth: input.auth, limits, console: input.onConsole !== undefined,
     };
     if (job.kind === "fetch") {
       inv.req = job.reader;
@@ -603,15 +617,21 @@ class FunctionProxy implements FunctionInstance {
     return this.replicas.length < this.pool.threadCount && this.pool.hasRoom() && this.pool.freeThread(new Set(this.replicas.map((r) => r.thread)));
   }
 
-  fetch(request: Request, input: InvocationInput): Promise<Outcome<Response>> {
+  fetch(request: Request | IncomingRequest, input: InvocationInput): Promise<Outcome<Response>> {
     return new Promise((resolve) => {
-      const headers: [string, string][] = [];
-      request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
-      for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
-      const body = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+      let headers: [string, string][];
+      if (request instanceof Request) {
+        headers = [];
+        request.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
+        for (const c of request.headers.getSetCookie()) headers.push(["set-cookie", c]);
+      } else headers = request.headers;
+      const given = request.method !== "GET" && request.method !== "HEAD" ? request.body : null;
+      // a small whole body goes in the invoke message itself (copied: a revoked offer sends it again); others stream on request
+      const inline = given instanceof Uint8Array && given.byteLength <= INLINE_BODY_BYTES ? given : undefined;
+      const body = inline ? null : given instanceof Uint8Array ? oneChunk(given) : given;
       void this.schedule({
-        kind: "fetch", request: { url: request.url, method: request.method, headers, body },
-        reader: body ? request.body!.getReader() : undefined, input, resolve: resolve as Job["resolve"], restarts: 0,
+        kind: "fetch", request: { url: request.url, method: request.method, headers, body: body !== null, bytes: inline?.byteLength ? inline : undefined },
+        reader: body ? body.getReader() : undefined, input, resolve: resolve as Job["resolve"], restarts: 0,
       });
     });
   }

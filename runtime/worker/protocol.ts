@@ -4,7 +4,9 @@
 // null, Date, Uint8Array): the guest <-> host value codec (runtime/marshal.ts
 // and guest/marshal.js) runs inside the sandbox thread only, so there is one
 // implementation of it. Host functions stay on the main thread; their names
-// are listed in runtime/types.ts (HostFunctions) and travel as `hostNames`.
+// are listed in runtime/types.ts (HOST_FUNCTION_NAMES): the thread forwards
+// every call it cannot serve itself, and the main thread answers ENOSYS for a
+// name the invocation was not handed.
 import type { ConsoleLevel, EventKind, FailureKind, GuestFailure, InvocationStats, Limits } from "../types.ts";
 import type { Layout } from "../engine.ts";
 
@@ -56,6 +58,8 @@ export interface RequestData {
   method: string;
   headers: [string, string][];
   body: boolean;
+  /** The whole (small) body, sent inline; `body` is then false. */
+  bytes?: Uint8Array;
 }
 
 export interface InvokeInputData {
@@ -63,8 +67,6 @@ export interface InvokeInputData {
   env: Record<string, string>;
   auth: Record<string, unknown> | null;
   limits: Limits;
-  /** Names of the host functions handed to this invocation (calls to others reject with ENOSYS). */
-  hostNames: string[];
   /** Whether console lines are wanted. */
   console: boolean;
 }
@@ -102,6 +104,8 @@ export interface ResponseHead {
   headers: [string, string][];
   /** A body follows as `resChunk` messages. */
   body: boolean;
+  /** The whole body, when the guest answered with bytes (sent inline: no stream, no credit). */
+  bytes?: Uint8Array;
 }
 
 /** Sandbox thread -> main. */
@@ -116,9 +120,9 @@ export type FromThread =
   | { t: "requeue"; inv: number }
   | { t: "console"; inv: number; key: number; level: ConsoleLevel; message: string }
   | { t: "host"; inv: number; call: number; name: string; args: unknown[] }
-  /** The invocation's handler answered (or failed). */
-  | { t: "result"; inv: number; ok: true; value?: unknown; response?: ResponseHead; stats: InvocationStats }
-  | { t: "result"; inv: number; ok: false; error: GuestFailure; stats: InvocationStats }
+  /** The invocation's handler answered (or failed); `ended`: it is over too (no "ended" message follows). */
+  | { t: "result"; inv: number; ok: true; value?: unknown; response?: ResponseHead; stats: InvocationStats; ended?: boolean }
+  | { t: "result"; inv: number; ok: false; error: GuestFailure; stats: InvocationStats; ended?: boolean }
   /** The invocation is over (its waitUntil work too): host work for it may stop. */
   | { t: "ended"; inv: number }
   /** Response body of `inv` (thread -> main stream), one chunk per credit; null ends it. */

@@ -3,7 +3,7 @@
 // protocol.ts for the contract.
 import { readlinkSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { Instance, type RequestInput } from "../instance.ts";
+import { Instance, type RequestInput, type ResponseData } from "../instance.ts";
 import { useCompiledModule } from "../engine.ts";
 import { InstanceFactory } from "../snapshot/factory.ts";
 import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
@@ -89,19 +89,30 @@ async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
   }
 }
 
-function hostFunctions(inv: number, names: string[]): HostFunctions {
-  const host: HostFunctions = {};
-  for (const name of names) {
-    host[name] = (args) => {
-      const call = nextCall++;
-      return new Promise((resolve, reject) => {
-        calls.set(call, { resolve, reject });
-        post({ t: "host", inv, call, name, args });
-      });
-    };
-  }
-  return host;
+/** Response bodies from this size on are transferred to the main thread rather than copied. */
+const TRANSFER_BYTES = 64 * 1024;
+
+/** Invocations whose result went out before they ended (an "ended" message follows). */
+const answered = new Set<number>();
+/** Invocations that ended before their result went out (the result carries `ended`). */
+const endedEarly = new Set<number>();
+
+function result(inv: number, m: Extract<FromThread, { t: "result" }>, transfer?: ArrayBuffer[]): void {
+  if (endedEarly.delete(inv)) m.ended = true;
+  else answered.add(inv);
+  post(m, transfer);
 }
+
+/** A call of host function `name` for invocation `inv`, answered by the main thread (ENOSYS there when it has none). */
+function forward(inv: number, name: string, args: unknown[]): Promise<unknown> {
+  const call = nextCall++;
+  return new Promise((resolve, reject) => {
+    calls.set(call, { resolve, reject });
+    post({ t: "host", inv, call, name, args });
+  });
+}
+
+const NO_HOST: HostFunctions = Object.freeze({}) as HostFunctions;
 
 function inputFor(inv: number, key: number, d: InvokeInputData): InvocationInput {
   return {
@@ -109,11 +120,14 @@ function inputFor(inv: number, key: number, d: InvokeInputData): InvocationInput
     env: d.env,
     auth: d.auth,
     limits: d.limits,
-    host: hostFunctions(inv, d.hostNames),
+    host: NO_HOST,
+    forward: (name, args) => forward(inv, name, args),
     tag: inv,
     onConsole: d.console ? (level, message) => post({ t: "console", inv, key, level, message }) : undefined,
     onEnd: () => {
-      post({ t: "ended", inv });
+      // ended before its result went out (no waitUntil, no stream): the result says so, one message instead of two
+      if (answered.delete(inv)) post({ t: "ended", inv });
+      else endedEarly.add(inv);
       const n = (active.get(key) ?? 1) - 1;
       if (n > 0) active.set(key, n);
       else {
@@ -166,33 +180,41 @@ async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
   if (m.kind === "fetch") {
     let body: Uint8Array | null;
     try {
-      body = await requestBody(m.inv, m.request.method, m.request.body);
+      body = m.request.bytes ?? await requestBody(m.inv, m.request.method, m.request.body);
     } catch (e) {
-      post({ t: "result", inv: m.inv, ok: false, error: { kind: "threw", message: `reading the request body failed: ${(e as Error).message}` }, stats: { cpuMs: 0, wallMs: 0, memoryBytes: 0 } });
+      result(m.inv, { t: "result", inv: m.inv, ok: false, error: { kind: "threw", message: `reading the request body failed: ${(e as Error).message}` }, stats: { cpuMs: 0, wallMs: 0, memoryBytes: 0 } });
       input.onEnd!();
       return;
     }
     const data: RequestInput = { url: m.request.url, method: m.request.method, headers: m.request.headers, body };
-    outcome = await inst.fetchData(data, input);
+    outcome = await inst.fetchRaw(data, input);
   } else {
     outcome = await inst.dispatch(m.kind, m.payload, input);
   }
   if (!outcome.ok) {
-    post({ t: "result", inv: m.inv, ok: false, error: outcome.error, stats: outcome.stats });
+    result(m.inv, { t: "result", inv: m.inv, ok: false, error: outcome.error, stats: outcome.stats });
     return;
   }
   if (m.kind !== "fetch") {
-    post({ t: "result", inv: m.inv, ok: true, value: outcome.value, stats: outcome.stats });
+    result(m.inv, { t: "result", inv: m.inv, ok: true, value: outcome.value, stats: outcome.stats });
     return;
   }
-  const res = outcome.value as Response;
-  const headers: [string, string][] = [];
-  res.headers.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
-  for (const c of res.headers.getSetCookie()) headers.push(["set-cookie", c]);
-  const body = res.body;
-  post({ t: "result", inv: m.inv, ok: true, response: { status: res.status, statusText: res.statusText, headers, body: body !== null }, stats: outcome.stats });
-  if (body) {
-    resBodies.set(m.inv, { reader: body.getReader(), credit: STREAM_WINDOW, pumping: false, done: false });
+  const res = outcome.value as ResponseData;
+  // bytes the guest answered with go in the result message itself: no stream, no credit round trips;
+  // a small body is copied by the clone (cheaper than a transfer), a large one is moved
+  let bytes = res.body ?? undefined;
+  let transfer: ArrayBuffer[] | undefined;
+  if (bytes && bytes.byteLength >= TRANSFER_BYTES) {
+    if (!(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer)) bytes = bytes.slice();
+    transfer = [bytes.buffer as ArrayBuffer];
+  }
+  result(m.inv, {
+    t: "result", inv: m.inv, ok: true,
+    response: { status: res.status, statusText: res.statusText, headers: res.headers, body: res.stream !== undefined, bytes },
+    stats: outcome.stats,
+  }, transfer);
+  if (res.stream) {
+    resBodies.set(m.inv, { reader: res.stream.getReader(), credit: STREAM_WINDOW, pumping: false, done: false });
     void pump(m.inv);
   }
 }

@@ -37,9 +37,9 @@ export function callbackInvoker(handlers: Record<string, (call: Call) => Promise
       const base = { requestId: `req-${calls.length}`, functionName: req.functionName, versionId: "1", stats: { cpuMs: 0, wallMs: 0, memoryBytes: 0 } };
       try {
         await handlers[req.functionName]?.(call);
-        return { ...base, status: 200, value: null };
+        return { ...base, value: null };
       } catch (err) {
-        return { ...base, status: 500, error: { kind: "threw", message: (err as Error).message, code: "GUEST_THREW" } };
+        return { ...base, error: { kind: "threw", message: (err as Error).message, code: "GUEST_THREW" } };
       }
     },
   };

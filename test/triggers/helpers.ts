@@ -16,12 +16,12 @@ export function callbackInvoker(db: Sql, handlers: Record<string, Handler>): Inv
       calls.push(req);
       const base = { requestId: `req-${calls.length}`, functionName: req.functionName, versionId: "1", stats: { cpuMs: 0, wallMs: 0, memoryBytes: 0 } };
       const h = handlers[req.functionName];
-      if (!h) return { ...base, versionId: null, status: 404, error: { kind: "no-handler", message: "not deployed", code: "NOT_FOUND" } } satisfies InvokeResult;
+      if (!h) return { ...base, versionId: null, error: { kind: "not-found", message: "not deployed", code: "NOT_FOUND" } } satisfies InvokeResult;
       try {
         const value = await h({ ...req, sql: req.sqlSession ?? db });
-        return { ...base, status: 200, value };
+        return { ...base, value };
       } catch (err) {
-        return { ...base, status: 500, error: { kind: "threw", message: (err as Error).message, code: "GUEST_THREW" } };
+        return { ...base, error: { kind: "threw", message: (err as Error).message, code: "GUEST_THREW" } };
       }
     },
   };
