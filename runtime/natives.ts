@@ -34,7 +34,7 @@ export interface NativeHost {
  * past a deadline too (ending an invocation reports through them); the rest
  * do no work once the deadline has passed.
  */
-const BOOKKEEPING = new Set(["hostCall", "setTimer", "clearTimer", "console", "envGet", "envAll", "done", "waitDone", "bodyChunk", "bodyEnd", "bodyError", "now"]);
+const BOOKKEEPING = new Set(["hostCall", "setTimer", "clearTimer", "console", "envGet", "envAll", "done", "waitDone", "finish", "bodyChunk", "bodyEnd", "bodyError", "now", "timeOrigin"]);
 
 const URL_FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"] as const;
 
@@ -177,6 +177,13 @@ export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: Nativ
     hexDecode: (s) => newBytes("Uint8Array.fromHex", Buffer.from(str(s, "Uint8Array.fromHex"), "hex")),
     ...extra.natives,
   };
+  for (const [name, fn] of Object.entries(fns)) {
+    if (BOOKKEEPING.has(name)) continue;
+    fns[name] = (...args: QuickJSHandle[]) => {
+      if (host.overrun()) throw new RangeError("the invocation is past its time limit");
+      return fn(...args);
+    };
+  }
   return { fns, host: extra.host };
 }
 
@@ -187,15 +194,7 @@ export function installNatives(ctx: QuickJSContext, host: NativeHost): { fns: Na
   const obj = ctx.newObject();
   try {
     for (const [name, fn] of Object.entries(fns)) {
-      if (BOOKKEEPING.has(name)) {
-        ctx.newFunction(name, fn).consume((h) => ctx.setProp(obj, name, h));
-        continue;
-      }
-      const checked = (...args: QuickJSHandle[]) => {
-        if (host.overrun()) throw new RangeError("the invocation is past its time limit");
-        return fn(...args);
-      };
-      ctx.newFunction(name, checked).consume((h) => ctx.setProp(obj, name, h));
+      ctx.newFunction(name, fn).consume((h) => ctx.setProp(obj, name, h));
     }
     ctx.setProp(ctx.global, "__hangar_native", obj);
   } finally {

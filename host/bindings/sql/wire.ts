@@ -189,6 +189,9 @@ class StepsQuery {
     const results = this.results;
     this.current = -1;
     this.done(err, results);
+    // pg wraps `callback` to clear its read-timeout timer: calling it is how the timer learns the query is over
+    // (left alone, each statement would keep a timer for the whole query_timeout)
+    this.callback?.(null);
   }
 }
 
