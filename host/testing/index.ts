@@ -63,6 +63,8 @@ export async function createTestHangar(opts: TestHangarOptions = {}): Promise<Te
   };
   const db = databaseUrl ? await openDb({ databaseUrl, dataDir: scratch, nodeId: config.nodeId }) : await openDb({ databaseUrl: null, dataDir: "memory://", nodeId: config.nodeId });
   const records: InvocationRecord[] = [];
+  // invocations are recorded when over (their waitUntil work included): a handler call waits for its record
+  const recorded = new Map<string, () => void>();
   let server: HangarServer;
   try {
     server = await startServer({
@@ -70,7 +72,12 @@ export async function createTestHangar(opts: TestHangarOptions = {}): Promise<Te
       db,
       logger: createLogger({ format: "json", level: "error" }),
       dev: true,
-      recorder: { record: (r) => void records.push(r) },
+      recorder: {
+        record: (r) => {
+          records.push(r);
+          recorded.get(r.requestId)?.();
+        },
+      },
     });
     const reports = await deployDir(
       dir,
@@ -89,7 +96,14 @@ export async function createTestHangar(opts: TestHangarOptions = {}): Promise<Te
   }
 
   const handler = async (name: string, trigger: "cron" | "event", kind: "scheduled" | "event", payload: unknown) => {
-    const result = await server.core.invoker.invoke({ functionName: name, trigger, kind, payload });
+    const requestId = crypto.randomUUID();
+    const over = new Promise<void>((resolve) => recorded.set(requestId, resolve));
+    const result = await server.core.invoker.invoke({ functionName: name, trigger, kind, payload, requestId });
+    try {
+      await over;
+    } finally {
+      recorded.delete(requestId);
+    }
     if (result.error) throw Object.assign(new Error(`${name}: ${result.error.code}: ${result.error.message}`), { stack: result.error.stack ?? undefined });
   };
   let closing: Promise<void> | null = null;

@@ -53,7 +53,8 @@ export async function startServerProcess(args: string[], env: Record<string, str
   child.stderr!.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), opts.timeoutMs ?? 60_000);
+    // a server that did not start is killed: left running, its pipes would keep the test process alive
+    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`server did not start:\n${out}`)); }, opts.timeoutMs ?? 60_000);
     const check = () => {
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (m) {

@@ -7,12 +7,12 @@ import { ROOMY, input, moduleBundle } from "./helpers.ts";
 const rt = await createRuntime({ threads: 0 }); // inspects the instance itself (debugCounts)
 after(() => rt.close());
 
-test("100,000 invocations: no leaked objects, heap stops growing, close disposes cleanly", { timeout: 600_000 }, async () => {
+test("40,000 invocations: no leaked objects, heap stops growing, close disposes cleanly", { timeout: 600_000 }, async () => {
   const src = moduleBundle(`let count = 0; const handler = { async scheduled(p, env, ctx) { count++; const r = await globalThis.__hangar.sql.query("select 1", [p.i]); return { count, n: r[0].n, id: ctx.requestId }; } };`);
   const inst = (await rt.load("soak", src, { limits: ROOMY })) as Instance;
   const host = { "sql.query": async (args: unknown[]) => [{ n: (args[1] as number[])[0] }] };
   const inp = input({ host, limits: ROOMY });
-  const N = 100_000;
+  const N = 40_000;
   const BATCH = 100;
   let baseline: { objects: number } | undefined;
   let heapAt10k = 0;
