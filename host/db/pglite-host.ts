@@ -32,8 +32,6 @@ export class PgliteHost {
   private nextConn = 1;
   private dead: Error | null = null;
   private exited: Promise<void>;
-  /** Requests sent and not yet answered, and since when the oldest has waited. */
-  private inFlightSince: number | null = null;
 
   private constructor(private readonly worker: Worker) {
     this.exited = new Promise((resolve) => worker.once("exit", () => resolve()));
@@ -74,11 +72,6 @@ export class PgliteHost {
     return this.nextConn++;
   }
 
-  /** How long the embedded database has been working on the request it is on (null when idle). */
-  busyMs(): number | null {
-    return this.inFlightSince === null ? null : performance.now() - this.inFlightSince;
-  }
-
   async wire(conn: number, bytes: Uint8Array): Promise<Uint8Array> {
     const m = await this.request({ type: "wire", conn, bytes }, [bytes.buffer as ArrayBuffer]);
     return m.type === "done" && m.bytes ? m.bytes : new Uint8Array(0);
@@ -109,7 +102,6 @@ export class PgliteHost {
     const id = this.nextId++;
     return new Promise<FromPglite>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.inFlightSince ??= performance.now();
       this.worker.postMessage({ ...m, id } as ToPglite, transfer);
     });
   }
@@ -119,15 +111,12 @@ export class PgliteHost {
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
-    // Requests are answered in order: the next one (if any) starts now.
-    this.inFlightSince = this.pending.size ? performance.now() : null;
     if (m.type === "error") p.reject(new Error(m.message));
     else p.resolve(m);
   }
 
   private fail(err: Error): void {
     this.dead ??= err;
-    this.inFlightSince = null;
     for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
   }

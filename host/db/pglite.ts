@@ -21,12 +21,15 @@ export interface PgliteOptions {
 export class PgliteDb extends PoolDb {
   readonly kind = "pglite" as const;
   private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private heldSince: number | null = null;
 
   private constructor(private readonly host: PgliteHost) {
     const pool = guardPool(new pg.Pool({ max: 1, user: "postgres", database: "postgres", stream: () => new PgliteSocket(host) }));
     super(pool);
     // The one backend delivers NOTIFY to whichever connection is talking to it.
     pool.on("connect", (client) => client.on("notification", (n) => this.deliver(n.channel, n.payload ?? "")));
+    pool.on("acquire", () => (this.heldSince = performance.now()));
+    pool.on("release", () => (this.heldSince = null));
   }
 
   static async open(opts: PgliteOptions): Promise<PgliteDb> {
@@ -42,12 +45,12 @@ export class PgliteDb extends PoolDb {
   }
 
   /**
-   * How long the embedded database has been on its current request (null
-   * when idle). It runs one statement at a time, to its end: a long one is
-   * busy, not down.
+   * How long the one session has been taken (a statement running, a
+   * transaction open), or null while it is free. PGlite runs one statement
+   * at a time, to its end: a long one makes it busy, not down.
    */
   busyMs(): number | null {
-    return this.host.busyMs();
+    return this.heldSince === null ? null : performance.now() - this.heldSince;
   }
 
   async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
