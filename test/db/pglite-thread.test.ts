@@ -32,6 +32,7 @@ export default { async fetch() { await sql\`select pg_sleep(${SLEEP_S})\`; retur
     for (const r of reports) assert.equal(r.error, undefined, r.error);
     await server.core.registry.refresh(true);
     assert.equal(await (await fetch(`${server.url}/functions/v1/hello`)).text(), "hi");
+    assert.equal((await fetch(`${server.url}/_hangar/health`)).status, 200);
 
     const probes: { what: string; status: number; ms: number }[] = [];
     const probe = async (what: string, path: string) => {
