@@ -31,7 +31,7 @@ export class PgliteHost {
   private nextId = 1;
   private nextConn = 1;
   private dead: Error | null = null;
-  private exited: Promise<void>;
+  private readonly exited: Promise<void>;
 
   private constructor(private readonly worker: Worker) {
     this.exited = new Promise((resolve) => worker.once("exit", () => resolve()));
@@ -51,7 +51,7 @@ export class PgliteHost {
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromPglite) => {
         if (m.type === "ready") resolve();
-        else if (m.type === "failed") reject(new Error(`the embedded database did not start: ${m.message}`));
+        else if (m.type === "failed") reject(new Error(`the embedded database in ${opts.dataDir} did not start: ${m.message}`));
         else return;
         host.worker.off("message", onMessage);
         host.worker.off("exit", onExit);
