@@ -7,7 +7,7 @@ const out = process.argv[2];
 if (!out) throw new Error("usage: pglite-template.ts <out.tgz>");
 const db = await PgliteDb.open({ dataDir: "memory://" });
 await migrate(db);
-const dump = await db.lite.dumpDataDir("gzip");
+const dump = await db.dumpDataDir();
 await writeFile(out + ".tmp", Buffer.from(await dump.arrayBuffer()));
 await db.close();
 await rename(out + ".tmp", out);

@@ -1,5 +1,4 @@
 import type { Db } from "../db/index.ts";
-import { PgliteDb } from "../db/pglite.ts";
 import { UserError } from "../errors.ts";
 
 export interface SqlResult {
@@ -15,10 +14,6 @@ export interface SqlResult {
 export async function runSql(db: Db, script: string): Promise<SqlResult> {
   if (!script.trim()) throw new UserError("no SQL to run");
   try {
-    if (db instanceof PgliteDb) {
-      const out = await db.lite.transaction((tx) => tx.exec(script));
-      return { results: out.map((r) => ({ command: "", rowCount: r.affectedRows ?? null, fields: r.fields.map((f) => f.name), rows: r.rows as Record<string, unknown>[] })) };
-    }
     return await db.withClient(async (client) => {
       const c = client as unknown as { query(text: string): Promise<unknown> };
       await c.query("begin");

@@ -50,7 +50,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     }
     return db;
   }
-  return PgliteDb.open({ dataDir: join(opts.dataDir, "pgdata") });
+  // join() would fold "memory://" into a relative directory named "memory:".
+  return PgliteDb.open({ dataDir: opts.dataDir.startsWith("memory://") ? opts.dataDir : join(opts.dataDir, "pgdata") });
 }
 
 function defaultReport(r: WaitReport): void {

@@ -1,8 +1,7 @@
 import { mkdir } from "node:fs/promises";
-import { PGlite } from "@electric-sql/pglite";
-import { createPgConfig } from "@electric-sql/pglite/node-postgres";
-import { vector } from "@electric-sql/pglite-pgvector";
 import pg from "pg";
+import { PgliteHost } from "./pglite-host.ts";
+import { PgliteSocket } from "./pglite-stream.ts";
 import { guardPool, PoolDb } from "./pool.ts";
 import type { GuestDb, GuestScope, NotificationHandler } from "./types.ts";
 
@@ -14,20 +13,28 @@ export interface PgliteOptions {
 }
 
 /**
- * The embedded default: PGlite (Postgres in WASM) with pgvector. It is one
- * session, so the pool has size 1: transactions queue rather than interleave.
+ * The embedded default: PGlite (Postgres in WASM) with pgvector, on a thread
+ * of its own so a long statement never holds up HTTP, the scheduler or the
+ * dispatcher. It is one session, so the pool has size 1: transactions queue
+ * rather than interleave.
  */
 export class PgliteDb extends PoolDb {
   readonly kind = "pglite" as const;
+  private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private heldSince: number | null = null;
 
-  private constructor(readonly lite: PGlite) {
-    super(guardPool(new pg.Pool({ ...createPgConfig(lite), max: 1 })));
+  private constructor(private readonly host: PgliteHost) {
+    const pool = guardPool(new pg.Pool({ max: 1, user: "postgres", database: "postgres", stream: () => new PgliteSocket(host) }));
+    super(pool);
+    // The one backend delivers NOTIFY to whichever connection is talking to it.
+    pool.on("connect", (client) => client.on("notification", (n) => this.deliver(n.channel, n.payload ?? "")));
+    pool.on("acquire", () => (this.heldSince = performance.now()));
+    pool.on("release", () => (this.heldSince = null));
   }
 
   static async open(opts: PgliteOptions): Promise<PgliteDb> {
     if (!opts.dataDir.startsWith("memory://")) await mkdir(opts.dataDir, { recursive: true });
-    const lite = await PGlite.create(opts.dataDir, { extensions: { vector }, loadDataDir: opts.loadDataDir });
-    return new PgliteDb(lite);
+    return new PgliteDb(await PgliteHost.start(opts));
   }
 
   /** One session for everything: guests queue behind each other and Hangar (no separate pool to give them). */
@@ -37,9 +44,35 @@ export class PgliteDb extends PoolDb {
     return db;
   }
 
+  /**
+   * How long the one session has been taken (a statement running, a
+   * transaction open), or null while it is free. PGlite runs one statement
+   * at a time, to its end: a long one makes it busy, not down.
+   */
+  busyMs(): number | null {
+    return this.heldSince === null ? null : performance.now() - this.heldSince;
+  }
+
   async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
-    const unsub = await this.lite.listen(channel, handler);
-    return () => unsub();
+    let set = this.handlers.get(channel);
+    if (!set) {
+      this.handlers.set(channel, (set = new Set()));
+      try {
+        await this.query(`listen ${pg.escapeIdentifier(channel)}`);
+      } catch (err) {
+        this.handlers.delete(channel);
+        throw err;
+      }
+    }
+    set.add(handler);
+    const handlers = set;
+    return async () => {
+      handlers.delete(handler);
+      if (handlers.size === 0 && this.handlers.get(channel) === handlers) {
+        this.handlers.delete(channel);
+        if (!this.closed) await this.query(`unlisten ${pg.escapeIdentifier(channel)}`).catch(() => {});
+      }
+    };
   }
 
   /** The embedded session never drops. */
@@ -47,10 +80,25 @@ export class PgliteDb extends PoolDb {
     return () => {};
   }
 
+  /** The data directory as a gzipped tarball (PGlite's `loadDataDir` reads it back). */
+  dumpDataDir(): Promise<Blob> {
+    return this.host.dump();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
-    await this.lite.close();
+    await this.host.close();
+  }
+
+  private deliver(channel: string, payload: string): void {
+    for (const handler of this.handlers.get(channel) ?? []) {
+      try {
+        handler(payload);
+      } catch {
+        // One subscriber's failure is its own.
+      }
+    }
   }
 }

@@ -32,6 +32,8 @@ export interface Db extends Sql {
    * ends its accounting (not the pool).
    */
   guest(scope: GuestScope): GuestDb;
+  /** Embedded only: how long its one session has been taken, null while free (a busy database is not a down one). */
+  busyMs?(): number | null;
   /** Pool figures for metrics. */
   poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;

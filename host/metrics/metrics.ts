@@ -29,6 +29,9 @@ export interface Metrics {
   setSources(sources: MetricSources): void;
 }
 
+/** A figure of the whole database reads the same in every worker process of `start --workers N`: merged, it is not a sum. */
+const WHOLE_DATABASE = { aggregator: "max" } as const;
+
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** Prometheus metrics of one instance: invocations, durations, warm instances, event backlog, cron lag, dropped logs, pool use. */
@@ -64,6 +67,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   new Gauge({
     name: "hangar_events_backlog",
     help: "Table events pending or running (whole database).",
+    ...WHOLE_DATABASE,
     registers: [registry],
     async collect() {
       this.set((await events()).backlog);
@@ -72,6 +76,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   new Gauge({
     name: "hangar_events_dead",
     help: "Table events dead-lettered after their retries (whole database).",
+    ...WHOLE_DATABASE,
     registers: [registry],
     async collect() {
       this.set((await events()).dead);
@@ -80,6 +85,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   new Gauge({
     name: "hangar_cron_lag_seconds",
     help: "Longest delay between a cron occurrence being due and starting, over the last hour.",
+    ...WHOLE_DATABASE,
     registers: [registry],
     async collect() {
       this.set(await cronLag());

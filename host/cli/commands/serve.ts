@@ -105,8 +105,10 @@ async function serve(mode: "dev" | "start", flags: Record<string, unknown>, io: 
 
 /** `start --workers N`: N full instances sharing one port through node:cluster. */
 async function runPrimary(config: HangarConfig, io: Io): Promise<number> {
-  const { createLogger } = await import("../../log/logger.ts");
+  const [{ createLogger }, { serveClusterMetrics }] = await Promise.all([import("../../log/logger.ts"), import("../../metrics/cluster.ts")]);
   const logger = createLogger({ format: config.logFormat, level: config.logLevel }, { node: config.nodeId });
+  // A scrape on any worker shows the whole instance: the primary merges every worker's registry.
+  const stopMetrics = serveClusterMetrics(config.nodeId);
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
   cluster.on("exit", (worker, code, signal) => {
@@ -127,6 +129,7 @@ async function runPrimary(config: HangarConfig, io: Io): Promise<number> {
         }),
     ),
   );
+  stopMetrics();
   io.err("all workers stopped");
   return 0;
 }
