@@ -79,14 +79,15 @@ test(`${backend}: a live node's long run keeps its heartbeat; a run still going 
   const clock = manualClock(new Date("2026-07-03T08:00:00.500Z"));
   const { invoker } = callbackInvoker({ hang: () => new Promise(() => {}) });
   const functions = [fn("hang", { schedule: "* * * * * *", overlap: "skip", limits: { wallMs: 300 } })];
-  const a = await startScheduler({ db: t.db, invoker, functions: () => functions, nodeId: "a", clock, options: { tickMs: 5, heartbeatMs: 10, deadAfterMs: 120_000 } });
-  const b = await startScheduler({ db: t.db, invoker, functions: () => functions, nodeId: "b", clock, options: { tickMs: 5, heartbeatMs: 10, deadAfterMs: 120_000 } });
+  const a = await startScheduler({ db: t.db, invoker, functions: () => functions, nodeId: "a", clock, options: { tickMs: 5, heartbeatMs: 10, deadAfterMs: 300_000 } });
+  const b = await startScheduler({ db: t.db, invoker, functions: () => functions, nodeId: "b", clock, options: { tickMs: 5, heartbeatMs: 10, deadAfterMs: 300_000 } });
   try {
     await waitFor("first sight", () => cursorOf(t.db, "hang"));
     clock.set(new Date("2026-07-03T08:00:01.000Z"));
     await waitFor("running", async () => (await ledger(t.db, "hang"))[0]?.status === "running");
-    // Ten minutes later by the clock: the owner's heartbeats keep the run alive for the other node's sweep.
-    // (10 s of clock per 15 ms: a heartbeat may be ~180 ms late on a busy machine before it counts as dead.)
+    // Ten minutes later by the clock, twice the dead-after: the owner's heartbeats keep the run alive for the other
+    // node's sweep. (10 s of clock per 15 ms: a heartbeat may be ~450 ms late on a busy machine before it counts as
+    // dead; the embedded database answers from its own thread, a hop slower than in process.)
     for (let i = 0; i < 60; i++) {
       clock.advance(10_000);
       await new Promise((r) => setTimeout(r, 15));

@@ -67,6 +67,8 @@ test(`${backend}: a dispatcher picks up an event whose instance died; repeated d
   try {
     await waitFor(() => handled.length === 1, 10_000, "takeover");
     assert.deepEqual(handled, [2], "second attempt, on the live node");
+    // the completion is written with the lane's next claim, a moment after the handler returns
+    await waitFor(async () => (await db.query("select 1 from hangar.events where id = $1 and status = 'done'", [orphan.id])).rowCount === 1, 10_000, "done");
     const { rows } = await db.query("select status, locked_by from hangar.events where id = $1", [orphan.id]);
     assert.deepEqual(rows[0], { status: "done", locked_by: "live" });
   } finally {
