@@ -80,7 +80,9 @@ class Body {
   async bytes() { return (await this._read()).slice(); }
   async text() { return new TextDecoder().decode(await this._read()); }
   async json() { return JSON.parse(await this.text()); }
+  /** @this {Body & { headers: Headers }} */
   async formData() { const ct = this.headers.get("content-type"); return parseFormBody(await this._read(), ct); }
+  /** @this {Body & { headers: Headers }} */
   async blob() { return new Blob([await this._read()], { type: this.headers.get("content-type") || "" }); }
 }
 

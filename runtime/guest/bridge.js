@@ -31,6 +31,7 @@ Object.defineProperty(Promise.prototype, "then", {
 });
 
 export function toError(info) {
+  /** @type {Error & { code?: unknown, detail?: unknown }} */
   const e = new Error(String(info.message));
   if (info.name && info.name !== "Error") Object.defineProperty(e, "name", { value: String(info.name), configurable: true, writable: true });
   if (info.code !== undefined && info.code !== null) e.code = info.code;

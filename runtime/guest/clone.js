@@ -20,7 +20,7 @@ export function structuredClone(value, options) {
     else if (v instanceof ArrayBuffer) out = v.slice(0);
     else if (ArrayBuffer.isView(v)) {
       const buf = clone(v.buffer);
-      out = v instanceof DataView ? new DataView(buf, v.byteOffset, v.byteLength) : new v.constructor(buf, v.byteOffset, v.length);
+      out = v instanceof DataView ? new DataView(buf, v.byteOffset, v.byteLength) : new (/** @type {Uint8ArrayConstructor} */ (v.constructor))(buf, v.byteOffset, /** @type {Uint8Array} */ (v).length);
     } else if (v instanceof Map) { out = new Map(); memory.set(v, out); for (const [k, x] of v) out.set(clone(k), clone(x)); return out; }
     else if (v instanceof Set) { out = new Set(); memory.set(v, out); for (const x of v) out.add(clone(x)); return out; }
     else if (v instanceof Error) {

@@ -25,6 +25,10 @@ export class Event {
   stopPropagation() {}
 }
 
+/**
+ * @typedef {{ listener: ((this: unknown, event: Event) => void) | { handleEvent(event: Event): void }, once: boolean, removed?: boolean, prop?: boolean }} Listener
+ */
+
 export class EventTarget {
   constructor() { Object.defineProperty(this, "_listeners", { value: new Map() }); }
   addEventListener(type, listener, options) {

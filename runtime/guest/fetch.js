@@ -17,6 +17,7 @@ export async function fetch(input, init) {
     data = await Promise.race([call, aborted]);
   } catch (e) {
     if (signal.aborted && e === signal.reason) throw e;
+    /** @type {TypeError & { code?: unknown }} */
     const err = new TypeError(`fetch failed: ${e && e.message}`, { cause: e });
     if (e && e.code !== undefined) err.code = e.code;
     if (e && e[HOST_ERROR]) Object.defineProperty(err, HOST_ERROR, { value: true });

@@ -21,7 +21,7 @@ export function inspect(v, depth = 0, seen = []) {
   const next = seen.concat([v]);
   const inner = (x) => inspect(x, depth + 1, next);
   if (Array.isArray(v)) return v.length === 0 ? "[]" : `[ ${v.map(inner).join(", ")} ]`;
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${v.length}) [${v.length ? " " + Array.from(v.slice(0, 100)).join(", ") + (v.length > 100 ? ", ..." : "") + " " : ""}]`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${/** @type {Uint8Array} */ (v).length}) [${/** @type {Uint8Array} */ (v).length ? " " + Array.from(/** @type {Uint8Array} */ (v).slice(0, 100)).join(", ") + (/** @type {Uint8Array} */ (v).length > 100 ? ", ..." : "") + " " : ""}]`;
   if (v instanceof Map) return `Map(${v.size}) {${v.size ? " " + [...v].map(([k, x]) => `${inner(k)} => ${inner(x)}`).join(", ") + " " : ""}}`;
   if (v instanceof Set) return `Set(${v.size}) {${v.size ? " " + [...v].map(inner).join(", ") + " " : ""}}`;
   if (v instanceof Promise) return "Promise { <pending> }";

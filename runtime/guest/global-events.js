@@ -33,7 +33,8 @@ const target = new EventTarget();
 
 export const globalEvents = {
   addEventListener: (type, listener, options) => target.addEventListener(type, listener, options),
-  removeEventListener: (type, listener, options) => target.removeEventListener(type, listener, options),
+  // the guest EventTarget ignores options here; the signature is the Web one
+  removeEventListener: (type, listener, options) => (/** @type {(type: string, listener: unknown, options?: unknown) => void} */ (target.removeEventListener))(type, listener, options),
   dispatchEvent: (event) => target.dispatchEvent(event),
   has: (type) => (target._listeners.get(type) || []).length > 0,
   async fetch(request, ctx) {

@@ -3,7 +3,7 @@ import { hostCall } from "./bridge.js";
 
 function makeSql(txId) {
   const sql = function sql(strings, ...values) {
-    if (!Array.isArray(strings) || !Array.isArray(strings.raw)) {
+    if (!Array.isArray(strings) || !Array.isArray(/** @type {{ raw?: unknown }} */ (strings).raw)) {
       return Promise.reject(new TypeError("sql is a tagged template (sql`select ... ${value}`); for text and parameters use sql.query(text, params)"));
     }
     let text = strings[0];

@@ -27,6 +27,7 @@ function checkValue(name, value) {
 
 export class Headers {
   constructor(init) {
+    /** @type {[string, string][]} */
     this._list = [];
     this[guardKey] = "none";
     if (init === undefined || init === null) return;

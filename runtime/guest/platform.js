@@ -63,6 +63,7 @@ export class WebSocket extends EventTarget {
     void protocols;
     Promise.resolve().then(() => {
       this.readyState = 3;
+      /** @type {Event & { message?: string }} */
       const err = new Event("error");
       err.message = "WebSocket connections are not supported in Hangar";
       this.dispatchEvent(err);

@@ -5,13 +5,15 @@ const FIELDS = ["href", "origin", "protocol", "username", "password", "host", "h
 const update = Symbol("update");
 
 export class URLSearchParams {
+  /** @param {URLSearchParams | Iterable<Iterable<string>> | Record<string, string> | string} [init] */
   constructor(init = "") {
+    /** @type {[string, string][]} */
     this._list = [];
     this._url = null;
     if (init instanceof URLSearchParams) this._list = init._list.map((p) => [p[0], p[1]]);
     else if (typeof init === "object" && init !== null) {
       if (typeof init[Symbol.iterator] === "function") {
-        for (const pair of init) {
+        for (const pair of /** @type {Iterable<Iterable<string>>} */ (init)) {
           const p = [...pair];
           if (p.length !== 2) throw new TypeError("Each query pair must be an iterable [name, value] tuple");
           this._list.push([String(p[0]), String(p[1])]);
@@ -45,7 +47,7 @@ export class URLSearchParams {
   }
   sort() {
     // stable sort by UTF-16 code units, as the spec says
-    this._list = this._list.map((p, i) => [p, i]).sort((a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1])).map((x) => x[0]);
+    this._list = this._list.map((p, i) => /** @type {[[string, string], number]} */ ([p, i])).sort((a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1])).map((x) => x[0]);
     this[update]();
   }
   forEach(cb, thisArg) { for (const [k, v] of this._list) cb.call(thisArg, v, k, this); }
