@@ -8,13 +8,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { resolveConfig } from "../../host/config/index.ts";
-import { deployDir } from "../../host/dev/deploy-dir.ts";
-import { createLogger } from "../../host/log/logger.ts";
-import { registryOps } from "../../host/registry/admin.ts";
-import type { DeployResult } from "../../host/registry/index.ts";
 import { setSecret } from "../../host/secrets/index.ts";
-import { startServer, type HangarServer } from "../../host/server/index.ts";
+import type { HangarServer } from "../../host/server/index.ts";
+import { devConfig, serveDeployed } from "../helpers/server.ts";
 import { backend, createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { waitFor } from "../triggers/helpers.ts";
 
@@ -35,13 +31,9 @@ export default {
     await sql\`insert into eo_ledger values (\${e.new.id}, \${e.new.amount}, \${Deno.env.get("REGION") ?? "none"})\`;
   },
 };`);
-  const config = { ...resolveConfig("dev", { port: "0", "data-dir": join(dir, ".hangar") }, {}), functionsDir: dir };
+  const config = devConfig(dir);
   await setSecret(t.db, config.secretKey!, { name: "REGION", value: "eu" });
-  server = await startServer({ config, logger: createLogger({ format: "json", level: "error" }), db: t.db });
-  const ctx = { db: t.db, config, runtime: server.core.runtime, actor: "test" };
-  const reports = await deployDir(dir, [], (args) => registryOps["functions.deploy"](ctx, args) as Promise<DeployResult>);
-  for (const r of reports) assert.equal(r.error, undefined, r.error);
-  await server.core.registry.refresh(true);
+  server = await serveDeployed(config, t.db);
 });
 
 after(async () => {

@@ -7,13 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { resolveConfig } from "../../host/config/index.ts";
-import { deployDir } from "../../host/dev/deploy-dir.ts";
-import { createLogger } from "../../host/log/logger.ts";
-import { registryOps } from "../../host/registry/admin.ts";
-import type { DeployResult } from "../../host/registry/index.ts";
-import { startServer, type HangarServer } from "../../host/server/index.ts";
+import type { HangarServer } from "../../host/server/index.ts";
 import type { SandboxPool } from "../../runtime/worker/pool.ts";
+import { devConfig, serveDeployed } from "../helpers/server.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 
 let t: TestDatabase;
@@ -28,12 +24,8 @@ export default { async fetch() { for (;;) {} } };`);
   await writeFile(join(dir, "ping.ts"), `export default { async fetch() { return new Response("pong"); } };`);
   await writeFile(join(dir, "natives.ts"), `export const config = { limits: { cpuMs: 300, memoryMb: 256 } };
 export default { async fetch() { for (let i = 0; i < 100000; i++) new Uint8Array(64 * 1024 * 1024).fill(1); return new Response("escaped"); } };`);
-  const config = { ...resolveConfig("dev", { port: "0", "data-dir": join(dir, ".hangar") }, { HANGAR_SANDBOX_THREADS: "2" }), functionsDir: dir };
-  server = await startServer({ config, logger: createLogger({ format: "json", level: "error" }), db: t.db });
-  const ctx = { db: t.db, config, runtime: server.core.runtime, actor: "test" };
-  const reports = await deployDir(dir, [], (args) => registryOps["functions.deploy"](ctx, args) as Promise<DeployResult>);
-  for (const r of reports) assert.equal(r.error, undefined, r.error);
-  await server.core.registry.refresh(true);
+  const config = devConfig(dir, { HANGAR_SANDBOX_THREADS: "2" });
+  server = await serveDeployed(config, t.db);
 });
 
 after(async () => {
