@@ -46,9 +46,13 @@ declare module "hangar" {
     /** hnsw.ef_search for this search, 1..1000 (never below k); default max(200, 2k). Lower is faster, higher recalls more. */
     efSearch?: number;
   }
+  export interface VectorUpsertOptions {
+    /** Distance of a new collection (default cosine); an existing collection's metric must match. */
+    metric?: "cosine" | "l2" | "ip";
+  }
   export interface Vector {
     /** Creates the collection on first use with the embedding's dimension. */
-    upsert(collection: string, items: VectorItem[]): Promise<{ count: number }>;
+    upsert(collection: string, items: VectorItem[], options?: VectorUpsertOptions): Promise<{ count: number }>;
     search(collection: string, embedding: number[], opts?: VectorSearchOptions): Promise<VectorHit[]>;
     remove(collection: string, ids: string[]): Promise<{ count: number }>;
   }

@@ -38,7 +38,7 @@ function makeSql(txId) {
 export const sql = makeSql(null);
 
 export const vector = {
-  upsert: (collection, items) => hostCall("vector.upsert", [collection, items]),
+  upsert: (collection, items, options) => hostCall("vector.upsert", options === undefined ? [collection, items] : [collection, items, options]),
   search: (collection, embedding, opts = {}) => hostCall("vector.search", [collection, embedding, opts]),
   remove: (collection, ids) => hostCall("vector.remove", [collection, ids]),
 };

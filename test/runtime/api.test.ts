@@ -197,6 +197,11 @@ test("host values: Date and Uint8Array both ways, errors with code/detail, ENOSY
     return { at: r.at instanceof Date && r.at.getTime(), bytes: r.bytes instanceof Uint8Array && [...r.bytes], n: r.n, tagKey: r["\\u0000t"], nested: r.nested.arr[0] instanceof Uint8Array, e1, e2 };`, host);
   assert.deepEqual(out, { at: 86400000, bytes: [9, 8], n: "10", tagKey: "d", nested: true, e1: [true, "23505", "duplicate key", "Key (id)=(1) exists."], e2: "ENOSYS" });
   assert.deepEqual(seen[0], ["select * from t where id = $1 and at > $2 and b = $3", [7, new Date(1000), new Uint8Array([1, 2])], null]);
+  const upserts: unknown[] = [];
+  await guest(`const { vector } = globalThis.__hangar; await vector.upsert("c", [], { metric: "l2" }); await vector.upsert("c", []); return 1;`, {
+    "vector.upsert": async (args: unknown[]) => { upserts.push(args); return { count: 0 }; },
+  });
+  assert.deepEqual(upserts, [["c", [], { metric: "l2" }], ["c", []]], "the metric option reaches the host");
   const inst = await rt.load("hbe", fetchBundle(`async () => { await globalThis.__hangar.vector.remove("c", ["a"]); }`), { limits: LIMITS });
   const o = await inst.fetch(req(), input({ host }));
   assert.ok(!o.ok && o.error.kind === "host" && o.error.message === "pool exhausted");

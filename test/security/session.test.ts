@@ -67,12 +67,12 @@ test(`${backend}: pg_temp is searched last: a temp table cannot shadow a real on
   assert.deepEqual(rows.map((r) => r.body), ["real"]);
 });
 
-test(`${backend}: guest roles cannot take advisory locks, notify, or use large objects`, async () => {
+test(`${backend}: guest roles cannot take advisory locks, notify, use large objects or seed random() for the next session`, async () => {
   await guest({}, async (q) => {
     for (const text of ["select pg_advisory_lock(42)", "select pg_try_advisory_lock(1, 2)", "select pg_advisory_xact_lock(42)", "select pg_notify('hangar_events', 'x')"]) {
       await assert.rejects(q(text), (e: any) => e.code === "42501", text);
     }
-    for (const text of ["select lo_create(0)", "select lo_from_bytea(0, '\\x00')", 'select "lo_get"(1)', "select loread(0, 1)"]) {
+    for (const text of ["select lo_create(0)", "select lo_from_bytea(0, '\\x00')", 'select "lo_get"(1)', "select loread(0, 1)", "select setseed(0.5)", "select pg_catalog.setseed(0)"]) {
       await assert.rejects(q(text), (e: any) => e.code === "42501", text);
     }
     // A string that merely mentions it is fine.

@@ -103,7 +103,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     const verdict = checkStatement(text);
     if (!verdict.ok) {
       throw new SqlError(`statement not allowed: "${verdict.leading}"`, "42501", {
-        detail: "Functions may run SELECT, INSERT, UPDATE, DELETE, MERGE, WITH, VALUES, TABLE, EXPLAIN, TRUNCATE and CREATE/ALTER/DROP TABLE or INDEX (EXPLAIN only of those); use sql.begin for transactions; large-object functions (lo_*) are refused.",
+        detail: "Functions may run SELECT, INSERT, UPDATE, DELETE, MERGE, WITH, VALUES, TABLE, EXPLAIN, TRUNCATE and CREATE/ALTER/DROP TABLE or INDEX (EXPLAIN only of those); use sql.begin for transactions; large-object functions (lo_*) and setseed are refused.",
       });
     }
     return verdict.leading;

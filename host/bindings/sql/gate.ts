@@ -51,8 +51,8 @@ function keywordAt(text: string, i: number): { word: string; end: number } {
 export function checkStatement(text: string): GateVerdict {
   const verdict = checkFrom(text, 0);
   if (!verdict.ok) return verdict;
-  const lo = largeObjectCall(text);
-  return lo ? { ok: false, leading: lo } : verdict;
+  const refused = refusedCall(text);
+  return refused ? { ok: false, leading: refused } : verdict;
 }
 
 /** EXPLAIN [ANALYZE] [VERBOSE] | EXPLAIN (options): the statement it wraps decides (EXPLAIN ANALYZE runs it). */
@@ -80,12 +80,14 @@ function checkExplain(text: string, i: number): GateVerdict {
 
 // Large objects live outside tables (beyond privileges on them and the row
 // cap). Migration 0006 revokes the functions; this names the refusal clearly
-// and holds where the migration could not revoke (no superuser).
-const LARGE_OBJECT = /(?:^|[^A-Za-z0-9_$])"?(lo_[A-Za-z0-9_]*|loread|lowrite)"?\s*\(/i;
+// and holds where the migration could not revoke (no superuser). setseed()
+// seeds the session's random() for whoever gets the session next (no DISCARD
+// resets it), so one function could make another's random() predictable.
+const REFUSED_CALL = /(?:^|[^A-Za-z0-9_$])"?(lo_[A-Za-z0-9_]*|loread|lowrite|setseed)"?\s*\(/i;
 
-/** A large-object function called in `text` (string literals ignored), or null. */
-function largeObjectCall(text: string): string | null {
-  const m = LARGE_OBJECT.exec(text.replace(/'(?:[^']|'')*'/g, "''"));
+/** A refused function called in `text` (string literals ignored), or null. */
+function refusedCall(text: string): string | null {
+  const m = REFUSED_CALL.exec(text.replace(/'(?:[^']|'')*'/g, "''"));
   return m ? m[1].toLowerCase() : null;
 }
 

@@ -138,7 +138,10 @@ export function hasIterativeScan(db: Db, s: Sql): Promise<boolean> {
       const [major, minor] = (rows[0]?.v ?? "0.0").split(".").map(Number);
       return major > 0 || minor >= 8;
     });
-    versions.set(rootOf(db), v);
+    const root = rootOf(db);
+    versions.set(root, v);
+    // A failed probe (a cut session, a timeout) is asked again next time, not remembered.
+    v.catch(() => versions.get(root) === v && versions.delete(root));
   }
   return v;
 }
