@@ -176,10 +176,32 @@ test("fetch-event form, EdgeRuntime.waitUntil, WebSocket exists and fails to con
     Deno.unrefTimer(setTimeout(() => {}, 1));
     return Response.json({ closed, errs, state: ws.readyState });
   }`), { limits: ROOMY });
-  const o2 = await inst2.fetch(req("/"), input({ limits: ROOMY, logs }));
+  let ended!: () => void;
+  const over = new Promise<void>((r) => (ended = r));
+  const o2 = await inst2.fetch(req("/"), input({ limits: ROOMY, logs, onEnd: () => ended() }));
   assert.ok(o2.ok, JSON.stringify(!o2.ok && o2.error));
   assert.deepEqual(await o2.value.json(), { closed: "WebSocket connections are not supported in Hangar",
     errs: ["crypto.subtle.foo is not supported in Hangar", "Deno.openKv is not supported in Hangar", "Deno.readTextFile is not supported in Hangar"], state: 3 });
+  // the invocation is over only once the EdgeRuntime.waitUntil work has run
+  await over;
+  assert.deepEqual(logs, [["log", "waited"]]);
+});
+
+test("Intl's DateTimeFormat, NumberFormat and Collator work without new; arrays hand locales to their elements", async () => {
+  await same(`const errs = [];
+    for (const f of [() => Intl.PluralRules("en"), () => Intl.Segmenter("en")]) { try { f(); errs.push("none"); } catch (e) { errs.push(e.name); } }
+    class Sub extends Intl.NumberFormat { hello() { return "sub " + this.format(1.5); } }
+    return {
+      dtf: Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Tokyo" }).resolvedOptions().timeZone,
+      dtfFormat: Intl.DateTimeFormat("de-DE", { timeZone: "Europe/Berlin" }).format(new Date(Date.UTC(2024, 6, 1, 22))),
+      nf: Intl.NumberFormat("de-DE").format(1234.5), coll: ["z", "ä", "a"].sort(Intl.Collator("sv").compare),
+      kinds: [Intl.DateTimeFormat() instanceof Intl.DateTimeFormat, new Intl.NumberFormat() instanceof Intl.NumberFormat, Intl.Collator.name, Intl.NumberFormat.length,
+        Intl.NumberFormat.prototype.constructor === Intl.NumberFormat, Object.prototype.toString.call(Intl.Collator())],
+      sub: [new Sub("en").hello(), new Sub("en") instanceof Sub],
+      errs,
+      arrays: [[1234.5, new Date(Date.UTC(1970, 0, 1)), null, undefined, "x", 5n].toLocaleString("de-DE", { timeZone: "UTC" }), [0.5].toLocaleString("en", { style: "percent" }),
+        new Float64Array([1234.5, 2]).toLocaleString("de-DE"), [].toLocaleString()],
+    };`);
 });
 
 test("Intl and toLocale* answer as V8 does (time zones, currencies, collation, plurals, segments)", async () => {
