@@ -145,19 +145,21 @@ test("URLPattern matches as the spec's polyfill does in Node", async () => {
   assert.deepEqual(guest, JSON.parse(JSON.stringify(node)));
 });
 
-test("Uint8Array base64/hex, CustomEvent, MessageChannel, structuredClone(Error), performance.now", async () => {
+test("Uint8Array base64/hex, CustomEvent, MessageChannel, structuredClone(Error, Blob, File), performance.now", async () => {
   const out = await inGuest(`const b = Uint8Array.fromBase64("SGVsbG8/Pz8+");
     let bad; try { Uint8Array.fromBase64("***"); } catch (e) { bad = e.name; }
     const ch = new MessageChannel();
     const got = new Promise((r) => { ch.port2.onmessage = (e) => r(e.data); });
     ch.port1.postMessage({ a: [1, 2] });
     const err = structuredClone(new RangeError("r", { cause: 1 }));
+    const [blob, file] = structuredClone([new Blob(["bl"], { type: "a/b" }), new File(["fi"], "f.txt", { type: "text/plain", lastModified: 7 })]);
     const t0 = performance.now(); let t1 = t0; while (t1 === t0) t1 = performance.now();
     return { text: new TextDecoder().decode(b), b64: b.toBase64(), url: b.toBase64({ alphabet: "base64url", omitPadding: true }), hex: b.toHex(), fromHex: [...Uint8Array.fromHex("00ff10")], bad,
-      ev: new CustomEvent("x", { detail: { y: 1 } }).detail, msg: await got, err: [err instanceof RangeError, err.message, err.cause], subMs: t1 - t0 < 1 };`);
+      ev: new CustomEvent("x", { detail: { y: 1 } }).detail, msg: await got, err: [err instanceof RangeError, err.message, err.cause], subMs: t1 - t0 < 1,
+      blobs: [blob instanceof Blob, blob.type, await blob.text(), file instanceof File, file.name, file.type, file.lastModified, await file.text()] };`);
   const b = Buffer.from("SGVsbG8/Pz8+", "base64");
   assert.deepEqual(out, { text: b.toString(), b64: b.toString("base64"), url: b.toString("base64url"), hex: b.toString("hex"), fromHex: [0, 255, 16], bad: "SyntaxError",
-    ev: { y: 1 }, msg: { a: [1, 2] }, err: [true, "r", 1], subMs: true });
+    ev: { y: 1 }, msg: { a: [1, 2] }, err: [true, "r", 1], subMs: true, blobs: [true, "a/b", "bl", true, "f.txt", "text/plain", 7, "fi"] });
 });
 
 test("fetch-event form, EdgeRuntime.waitUntil, WebSocket exists and fails to connect, unsupported APIs name themselves", async () => {
