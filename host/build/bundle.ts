@@ -57,7 +57,8 @@ export async function bundleFunction(entry: string, opts: BundleOptions = {}): P
   const cacheDir = resolve(cwd, opts.cacheDir ?? join(".hangar", "cache"));
   const offline = opts.offline ?? false;
   const lock = await Lock.open(functionsDir);
-  const map = await findImportMap([functionsDir, cwd]);
+  // a folder function's own deno.json first (Supabase's layout: functions/<name>/deno.json)
+  const map = await findImportMap([dirname(resolve(cwd, entry)), functionsDir, cwd]);
 
   let result;
   // awaits become .then calls, so each resumes as the invocation that awaited (runtime/guest/bridge.js);

@@ -141,4 +141,36 @@ declare namespace Deno {
     has(name: string): boolean;
     toObject(): Record<string, string>;
   };
+  /** Accepted for Deno code; Hangar keeps no event loop alive for a timer anyway. */
+  function unrefTimer(id: number): void;
+  function refTimer(id: number): void;
 }
+
+/** Supabase Edge style: work that may finish after the response (as `ctx.waitUntil`). */
+declare const EdgeRuntime: { waitUntil(promise: Promise<unknown>): void };
+
+// URLPattern (the sandbox has it; TypeScript's DOM lib does not yet).
+interface URLPatternInit {
+  protocol?: string; username?: string; password?: string; hostname?: string; port?: string;
+  pathname?: string; search?: string; hash?: string; baseURL?: string;
+}
+type URLPatternInput = string | URLPatternInit;
+interface URLPatternComponentResult { input: string; groups: Record<string, string | undefined> }
+interface URLPatternResult {
+  inputs: URLPatternInput[];
+  protocol: URLPatternComponentResult; username: URLPatternComponentResult; password: URLPatternComponentResult;
+  hostname: URLPatternComponentResult; port: URLPatternComponentResult; pathname: URLPatternComponentResult;
+  search: URLPatternComponentResult; hash: URLPatternComponentResult;
+}
+interface URLPattern {
+  test(input?: URLPatternInput, baseURL?: string): boolean;
+  exec(input?: URLPatternInput, baseURL?: string): URLPatternResult | null;
+  readonly protocol: string; readonly username: string; readonly password: string; readonly hostname: string;
+  readonly port: string; readonly pathname: string; readonly search: string; readonly hash: string;
+  readonly hasRegExpGroups: boolean;
+}
+declare var URLPattern: {
+  prototype: URLPattern;
+  new (input?: URLPatternInput, baseURL?: string, options?: { ignoreCase?: boolean }): URLPattern;
+  new (input: URLPatternInput, options?: { ignoreCase?: boolean }): URLPattern;
+};

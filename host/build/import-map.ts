@@ -1,5 +1,5 @@
 // Import maps as Deno reads them: `imports` of deno.json(c) (or the file its `importMap` names),
-// or import_map.json, in the functions directory or the project root.
+// or import_map.json, in a folder function's own folder, the functions directory or the project root.
 import type { Plugin } from "esbuild";
 import { RAW_RESOLVE } from "./plugins.ts";
 import { readFile } from "node:fs/promises";
@@ -46,7 +46,7 @@ async function readMap(path: string): Promise<ImportMap | null> {
   return { path, imports: imports as Record<string, string> };
 }
 
-/** The first import map found in `dirs` (functions directory first, then the project). */
+/** The first import map found in `dirs` (the function's folder, the functions directory, then the project). */
 export async function findImportMap(dirs: string[]): Promise<ImportMap | null> {
   for (const dir of [...new Set(dirs)]) {
     for (const file of ["deno.json", "deno.jsonc", "import_map.json"]) {

@@ -1,5 +1,6 @@
 // structuredClone per the HTML structured clone algorithm (the types QuickJS has).
 import { DOMException } from "./events.js";
+import { Blob, File } from "./forms.js";
 
 export function structuredClone(value, options) {
   if (arguments.length === 0) throw new TypeError("The \"value\" argument must be specified");
@@ -18,6 +19,9 @@ export function structuredClone(value, options) {
     else if (v instanceof Date) out = new Date(v.getTime());
     else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
     else if (v instanceof ArrayBuffer) out = v.slice(0);
+    // Blobs are immutable: a copy may share their bytes
+    else if (v instanceof File) out = new File([v], v.name, { type: v.type, lastModified: v.lastModified });
+    else if (v instanceof Blob) out = new Blob([v], { type: v.type });
     else if (ArrayBuffer.isView(v)) {
       const buf = clone(v.buffer);
       out = v instanceof DataView ? new DataView(buf, v.byteOffset, v.byteLength) : new (/** @type {Uint8ArrayConstructor} */ (v.constructor))(buf, v.byteOffset, /** @type {Uint8Array} */ (v).length);

@@ -81,8 +81,19 @@ class Segmenter extends base("Segmenter") {
   }
 }
 
+/** DateTimeFormat, NumberFormat and Collator may be called without `new` (ECMA-402's legacy constructors): `Intl.DateTimeFormat().resolvedOptions().timeZone`. */
+function callable(C) {
+  const F = function (locales, options) { return Reflect.construct(C, [locales, options], new.target || F); };
+  Object.defineProperty(F, "name", { value: C.name });
+  Object.defineProperty(F, "length", { value: 0 });
+  F.prototype = C.prototype;
+  Object.defineProperty(C.prototype, "constructor", { value: F, writable: true, configurable: true, enumerable: false });
+  F.supportedLocalesOf = C.supportedLocalesOf;
+  return F;
+}
+
 export const Intl = {
-  DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, DisplayNames, Segmenter,
+  DateTimeFormat: callable(DateTimeFormat), NumberFormat: callable(NumberFormat), Collator: callable(Collator), PluralRules, RelativeTimeFormat, ListFormat, DisplayNames, Segmenter,
   getCanonicalLocales: (l) => host({ k: "", s: "getCanonicalLocales", l: enc(l) }),
   supportedValuesOf: (key) => host({ k: "", s: "supportedValuesOf", l: String(key) }),
   get [Symbol.toStringTag]() { return "Intl"; },
@@ -100,4 +111,12 @@ export function installLocaleMethods() {
   method(String.prototype, "localeCompare", function localeCompare(that, l, o) { return proto("String.localeCompare", [String(this), String(that)], l, o); });
   method(String.prototype, "toLocaleUpperCase", function toLocaleUpperCase(l) { return proto("String.toLocaleUpperCase", [String(this)], l); });
   method(String.prototype, "toLocaleLowerCase", function toLocaleLowerCase(l) { return proto("String.toLocaleLowerCase", [String(this)], l); });
+  // ECMA-402: each element's toLocaleString gets the locales and options (QuickJS passes neither)
+  const list = function toLocaleString(l, o) {
+    const out = [];
+    for (let i = 0; i < this.length; i++) { const e = this[i]; out.push(e === undefined || e === null ? "" : Object(e).toLocaleString(l, o)); }
+    return out.join(",");
+  };
+  method(Array.prototype, "toLocaleString", list);
+  method(Object.getPrototypeOf(Uint8Array.prototype), "toLocaleString", list);
 }

@@ -152,6 +152,30 @@ describe("import maps and esm.sh", () => {
   });
 });
 
+describe("Supabase's layouts: import_map.json in the functions folder, a deno.json per function", () => {
+  let p: Project;
+  before(async () => {
+    p = await project();
+    await p.write("functions/_shared/greet.ts", `export const greet = (n: string) => "shared " + n;\n`);
+    await p.write("functions/import_map.json", `{ "imports": { "shared/": "./_shared/", "greeter": "./_shared/greet.ts" } }\n`);
+    await p.write("functions/own/greet.ts", `export const greet = (n: string) => "own " + n;\n`);
+    await p.write("functions/own/deno.json", `{ "imports": { "greeter": "./greet.ts", "hono": "npm:hono@^4" } }\n`);
+  });
+  after(() => p.close());
+
+  test("import_map.json maps names and prefixes relative to itself", async () => {
+    const entry = await p.write("functions/flat.ts",
+      `import { greet } from "greeter";\nimport * as again from "shared/greet.ts";\nexport default { fetch: () => new Response(greet("a") + "|" + again.greet("b")) };\n`);
+    assert.equal(await call(await bundleFunction(entry, { cwd: p.dir })), "shared a|shared b");
+  });
+
+  test("a folder function's own deno.json comes first, resolved from its folder", async () => {
+    const entry = await p.write("functions/own/index.ts",
+      `import { Hono } from "hono";\nimport { greet } from "greeter";\nexport default new Hono().get("/", (c) => c.text(greet("x")));\n`);
+    assert.equal(await call(await bundleFunction(entry, { cwd: p.dir })), "own x");
+  });
+});
+
 describe("ES module output", () => {
   let p: Project;
   before(async () => {

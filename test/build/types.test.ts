@@ -28,6 +28,10 @@ export default {
 } satisfies Handlers;
 export const config = { schedule: "@hourly", limits: { cpuMs: 100 } } satisfies Config;
 Deno.serve(async (req) => new Response(req.url));
+const BOOK_ROUTE = new URLPattern({ pathname: "/books/:id" });
+const id: string | undefined = BOOK_ROUTE.exec("https://x/books/1")?.pathname.groups.id;
+EdgeRuntime.waitUntil(Promise.resolve(id));
+Deno.unrefTimer(setTimeout(() => {}, 1));
 `);
     const bad = await p.write("functions/bad.ts", `
 import { sql, type Config } from "hangar";

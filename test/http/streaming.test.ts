@@ -137,7 +137,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "hangar-stream-"));
   for (const [file, src] of Object.entries(FUNCTIONS)) await writeFile(join(dir, file), src);
   const env = { DATABASE_URL: dbUrl, HANGAR_ADMIN_TOKEN: "admin-token", HANGAR_SECRET_KEY: "secret-key", HANGAR_FETCH_ALLOW_PRIVATE: "1" };
-  const r = await runCli(["deploy", "--dir", dir], env);
+  const r = await runCli(["deploy", "--dir", dir], env, { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr + r.stdout);
   server = await startServerProcess(["start"], env);
 });

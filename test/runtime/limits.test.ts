@@ -1,6 +1,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRuntime, BundleEvalError } from "../../runtime/index.ts";
+import { STREAM_WINDOW } from "../../runtime/worker/protocol.ts";
 import { LIMITS, input, fetchBundle, req } from "./helpers.ts";
 
 const rt = await createRuntime();
@@ -74,6 +75,44 @@ test("wall: a never-settling guest promise is ended, and waitUntil is bounded", 
   const o = await inst.fetch(req(), input());
   assert.ok(o.ok);
   assert.equal(await o.value.text(), "now");
+});
+
+/** A streamed body whose first `ok` pulls give a chunk each; the next runs `then` (an endless loop, an endless allocation). */
+const streamed = (ok: number, then: string) => fetchBundle(`async (req) => {
+  if (new URL(req.url).pathname === "/pulls") return new Response(String(globalThis.pulls));
+  globalThis.pulls = 0;
+  let n = 0;
+  return new Response(new ReadableStream({ pull(c) { globalThis.pulls++; if (n++ < ${ok}) c.enqueue(new TextEncoder().encode("chunk" + n)); else { ${then} } } }));
+}`);
+
+test("streaming: the guest is pulled only as the reader reads, and limits end a streamed body (cpu, memory)", async () => {
+  const limits = { ...LIMITS, cpuMs: 2000, wallMs: 30_000 };
+  const inst = await load(streamed(20, "for (;;) {}"), limits);
+  const pulls = async () => {
+    const p = await inst.fetch(req("/pulls"), input({ limits }));
+    assert.ok(p.ok);
+    return Number(await p.value.text());
+  };
+  const o = await inst.fetch(req(), input({ limits }));
+  assert.ok(o.ok, JSON.stringify(!o.ok && o.error));
+  const reader = o.value.body!.getReader();
+  const dec = new TextDecoder();
+  // ahead of the reader by at most the thread's credit window and the guest stream's own queue of one
+  const ahead = STREAM_WINDOW + 1;
+  assert.equal(dec.decode((await reader.read()).value), "chunk1");
+  const first = await pulls();
+  assert.ok(first <= 1 + ahead, `${first} pulls after one read`);
+  for (let i = 2; i <= 6; i++) assert.equal(dec.decode((await reader.read()).value), `chunk${i}`);
+  const later = await pulls();
+  assert.ok(later <= 6 + ahead, `${later} pulls after six reads`);
+  // the 21st pull loops: the CPU limit ends the invocation and errors the body the client is reading
+  await assert.rejects(async () => { for (;;) if ((await reader.read()).done) break; }, /CPU time limit of 2000 ms exceeded/);
+
+  const mem = await load(streamed(1, "const a = []; for (;;) a.push(new ArrayBuffer(1 << 20));"), MEMORY_ONLY);
+  const m = await mem.fetch(req(), input({ limits: MEMORY_ONLY }));
+  assert.ok(m.ok);
+  const r2 = m.value.body!.getReader();
+  await assert.rejects(async () => { for (;;) if ((await r2.read()).done) break; }, /memory limit of 64 MiB exceeded/);
 });
 
 test("memory: loop of 1 MiB strings", async () => {

@@ -145,19 +145,21 @@ test("URLPattern matches as the spec's polyfill does in Node", async () => {
   assert.deepEqual(guest, JSON.parse(JSON.stringify(node)));
 });
 
-test("Uint8Array base64/hex, CustomEvent, MessageChannel, structuredClone(Error), performance.now", async () => {
+test("Uint8Array base64/hex, CustomEvent, MessageChannel, structuredClone(Error, Blob, File), performance.now", async () => {
   const out = await inGuest(`const b = Uint8Array.fromBase64("SGVsbG8/Pz8+");
     let bad; try { Uint8Array.fromBase64("***"); } catch (e) { bad = e.name; }
     const ch = new MessageChannel();
     const got = new Promise((r) => { ch.port2.onmessage = (e) => r(e.data); });
     ch.port1.postMessage({ a: [1, 2] });
     const err = structuredClone(new RangeError("r", { cause: 1 }));
+    const [blob, file] = structuredClone([new Blob(["bl"], { type: "a/b" }), new File(["fi"], "f.txt", { type: "text/plain", lastModified: 7 })]);
     const t0 = performance.now(); let t1 = t0; while (t1 === t0) t1 = performance.now();
     return { text: new TextDecoder().decode(b), b64: b.toBase64(), url: b.toBase64({ alphabet: "base64url", omitPadding: true }), hex: b.toHex(), fromHex: [...Uint8Array.fromHex("00ff10")], bad,
-      ev: new CustomEvent("x", { detail: { y: 1 } }).detail, msg: await got, err: [err instanceof RangeError, err.message, err.cause], subMs: t1 - t0 < 1 };`);
+      ev: new CustomEvent("x", { detail: { y: 1 } }).detail, msg: await got, err: [err instanceof RangeError, err.message, err.cause], subMs: t1 - t0 < 1,
+      blobs: [blob instanceof Blob, blob.type, await blob.text(), file instanceof File, file.name, file.type, file.lastModified, await file.text()] };`);
   const b = Buffer.from("SGVsbG8/Pz8+", "base64");
   assert.deepEqual(out, { text: b.toString(), b64: b.toString("base64"), url: b.toString("base64url"), hex: b.toString("hex"), fromHex: [0, 255, 16], bad: "SyntaxError",
-    ev: { y: 1 }, msg: { a: [1, 2] }, err: [true, "r", 1], subMs: true });
+    ev: { y: 1 }, msg: { a: [1, 2] }, err: [true, "r", 1], subMs: true, blobs: [true, "a/b", "bl", true, "f.txt", "text/plain", 7, "fi"] });
 });
 
 test("fetch-event form, EdgeRuntime.waitUntil, WebSocket exists and fails to connect, unsupported APIs name themselves", async () => {
@@ -176,10 +178,32 @@ test("fetch-event form, EdgeRuntime.waitUntil, WebSocket exists and fails to con
     Deno.unrefTimer(setTimeout(() => {}, 1));
     return Response.json({ closed, errs, state: ws.readyState });
   }`), { limits: ROOMY });
-  const o2 = await inst2.fetch(req("/"), input({ limits: ROOMY, logs }));
+  let ended!: () => void;
+  const over = new Promise<void>((r) => (ended = r));
+  const o2 = await inst2.fetch(req("/"), input({ limits: ROOMY, logs, onEnd: () => ended() }));
   assert.ok(o2.ok, JSON.stringify(!o2.ok && o2.error));
   assert.deepEqual(await o2.value.json(), { closed: "WebSocket connections are not supported in Hangar",
     errs: ["crypto.subtle.foo is not supported in Hangar", "Deno.openKv is not supported in Hangar", "Deno.readTextFile is not supported in Hangar"], state: 3 });
+  // the invocation is over only once the EdgeRuntime.waitUntil work has run
+  await over;
+  assert.deepEqual(logs, [["log", "waited"]]);
+});
+
+test("Intl's DateTimeFormat, NumberFormat and Collator work without new; arrays hand locales to their elements", async () => {
+  await same(`const errs = [];
+    for (const f of [() => Intl.PluralRules("en"), () => Intl.Segmenter("en")]) { try { f(); errs.push("none"); } catch (e) { errs.push(e.name); } }
+    class Sub extends Intl.NumberFormat { hello() { return "sub " + this.format(1.5); } }
+    return {
+      dtf: Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Tokyo" }).resolvedOptions().timeZone,
+      dtfFormat: Intl.DateTimeFormat("de-DE", { timeZone: "Europe/Berlin" }).format(new Date(Date.UTC(2024, 6, 1, 22))),
+      nf: Intl.NumberFormat("de-DE").format(1234.5), coll: ["z", "ä", "a"].sort(Intl.Collator("sv").compare),
+      kinds: [Intl.DateTimeFormat() instanceof Intl.DateTimeFormat, new Intl.NumberFormat() instanceof Intl.NumberFormat, Intl.Collator.name, Intl.NumberFormat.length,
+        Intl.NumberFormat.prototype.constructor === Intl.NumberFormat, Object.prototype.toString.call(Intl.Collator())],
+      sub: [new Sub("en").hello(), new Sub("en") instanceof Sub],
+      errs,
+      arrays: [[1234.5, new Date(Date.UTC(1970, 0, 1)), null, undefined, "x", 5n].toLocaleString("de-DE", { timeZone: "UTC" }), [0.5].toLocaleString("en", { style: "percent" }),
+        new Float64Array([1234.5, 2]).toLocaleString("de-DE"), [].toLocaleString()],
+    };`);
 });
 
 test("Intl and toLocale* answer as V8 does (time zones, currencies, collation, plurals, segments)", async () => {
