@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { withColour } from "../../host/cli/colour.ts";
-import { HANGAR_BIN, runCli } from "../helpers/cli.ts";
+import { HANGAR_BIN, runCli, startServerProcess } from "../helpers/cli.ts";
 import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
 
 let url: string;
@@ -113,6 +113,38 @@ test("hangar delete, with no server: the function, its table trigger, its pendin
   // The table is the user's: it stays.
   assert.equal((await query("select 1 from public.doomed_rows")).length, 1);
   oneLine(await runCli(["delete", "doomed"], env(), { cwd: project }), /^hangar delete: function "doomed" is not deployed$/);
+});
+
+test("hangar dev --env-file gives the file's values to functions; a missing one is one line", async () => {
+  const project = join(dir, "envfile");
+  await mkdir(join(project, "functions"), { recursive: true });
+  await writeFile(join(project, "functions", "shout.ts"), `export default { fetch: (_r: Request, env: Record<string, string>) => new Response(env.WORD ?? "none") };\n`);
+  await writeFile(join(project, "local.env"), "# a comment\nWORD=ahoy\n");
+  const missing = await runCli(["dev", "--env-file", "nope.env"], env(), { cwd: project });
+  oneLine(missing, /^hangar dev: cannot read --env-file nope\.env: ENOENT$/);
+  const dev = await startServerProcess(["dev", "--env-file", "local.env"], env(), { cwd: project });
+  try {
+    assert.match(dev.output(), /env: 1 value\(s\) from local\.env given to every function/);
+    const end = Date.now() + 30_000;
+    let got = "";
+    while (got !== "ahoy" && Date.now() < end) {
+      got = await (await fetch(`${dev.url}/functions/v1/shout`)).text();
+      if (got !== "ahoy") await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(got, "ahoy", dev.output());
+  } finally {
+    await dev.stop();
+  }
+});
+
+test("`hangar logs | head`: the reader leaving early ends hangar quietly", async () => {
+  const child = spawn(process.execPath, [HANGAR_BIN, "logs", "--since", "1h"], { env: { ...process.env, ...env() }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.destroy(); // as `head` does once it has its lines
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  assert.equal(stderr, "");
+  assert.equal(code, 0);
 });
 
 /** Forward `port` on loopback to the database's host and port. */
