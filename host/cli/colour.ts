@@ -9,7 +9,8 @@ const CODES: [RegExp, string][] = [
 
 function paint(line: string): string {
   for (const [re, code] of CODES) {
-    if (re.test(line)) return line.replace(re, (_m, a: string, b?: string) => (b === undefined ? `\x1b[${code}m${a}\x1b[0m` : `${a}\x1b[${code}m${b}\x1b[0m`));
+    // With one group, replace() passes the match's offset (a number) where a second group would be.
+    if (re.test(line)) return line.replace(re, (_m, a: string, b: unknown) => (typeof b === "string" ? `${a}\x1b[${code}m${b}\x1b[0m` : `\x1b[${code}m${a}\x1b[0m`));
   }
   return line;
 }

@@ -1,4 +1,3 @@
-import { deployDir, formatDeploy } from "../../dev/deploy-dir.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import type { DeployResult } from "../../registry/index.ts";
 import { callAdmin } from "../admin-client.ts";
@@ -19,6 +18,8 @@ export const deployCommand: Command = {
     const progress = (done: number, total: number, name: string) => {
       if (tty && total > 2) process.stderr.write(`\r\x1b[2Kdeploying ${done + 1}/${total}: ${name}`);
     };
+    // Loaded here: the bundler and the sandbox runtime cost every other command ~0.3 s of start-up.
+    const { deployDir, formatDeploy } = await import("../../dev/deploy-dir.ts");
     const reports = await deployDir(
       config.functionsDir,
       names,

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { isValidFunctionName } from "../../build/index.ts";
+import { isValidFunctionName } from "../../build/discover.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import type { Command } from "../command.ts";
 import { TEMPLATES } from "../templates.ts";
