@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { toGuestError } from "../../host/bindings/sql/errors.ts";
 import { isInfrastructureError } from "../../host/db/errors.ts";
 import { PgliteDb } from "../../host/db/pglite.ts";
 import { devConfig, serveDeployed } from "../helpers/server.ts";
@@ -56,6 +57,8 @@ test("a killed database thread: in-flight statements fail as infrastructure erro
     assert.ok(err instanceof Error, "the in-flight transaction failed");
     assert.ok(isInfrastructureError(err), `an infrastructure error: ${(err as Error).message}`);
     assert.match((err as Error).message, /embedded database's thread exited/);
+    // What a guest's sql call sees, and what the dispatcher and cron judge by.
+    assert.ok(isInfrastructureError(toGuestError(err).message), toGuestError(err).message);
     assert.deepEqual((await queued).rows, [{ n: 7 }], "a statement queued at the kill runs on the new thread");
     t.diagnostic(`killed to answered again: ${Math.round(performance.now() - killedAt)} ms`);
     assert.deepEqual((await db.query("select v from kept order by v", [])).rows, [{ v: "before" }], "committed data kept, the uncommitted row rolled back");
@@ -91,6 +94,9 @@ test("dev server: after its database thread is killed, hello and a SQL function 
   await writeFile(join(dir, "hello.ts"), `export default { fetch: () => new Response("hi") };`);
   await writeFile(join(dir, "answer.ts"), `import { sql } from "hangar";
 export default { async fetch() { const rows = await sql\`select 41 + 1 as n\`; return Response.json(rows[0]); } };`);
+  await writeFile(join(dir, "slow.ts"), `import { sql } from "hangar";
+export const config = { limits: { wallMs: 120000 } };
+export default { async fetch() { await sql\`select pg_sleep(60)\`; return new Response("woke"); } };`);
   const db = await PgliteDb.open({ dataDir });
   const server = await serveDeployed(devConfig(dir), db);
   try {
@@ -99,7 +105,12 @@ export default { async fetch() { const rows = await sql\`select 41 + 1 as n\`; r
       return { status: res.status, body: await res.text() };
     };
     assert.deepEqual(await get("answer"), { status: 200, body: `{"n":42}` });
+    const slow = get("slow");
+    await until("the slow function's statement to hold the session", () => (db.busyMs() ?? 0) > 2000);
     await db.thread()!.terminate();
+    const killed = await slow;
+    assert.equal(killed.status, 502, killed.body);
+    assert.match(killed.body, /database unavailable: the embedded database's thread exited/);
     // Without SQL, hello needs no database: it answers while the thread restarts.
     assert.deepEqual(await get("hello"), { status: 200, body: "hi" });
     await until("the SQL function to answer again", async () => (await get("answer")).status === 200);
