@@ -106,7 +106,7 @@ export class PgliteDb extends PoolDb {
   /** A new thread is a new session: LISTEN again on every channel, then let subscribers catch up. */
   private async restarted(): Promise<void> {
     for (const channel of this.handlers.keys()) {
-      await this.query(`listen ${pg.escapeIdentifier(channel)}`).catch(() => {}); // died again: the next restart listens
+      await this.query(`listen ${pg.escapeIdentifier(channel)}`, []).catch(() => {}); // died again: the next restart listens
     }
     if (this.closed) return;
     for (const handler of this.reconnectHandlers) {
