@@ -51,7 +51,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     return db;
   }
   // join() would fold "memory://" into a relative directory named "memory:".
-  return PgliteDb.open({ dataDir: opts.dataDir.startsWith("memory://") ? opts.dataDir : join(opts.dataDir, "pgdata") });
+  return PgliteDb.open({ dataDir: opts.dataDir.startsWith("memory://") ? opts.dataDir : join(opts.dataDir, "pgdata"), onWarn: opts.onWarn });
 }
 
 function defaultReport(r: WaitReport): void {

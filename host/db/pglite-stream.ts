@@ -15,7 +15,8 @@ export class PgliteSocket extends Duplex {
 
   constructor(private readonly host: PgliteHost) {
     super();
-    this.conn = host.connection();
+    // Its thread died: node-postgres fails the session (an idle pooled one is dropped).
+    this.conn = host.connection((err) => this.destroy(err));
   }
 
   connect(): this {

@@ -105,7 +105,11 @@ async function handle(m: ToPglite): Promise<void> {
       port.close();
     }
   } catch (err) {
-    send({ type: "error", id: m.id, message: (err as Error)?.message ?? String(err) });
+    const message = (err as Error)?.message ?? String(err);
+    // A trap or an abort (out of memory) leaves the WASM instance unusable: the
+    // thread dies of it (uncaught), so the host restarts it instead of failing every later statement.
+    if (err instanceof WebAssembly.RuntimeError || /^Aborted\(/.test(message)) throw err;
+    send({ type: "error", id: m.id, message });
   }
 }
 

@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import type { Worker } from "node:worker_threads";
 import pg from "pg";
 import { PgliteHost } from "./pglite-host.ts";
 import { PgliteSocket } from "./pglite-stream.ts";
@@ -10,6 +11,8 @@ export interface PgliteOptions {
   dataDir: string;
   /** A dumped data directory (tarball) to start from, for fast test setup. */
   loadDataDir?: Blob;
+  /** Told when the database's thread died and is restarted (and why). */
+  onWarn?: (message: string) => void;
 }
 
 /**
@@ -21,6 +24,7 @@ export interface PgliteOptions {
 export class PgliteDb extends PoolDb {
   readonly kind = "pglite" as const;
   private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private readonly reconnectHandlers = new Set<() => void>();
   private heldSince: number | null = null;
 
   private constructor(private readonly host: PgliteHost) {
@@ -34,7 +38,8 @@ export class PgliteDb extends PoolDb {
 
   static async open(opts: PgliteOptions): Promise<PgliteDb> {
     if (!opts.dataDir.startsWith("memory://")) await mkdir(opts.dataDir, { recursive: true });
-    return new PgliteDb(await PgliteHost.start(opts));
+    const db: PgliteDb = new PgliteDb(await PgliteHost.start({ ...opts, onRestart: () => void db.restarted() }));
+    return db;
   }
 
   /** One session for everything: guests queue behind each other and Hangar (no separate pool to give them). */
@@ -75,9 +80,15 @@ export class PgliteDb extends PoolDb {
     };
   }
 
-  /** The embedded session never drops. */
-  onReconnect(): () => void {
-    return () => {};
+  /** Told after the database's thread was restarted (notifications sent while it was down are lost): catch up by query. */
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
+  }
+
+  /** Tests: the thread that owns the database now; terminate() it to crash the database for real. */
+  thread(): Worker | null {
+    return this.host.thread();
   }
 
   /** The data directory as a gzipped tarball (PGlite's `loadDataDir` reads it back). */
@@ -90,6 +101,21 @@ export class PgliteDb extends PoolDb {
     this.closed = true;
     await this.pool.end();
     await this.host.close();
+  }
+
+  /** A new thread is a new session: LISTEN again on every channel, then let subscribers catch up. */
+  private async restarted(): Promise<void> {
+    for (const channel of this.handlers.keys()) {
+      await this.query(`listen ${pg.escapeIdentifier(channel)}`, []).catch(() => {}); // died again: the next restart listens
+    }
+    if (this.closed) return;
+    for (const handler of this.reconnectHandlers) {
+      try {
+        handler();
+      } catch {
+        // One subscriber's failure is its own.
+      }
+    }
   }
 
   private deliver(channel: string, payload: string): void {

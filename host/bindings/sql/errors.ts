@@ -20,7 +20,8 @@ const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMED
 export function isConnectionFailure(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === "string" ? e.code : "";
-  if (code.startsWith("08") || CONNECTION_CODES.has(code)) return true;
+  // HANGAR_DB_UNAVAILABLE: Hangar's own verdict (e.g. the embedded database's thread died).
+  if (code.startsWith("08") || CONNECTION_CODES.has(code) || code === "HANGAR_DB_UNAVAILABLE") return true;
   const msg = typeof e?.message === "string" ? e.message : "";
   return !code && /Connection terminated|Client has encountered a connection error|not queryable|Cannot use a pool after calling end/i.test(msg);
 }

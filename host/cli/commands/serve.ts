@@ -76,7 +76,7 @@ async function serve(mode: "dev" | "start", flags: Record<string, unknown>, io: 
   ]);
   const nodeId = cluster.isWorker ? `${config.nodeId}-w${cluster.worker!.id}` : config.nodeId;
   const logger = createLogger({ format: config.logFormat, level: config.logLevel }, { node: nodeId });
-  const db: Db = await openProjectDb(config);
+  const db: Db = await openProjectDb(config, undefined, (message) => logger.warn(message));
   let server: HangarServer;
   try {
     server = await startServer({ config: { ...config, nodeId }, logger, db, dev: mode === "dev", recorder: mode === "dev" ? printInvocations(io.out) : undefined });
