@@ -16,14 +16,39 @@ export interface CronState {
   schedule: string;
   timezone: string;
   cursor: Date;
+  /** When a live scheduler last watched the schedule while the budget held occurrences back (see markWatched). */
+  watched: { from: Date; to: Date } | null;
 }
 
 export async function readState(tx: Sql, name: string): Promise<CronState | null> {
-  const { rows } = await tx.query<{ schedule: string; timezone: string; last_scheduled_at: Date }>(
-    "select schedule, timezone, last_scheduled_at from hangar.cron_state where function_name = $1",
+  const { rows } = await tx.query<{ schedule: string; timezone: string; last_scheduled_at: Date; watch_from: Date | null; watch_to: Date | null }>(
+    "select schedule, timezone, last_scheduled_at, watch_from, watch_to from hangar.cron_state where function_name = $1",
     [name],
   );
-  return rows[0] ? { schedule: rows[0].schedule, timezone: rows[0].timezone, cursor: rows[0].last_scheduled_at } : null;
+  const r = rows[0];
+  if (!r) return null;
+  return { schedule: r.schedule, timezone: r.timezone, cursor: r.last_scheduled_at, watched: r.watch_from && r.watch_to ? { from: r.watch_from, to: r.watch_to } : null };
+}
+
+/**
+ * A live scheduler saw these schedules' due occurrences at `now` and held
+ * them back for the fleet's budget: extend their watched interval to `now`
+ * (a new one from `now - graceMs` when the last ended before that, since
+ * older occurrences were already late when seen). Late occurrences inside it
+ * were delayed, not missed. Rewritten at most every graceMs / 4 per schedule:
+ * every claim of a late occurrence still finds it inside.
+ */
+export async function markWatched(db: Sql, names: string[], now: Date, graceMs: number): Promise<void> {
+  if (!names.length) return;
+  await db.query(
+    `update hangar.cron_state set
+       watch_from = case when watch_to is null or watch_to < $2::timestamptz - $3 * interval '1 millisecond'
+                         then $2::timestamptz - $3 * interval '1 millisecond' else watch_from end,
+       watch_to = greatest(watch_to, $2::timestamptz)
+     where function_name = any($1::text[])
+       and (watch_to is null or watch_to < $2::timestamptz - $3 / 4 * interval '1 millisecond')`,
+    [names, now, graceMs],
+  );
 }
 
 /** First sight of a schedule, or a changed one: it starts from `now`, never from history. */
@@ -31,7 +56,8 @@ export async function resetState(tx: Sql, name: string, schedule: string, timezo
   const { rows } = await tx.query<{ last_scheduled_at: Date }>(
     `insert into hangar.cron_state (function_name, schedule, timezone, last_scheduled_at) values ($1, $2, $3, $4)
      on conflict (function_name) do update set schedule = excluded.schedule, timezone = excluded.timezone,
-       last_scheduled_at = greatest(hangar.cron_state.last_scheduled_at, excluded.last_scheduled_at), updated_at = now()
+       last_scheduled_at = greatest(hangar.cron_state.last_scheduled_at, excluded.last_scheduled_at), updated_at = now(),
+       watch_from = null, watch_to = null
      returning last_scheduled_at`,
     [name, schedule, timezone, now],
   );
@@ -70,21 +96,23 @@ export interface ClaimInput {
   now: Date;
   catchUp: boolean;
   versionId: string | null;
+  /** Why it starts late (held back by the budget), or null. */
+  reason?: string | null;
 }
 
 /** Claim an occurrence to run: the row's creator runs it; a conflict means someone else has. Returns the run id or null. */
 export async function claimRun(tx: Sql, c: ClaimInput): Promise<string | null> {
   const { rows } = await tx.query<{ run_id: string }>(
-    `insert into hangar.cron_runs (function_name, scheduled_at, run_id, status, node_id, catch_up, version_id, claimed_at, heartbeat_at)
-     values ($1, $2, $3, 'queued', $4, $5, $6, $7, $7)
+    `insert into hangar.cron_runs (function_name, scheduled_at, run_id, status, node_id, catch_up, version_id, claimed_at, heartbeat_at, reason)
+     values ($1, $2, $3, 'queued', $4, $5, $6, $7, $7, $8)
      on conflict do nothing returning run_id`,
-    [c.name, c.scheduledAt, randomUUID(), c.nodeId, c.catchUp, c.versionId, c.now],
+    [c.name, c.scheduledAt, randomUUID(), c.nodeId, c.catchUp, c.versionId, c.now, c.reason ?? null],
   );
   return rows[0]?.run_id ?? null;
 }
 
 /** Record an occurrence that will not run (skipped, missed), unless someone already recorded it. */
-export async function recordNotRun(tx: Sql, c: Omit<ClaimInput, "versionId">, status: "skipped" | "missed", reason: string): Promise<boolean> {
+export async function recordNotRun(tx: Sql, c: Omit<ClaimInput, "versionId" | "reason">, status: "skipped" | "missed", reason: string): Promise<boolean> {
   const { rowCount } = await tx.query(
     `insert into hangar.cron_runs (function_name, scheduled_at, run_id, status, reason, node_id, catch_up, claimed_at, finished_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
