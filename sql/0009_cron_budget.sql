@@ -1,19 +1,20 @@
 -- Cron under a storm (issue 20): a fleet-wide budget for starting runs, and
--- an honest ledger when it holds occurrences back.
+-- a ledger that tells a busy fleet from one that was down.
 --
--- One token bucket shared by every instance: a scheduler takes tokens (one
--- per occurrence it claims to run) in one short update of this row; the rate
--- and size come from each instance's configuration (HANGAR_CRON_MAX_RUNS_PER_SECOND).
--- Hangar's own jobs (names beginning with "_") take none.
-create table hangar.cron_budget (
+-- One row every instance shares. The token bucket: a scheduler takes tokens
+-- (one per occurrence of a function's schedule it claims to run) in one
+-- short update; rate and size come from each instance's configuration
+-- (HANGAR_CRON_MAX_RUNS_PER_SECOND). Hangar's own jobs take none.
+-- alive_from..alive_to: the current stretch during which some scheduler kept
+-- heartbeating. An occurrence inside it that starts late was held back by a
+-- busy fleet and runs late; only one outside it was missed while no instance
+-- was running (catchUp decides those).
+create table hangar.cron_fleet (
   id boolean primary key default true check (id),
   tokens float8 not null default 0,
   -- null: never taken from, the bucket is full
-  refilled_at timestamptz
+  refilled_at timestamptz,
+  alive_from timestamptz,
+  alive_to timestamptz
 );
-insert into hangar.cron_budget (id) values (true);
-
--- When a live scheduler saw a schedule's occurrences due but held them back
--- for the budget: occurrences in [watch_from, watch_to] that start late were
--- delayed by a busy fleet, not missed while no instance was running.
-alter table hangar.cron_state add column watch_from timestamptz, add column watch_to timestamptz;
+insert into hangar.cron_fleet (id) values (true);

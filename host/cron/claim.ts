@@ -1,6 +1,6 @@
 import type { Cron } from "croner";
 import type { Db } from "../db/index.ts";
-import { advanceCursor, claimRun, findActive, markWatched, readState, recordNotRun, resetState, tryLock } from "./ledger.ts";
+import { advanceCursor, claimRun, findActive, readState, recordNotRun, resetState, tryLock } from "./ledger.ts";
 import { planDue } from "./plan.ts";
 import type { CronJob } from "./types.ts";
 
@@ -9,9 +9,11 @@ export interface ClaimSettings {
   catchUpCap: number;
   graceMs: number;
   deadAfterMs: number;
-  /** A run held back by the budget longer than this is skipped. */
+  /** A run held back by a busy fleet longer than this is skipped. */
   maxDelayMs: number;
-  /** The budget, as ledger reasons name it, e.g. "the fleet's cron budget (100 runs/s)". */
+  /** The fleet counts as running through gaps this long between schedulers' marks (see markAlive). */
+  aliveGapMs: number;
+  /** The budget, as ledger reasons name it, e.g. "cron budget 100 runs/s". */
   budget: string;
 }
 
@@ -32,11 +34,11 @@ export type ClaimOutcome =
       claimed: Claimed[];
       skipped: { at: Date; reason: string }[];
       missed: number;
-      /** Claimed occurrences the budget had held back (they start late). */
+      /** Claimed occurrences a busy fleet had held back (they start late). */
       late: number;
       /** Occurrences held back past maxDelayMs, recorded skipped. */
       overdue: number;
-      /** Occurrences left due past `maxRuns`: the budget holds them back. */
+      /** Occurrences left due past `maxRuns`: the budget holds them back for now. */
       deferred: boolean;
       dropped: number;
       more: boolean;
@@ -58,22 +60,22 @@ export function claimDue(db: Db, job: CronJob, cron: Cron, now: Date, s: ClaimSe
     if (!state || state.schedule !== job.schedule || state.timezone !== job.timezone) {
       return { ...empty, cursor: await resetState(tx, job.name, job.schedule, job.timezone, now) };
     }
-    const opts = { catchUp: job.catchUp, cap: s.catchUpCap, graceMs: s.graceMs, watched: state.watched, maxDelayMs: s.maxDelayMs };
+    // Alive up to now when the last mark is recent (this scheduler marks it on every heartbeat).
+    const alive = state.alive && { from: state.alive.from, to: now.getTime() - state.alive.to.getTime() <= s.aliveGapMs ? now : state.alive.to };
+    const opts = { catchUp: job.catchUp, cap: s.catchUpCap, graceMs: s.graceMs, alive, maxDelayMs: s.maxDelayMs };
     let plan = planDue(cron, state.cursor, now, { ...opts, maxRuns });
     const blocker = job.overlap === "skip" && plan.run.length ? await findActive(tx, job.name, now, s.deadAfterMs) : null;
     // Nothing runs while a previous run is going: every due occurrence is skipped, none held back.
     if (blocker) plan = planDue(cron, state.cursor, now, opts);
-    if (!plan.cursor) {
-      if (plan.deferred) await markWatched(tx, [job.name], now, s.graceMs);
-      return { ...empty, cursor: state.cursor, deferred: plan.deferred };
-    }
+    if (!plan.cursor) return { ...empty, cursor: state.cursor, deferred: plan.deferred };
 
     const base = { name: job.name, nodeId: s.nodeId, now };
     let missed = 0;
     const reason = `missed while no instance was running (catchUp: ${job.catchUp})`;
     for (const at of plan.missed) if (await recordNotRun(tx, { ...base, scheduledAt: at, catchUp: true }, "missed", reason)) missed++;
     let overdue = 0;
-    const tooLate = `not started within ${s.maxDelayMs / 1000} s of its time: held back by ${s.budget}`;
+    const behind = `the fleet was running but behind (${s.budget})`;
+    const tooLate = `not started within ${s.maxDelayMs / 1000} s of its time: ${behind}`;
     for (const at of plan.overdue) if (await recordNotRun(tx, { ...base, scheduledAt: at, catchUp: false }, "skipped", tooLate)) overdue++;
 
     const claimed: Claimed[] = [];
@@ -85,13 +87,12 @@ export function claimDue(db: Db, job: CronJob, cron: Cron, now: Date, s: ClaimSe
         if (await recordNotRun(tx, { ...base, scheduledAt: at, catchUp }, "skipped", why)) skipped.push({ at, reason: why });
         continue;
       }
-      const why = delayed ? `started late: held back by ${s.budget}` : null;
+      const why = delayed ? `started late: ${behind}` : null;
       const runId = await claimRun(tx, { ...base, scheduledAt: at, catchUp, versionId: job.versionId, reason: why });
       if (runId) claimed.push({ runId, scheduledAt: at, catchUp });
       if (runId && delayed) late++;
     }
     await advanceCursor(tx, job.name, plan.cursor);
-    if (plan.deferred) await markWatched(tx, [job.name], now, s.graceMs);
     return { busy: false, cursor: plan.cursor, claimed, skipped, missed, late, overdue, dropped: plan.dropped, more: plan.more, deferred: plan.deferred };
   });
 }

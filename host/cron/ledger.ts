@@ -16,39 +16,19 @@ export interface CronState {
   schedule: string;
   timezone: string;
   cursor: Date;
-  /** When a live scheduler last watched the schedule while the budget held occurrences back (see markWatched). */
-  watched: { from: Date; to: Date } | null;
+  /** The fleet's current alive stretch (sql/0009_cron_budget.sql), or null before any scheduler marked it. */
+  alive: { from: Date; to: Date } | null;
 }
 
 export async function readState(tx: Sql, name: string): Promise<CronState | null> {
-  const { rows } = await tx.query<{ schedule: string; timezone: string; last_scheduled_at: Date; watch_from: Date | null; watch_to: Date | null }>(
-    "select schedule, timezone, last_scheduled_at, watch_from, watch_to from hangar.cron_state where function_name = $1",
+  const { rows } = await tx.query<{ schedule: string; timezone: string; last_scheduled_at: Date; alive_from: Date | null; alive_to: Date | null }>(
+    `select s.schedule, s.timezone, s.last_scheduled_at, f.alive_from, f.alive_to
+     from hangar.cron_state s left join hangar.cron_fleet f on f.id where s.function_name = $1`,
     [name],
   );
   const r = rows[0];
   if (!r) return null;
-  return { schedule: r.schedule, timezone: r.timezone, cursor: r.last_scheduled_at, watched: r.watch_from && r.watch_to ? { from: r.watch_from, to: r.watch_to } : null };
-}
-
-/**
- * A live scheduler saw these schedules' due occurrences at `now` and held
- * them back for the fleet's budget: extend their watched interval to `now`
- * (a new one from `now - graceMs` when the last ended before that, since
- * older occurrences were already late when seen). Late occurrences inside it
- * were delayed, not missed. Rewritten at most every graceMs / 4 per schedule:
- * every claim of a late occurrence still finds it inside.
- */
-export async function markWatched(db: Sql, names: string[], now: Date, graceMs: number): Promise<void> {
-  if (!names.length) return;
-  await db.query(
-    `update hangar.cron_state set
-       watch_from = case when watch_to is null or watch_to < $2::timestamptz - $3 * interval '1 millisecond'
-                         then $2::timestamptz - $3 * interval '1 millisecond' else watch_from end,
-       watch_to = greatest(watch_to, $2::timestamptz)
-     where function_name = any($1::text[])
-       and (watch_to is null or watch_to < $2::timestamptz - $3 / 4 * interval '1 millisecond')`,
-    [names, now, graceMs],
-  );
+  return { schedule: r.schedule, timezone: r.timezone, cursor: r.last_scheduled_at, alive: r.alive_from && r.alive_to ? { from: r.alive_from, to: r.alive_to } : null };
 }
 
 /** First sight of a schedule, or a changed one: it starts from `now`, never from history. */
@@ -56,8 +36,7 @@ export async function resetState(tx: Sql, name: string, schedule: string, timezo
   const { rows } = await tx.query<{ last_scheduled_at: Date }>(
     `insert into hangar.cron_state (function_name, schedule, timezone, last_scheduled_at) values ($1, $2, $3, $4)
      on conflict (function_name) do update set schedule = excluded.schedule, timezone = excluded.timezone,
-       last_scheduled_at = greatest(hangar.cron_state.last_scheduled_at, excluded.last_scheduled_at), updated_at = now(),
-       watch_from = null, watch_to = null
+       last_scheduled_at = greatest(hangar.cron_state.last_scheduled_at, excluded.last_scheduled_at), updated_at = now()
      returning last_scheduled_at`,
     [name, schedule, timezone, now],
   );

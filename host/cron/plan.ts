@@ -8,11 +8,11 @@ export interface PlanOptions {
   /** Occurrences at most this old are on time. */
   graceMs: number;
   /**
-   * When a live scheduler watched this schedule while the fleet's budget held
-   * its occurrences back: a late occurrence in it was delayed, not missed,
-   * and runs late whatever catchUp says.
+   * When some instance was running: a late occurrence inside it was held
+   * back by a busy fleet (the budget, a slow claim loop), not missed, and
+   * runs late whatever catchUp says.
    */
-  watched?: { from: Date; to: Date } | null;
+  alive?: { from: Date; to: Date } | null;
   /** A delayed occurrence older than this is skipped instead of run. Default: never. */
   maxDelayMs?: number;
   /** Most occurrences to run now (the budget's share); the cursor stops before the next one. Default: all. */
@@ -20,7 +20,7 @@ export interface PlanOptions {
 }
 
 export interface Plan {
-  /** Occurrences to run, oldest first; `catchUp` marks the missed ones run late, `delayed` the ones the budget held back. */
+  /** Occurrences to run, oldest first; `catchUp` marks the missed ones run late, `delayed` the ones a busy fleet held back. */
   run: { at: Date; catchUp: boolean; delayed: boolean }[];
   /** Missed occurrences not run, to record as missed (the most recent `cap`). */
   missed: Date[];
@@ -65,7 +65,7 @@ export function planDue(cron: Cron, cursor: Date, now: Date, opts: PlanOptions):
   if (!due.length) return { ...plan, more: false };
 
   const t = now.getTime();
-  const w = opts.watched;
+  const w = opts.alive;
   const age = (d: Date) => t - d.getTime();
   const isDelayed = (d: Date) => age(d) > opts.graceMs && !!w && d.getTime() >= w.from.getTime() && d.getTime() <= w.to.getTime();
   const late = due.filter((d) => age(d) > opts.graceMs && !isDelayed(d));

@@ -2,11 +2,11 @@ import type { Cron } from "croner";
 import { parseSchedule } from "../build/index.ts";
 import { isInfrastructureError } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
-import { returnTokens, takeTokens } from "./budget.ts";
+import { markAlive, returnTokens, takeTokens } from "./fleet.ts";
 import { type Claimed, type ClaimSettings, claimDue } from "./claim.ts";
 import { dbClock } from "./clock.ts";
 import { functionJob, internalJob } from "./jobs.ts";
-import { finishRun, handOver, heartbeat, markWatched, retryLater, startRun, sweepDead } from "./ledger.ts";
+import { finishRun, handOver, heartbeat, retryLater, startRun, sweepDead } from "./ledger.ts";
 import type { CronJob, InternalJob, Scheduler, SchedulerDeps, SchedulerStats } from "./types.ts";
 
 interface Entry {
@@ -37,7 +37,9 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     graceMs: o.graceMs ?? 5_000,
     deadAfterMs: o.deadAfterMs ?? 30_000,
     maxDelayMs: o.maxDelayMs ?? 60_000,
-    budget: `the fleet's cron budget (${o.maxRunsPerSecond ?? 100} runs/s)`,
+    // A beat can be late under load; a fleet silent for half the dead-after time was down (all its runs are about to be taken over).
+    aliveGapMs: Math.max(2 * heartbeatMs, o.graceMs ?? 5_000, (o.deadAfterMs ?? 30_000) / 2),
+    budget: o.maxRunsPerSecond === 0 ? "no cron budget" : `cron budget ${o.maxRunsPerSecond ?? 100} runs/s`,
   };
   /** Runs started per second across the fleet; 0: no budget. */
   const rate = o.maxRunsPerSecond ?? 100;
@@ -60,7 +62,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   let ticking: Promise<void> | null = null;
   let again = false;
   let lastTake: number | null = null;
-  const stats: SchedulerStats = { heldBack: 0, startedLate: 0, skippedOverBudget: 0 };
+  const stats: SchedulerStats = { startedLate: 0, skippedOverBudget: 0 };
 
   const rebuild = () => {
     const next = new Map<string, Entry>();
@@ -84,34 +86,31 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
 
   /**
    * One pass over the due schedules: Hangar's own jobs first and outside the
-   * budget, then functions' schedules longest-waiting first, as many runs as
-   * the fleet's budget grants this instance. The rest stay due (their next
-   * claim finds them first) and are marked watched, so the ledger calls them
-   * late rather than missed.
+   * budget; functions' schedules this node knows nothing of yet (first sight,
+   * restart) learn their cursor without running anything; then the rest,
+   * longest-waiting first, as many runs as the fleet's budget grants this
+   * instance. What is left stays due, and its next claim comes first.
    */
   const tick = async () => {
     const now = await clock.now();
     const due = [...entries.values()].filter((e) => !e.nextDue || e.nextDue.getTime() <= now.getTime());
     const own = due.filter((e) => e.job.name.startsWith("_"));
-    const user = due.filter((e) => !e.job.name.startsWith("_")).sort((a, b) => (a.nextDue?.getTime() ?? 0) - (b.nextDue?.getTime() ?? 0));
+    const user = due.filter((e) => !e.job.name.startsWith("_"));
     for (const entry of own) await claimEntry(entry, now);
     if (!rate) {
       for (const entry of user) await claimEntry(entry, now);
       return;
     }
-    if (!user.length || stopping) return;
+    for (const entry of user) if (!entry.nextDue) await claimEntry(entry, now, 0);
+    const known = user.filter((e) => e.nextDue && e.nextDue.getTime() <= now.getTime()).sort((a, b) => a.nextDue!.getTime() - b.nextDue!.getTime());
+    if (!known.length || stopping) return;
     // This instance's share: what the bucket refills in the time since its last take (another instance takes the rest).
     const share = Math.max(1, Math.min(rate, Math.ceil((rate * Math.max(tickMs, now.getTime() - (lastTake ?? -Infinity))) / 1000)));
-    const want = Math.min(share, user.reduce((n, e) => n + (e.job.catchUp === "all" ? settings.catchUpCap : 4), 0));
+    const want = Math.min(share, known.reduce((n, e) => n + (e.job.catchUp === "all" ? settings.catchUpCap : 4), 0));
     let left = await takeTokens(db, want, rate, now);
     lastTake = now.getTime();
     try {
-      const held = user.slice(left);
-      if (held.length) {
-        stats.heldBack += held.length;
-        await markWatched(db, held.map((e) => e.job.name), now, settings.graceMs);
-      }
-      for (const entry of user) {
+      for (const entry of known) {
         if (left <= 0 || stopping) break;
         left -= await claimEntry(entry, now, left);
       }
@@ -253,6 +252,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const beat = async () => {
     try {
       const at = await clock.now();
+      await markAlive(db, at, settings.aliveGapMs);
       await heartbeat(db, [...owned.keys()], at);
       if (stopping) return;
       const taken: { job: CronJob; c: Claimed }[] = [];

@@ -85,9 +85,7 @@ export interface SchedulerDeps {
 
 /** What the fleet's budget did on this instance, counted since start. */
 export interface SchedulerStats {
-  /** Schedules with due occurrences left for a later tick (per tick). */
-  heldBack: number;
-  /** Runs started after the budget had held them back. */
+  /** Runs started late because the fleet was busy (the budget held them back). */
   startedLate: number;
   /** Occurrences held back past maxDelayMs, recorded skipped. */
   skippedOverBudget: number;
