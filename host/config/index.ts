@@ -45,6 +45,8 @@ export interface HangarConfig {
   metricsToken: string | null;
   /** A cron run whose instance stopped heartbeating this long is run again elsewhere (HANGAR_CRON_DEAD_AFTER_MS). */
   cronDeadAfterMs: number;
+  /** Runs of scheduled functions started per second across the fleet; 0: no limit (HANGAR_CRON_MAX_RUNS_PER_SECOND). */
+  cronMaxRunsPerSecond: number;
   /** Pools, timeouts and start-up patience for the database (HANGAR_POOL_SIZE, HANGAR_GUEST_POOL_SIZE, ...). */
   db: DbSettings;
 }
@@ -115,6 +117,7 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     jwtIssuer: str(undefined, "HANGAR_JWT_ISSUER") ?? null,
     metricsToken: str(undefined, "HANGAR_METRICS_TOKEN") ?? null,
     cronDeadAfterMs: int(undefined, "HANGAR_CRON_DEAD_AFTER_MS", 30_000, 1_000, 3_600_000),
+    cronMaxRunsPerSecond: int(undefined, "HANGAR_CRON_MAX_RUNS_PER_SECOND", 100, 0, 1_000_000),
     db: {
       poolSize: int(undefined, "HANGAR_POOL_SIZE", DEFAULT_DB_SETTINGS.poolSize, 2, 1000),
       guestPoolSize: int(undefined, "HANGAR_GUEST_POOL_SIZE", DEFAULT_DB_SETTINGS.guestPoolSize, 1, 1000),

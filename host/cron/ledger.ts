@@ -16,14 +16,19 @@ export interface CronState {
   schedule: string;
   timezone: string;
   cursor: Date;
+  /** The fleet's current alive stretch (sql/0009_cron_budget.sql), or null before any scheduler marked it. */
+  alive: { from: Date; to: Date } | null;
 }
 
 export async function readState(tx: Sql, name: string): Promise<CronState | null> {
-  const { rows } = await tx.query<{ schedule: string; timezone: string; last_scheduled_at: Date }>(
-    "select schedule, timezone, last_scheduled_at from hangar.cron_state where function_name = $1",
+  const { rows } = await tx.query<{ schedule: string; timezone: string; last_scheduled_at: Date; alive_from: Date | null; alive_to: Date | null }>(
+    `select s.schedule, s.timezone, s.last_scheduled_at, f.alive_from, f.alive_to
+     from hangar.cron_state s left join hangar.cron_fleet f on f.id where s.function_name = $1`,
     [name],
   );
-  return rows[0] ? { schedule: rows[0].schedule, timezone: rows[0].timezone, cursor: rows[0].last_scheduled_at } : null;
+  const r = rows[0];
+  if (!r) return null;
+  return { schedule: r.schedule, timezone: r.timezone, cursor: r.last_scheduled_at, alive: r.alive_from && r.alive_to ? { from: r.alive_from, to: r.alive_to } : null };
 }
 
 /** First sight of a schedule, or a changed one: it starts from `now`, never from history. */
@@ -70,21 +75,23 @@ export interface ClaimInput {
   now: Date;
   catchUp: boolean;
   versionId: string | null;
+  /** Why it starts late (held back by the budget), or null. */
+  reason?: string | null;
 }
 
 /** Claim an occurrence to run: the row's creator runs it; a conflict means someone else has. Returns the run id or null. */
 export async function claimRun(tx: Sql, c: ClaimInput): Promise<string | null> {
   const { rows } = await tx.query<{ run_id: string }>(
-    `insert into hangar.cron_runs (function_name, scheduled_at, run_id, status, node_id, catch_up, version_id, claimed_at, heartbeat_at)
-     values ($1, $2, $3, 'queued', $4, $5, $6, $7, $7)
+    `insert into hangar.cron_runs (function_name, scheduled_at, run_id, status, node_id, catch_up, version_id, claimed_at, heartbeat_at, reason)
+     values ($1, $2, $3, 'queued', $4, $5, $6, $7, $7, $8)
      on conflict do nothing returning run_id`,
-    [c.name, c.scheduledAt, randomUUID(), c.nodeId, c.catchUp, c.versionId, c.now],
+    [c.name, c.scheduledAt, randomUUID(), c.nodeId, c.catchUp, c.versionId, c.now, c.reason ?? null],
   );
   return rows[0]?.run_id ?? null;
 }
 
 /** Record an occurrence that will not run (skipped, missed), unless someone already recorded it. */
-export async function recordNotRun(tx: Sql, c: Omit<ClaimInput, "versionId">, status: "skipped" | "missed", reason: string): Promise<boolean> {
+export async function recordNotRun(tx: Sql, c: Omit<ClaimInput, "versionId" | "reason">, status: "skipped" | "missed", reason: string): Promise<boolean> {
   const { rowCount } = await tx.query(
     `insert into hangar.cron_runs (function_name, scheduled_at, run_id, status, reason, node_id, catch_up, claimed_at, finished_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $8)

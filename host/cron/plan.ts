@@ -7,18 +7,32 @@ export interface PlanOptions {
   cap: number;
   /** Occurrences at most this old are on time. */
   graceMs: number;
+  /**
+   * When some instance was running: a late occurrence inside it was held
+   * back by a busy fleet (the budget, a slow claim loop), not missed, and
+   * runs late whatever catchUp says.
+   */
+  alive?: { from: Date; to: Date } | null;
+  /** A delayed occurrence older than this is skipped instead of run. Default: never. */
+  maxDelayMs?: number;
+  /** Most occurrences to run now (the budget's share); the cursor stops before the next one. Default: all. */
+  maxRuns?: number;
 }
 
 export interface Plan {
-  /** Occurrences to run, oldest first; `catchUp` marks the late ones. */
-  run: { at: Date; catchUp: boolean }[];
+  /** Occurrences to run, oldest first; `catchUp` marks the missed ones run late, `delayed` the ones a busy fleet held back. */
+  run: { at: Date; catchUp: boolean; delayed: boolean }[];
   /** Missed occurrences not run, to record as missed (the most recent `cap`). */
   missed: Date[];
+  /** Delayed occurrences past maxDelayMs, to record as skipped. */
+  overdue: Date[];
   /** Missed occurrences neither run nor recorded; a lower bound when `more` is true. */
   dropped: number;
   more: boolean;
-  /** The latest due occurrence: the cursor moves here. Null when nothing is due. */
+  /** The latest occurrence decided: the cursor moves here. Null when nothing was. */
   cursor: Date | null;
+  /** Occurrences after the cursor are due but past maxRuns: they wait for a later claim. */
+  deferred: boolean;
 }
 
 /**
@@ -26,6 +40,8 @@ export interface Plan {
  * occurrence due) walks forward from the cursor; after a long outage the
  * walk stops early and the most recent occurrences are taken backwards from
  * now instead, so a per-second schedule idle for a week costs no more.
+ * Decisions are made oldest first and stop before the run past maxRuns, so
+ * what is left stays due and is decided the same way later.
  */
 export function planDue(cron: Cron, cursor: Date, now: Date, opts: PlanOptions): Plan {
   const limit = 2 * opts.cap + 64;
@@ -45,20 +61,33 @@ export function planDue(cron: Cron, cursor: Date, now: Date, opts: PlanOptions):
     // previousRuns is strictly before its reference; +1 ms makes "now" itself count.
     due = cron.previousRuns(limit, new Date(now.getTime() + 1)).reverse().filter((d) => d.getTime() > cursor.getTime());
   }
-  if (!due.length) return { run: [], missed: [], dropped: 0, more: false, cursor: null };
+  const plan: Plan = { run: [], missed: [], overdue: [], dropped: 0, more, cursor: null, deferred: false };
+  if (!due.length) return { ...plan, more: false };
 
-  const onTime = due.filter((d) => now.getTime() - d.getTime() <= opts.graceMs);
-  const late = due.filter((d) => now.getTime() - d.getTime() > opts.graceMs);
+  const t = now.getTime();
+  const w = opts.alive;
+  const age = (d: Date) => t - d.getTime();
+  const isDelayed = (d: Date) => age(d) > opts.graceMs && !!w && d.getTime() >= w.from.getTime() && d.getTime() <= w.to.getTime();
+  const late = due.filter((d) => age(d) > opts.graceMs && !isDelayed(d));
+  const lateSet = new Set(late);
   let caught: Date[] = [];
   if (opts.catchUp === "latest") caught = late.slice(-1);
   else if (opts.catchUp === "all") caught = late.slice(-opts.cap);
   const notRun = late.slice(0, late.length - caught.length);
-  const missed = notRun.slice(-opts.cap);
-  return {
-    run: [...caught.map((at) => ({ at, catchUp: true })), ...onTime.map((at) => ({ at, catchUp: false }))],
-    missed,
-    dropped: notRun.length - missed.length,
-    more,
-    cursor: due[due.length - 1],
-  };
+  const recorded = new Set(notRun.slice(-opts.cap));
+  const caughtSet = new Set(caught);
+
+  const maxRuns = opts.maxRuns ?? Infinity;
+  const maxDelayMs = opts.maxDelayMs ?? Infinity;
+  for (const at of due) {
+    if (recorded.has(at)) plan.missed.push(at);
+    else if (lateSet.has(at) && !caughtSet.has(at)) plan.dropped++;
+    else if (isDelayed(at) && age(at) > maxDelayMs) plan.overdue.push(at);
+    else if (plan.run.length === maxRuns) {
+      plan.deferred = true;
+      break;
+    } else plan.run.push({ at, catchUp: caughtSet.has(at), delayed: isDelayed(at) });
+    plan.cursor = at;
+  }
+  return plan;
 }

@@ -2,11 +2,12 @@ import type { Cron } from "croner";
 import { parseSchedule } from "../build/index.ts";
 import { isInfrastructureError } from "../db/index.ts";
 import { coerceError } from "../errors.ts";
+import { markAlive, returnTokens, takeTokens } from "./fleet.ts";
 import { type Claimed, type ClaimSettings, claimDue } from "./claim.ts";
 import { dbClock } from "./clock.ts";
 import { functionJob, internalJob } from "./jobs.ts";
 import { finishRun, handOver, heartbeat, retryLater, startRun, sweepDead } from "./ledger.ts";
-import type { CronJob, InternalJob, Scheduler, SchedulerDeps } from "./types.ts";
+import type { CronJob, InternalJob, Scheduler, SchedulerDeps, SchedulerStats } from "./types.ts";
 
 interface Entry {
   job: CronJob;
@@ -35,7 +36,13 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     catchUpCap: o.catchUpCap ?? 100,
     graceMs: o.graceMs ?? 5_000,
     deadAfterMs: o.deadAfterMs ?? 30_000,
+    maxDelayMs: o.maxDelayMs ?? 60_000,
+    // A beat can be late under load; a fleet silent for half the dead-after time was down (all its runs are about to be taken over).
+    aliveGapMs: Math.max(2 * heartbeatMs, o.graceMs ?? 5_000, (o.deadAfterMs ?? 30_000) / 2),
+    budget: o.maxRunsPerSecond === 0 ? "no cron budget" : `cron budget ${o.maxRunsPerSecond ?? 100} runs/s`,
   };
+  /** Runs started per second across the fleet; 0: no budget. */
+  const rate = o.maxRunsPerSecond ?? 100;
   const maxAttempts = o.maxAttempts ?? 5;
   const { db } = deps;
   const log = (deps.logger ?? silent).child({ component: "cron" });
@@ -54,6 +61,8 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   let beatTimer: NodeJS.Timeout | null = null;
   let ticking: Promise<void> | null = null;
   let again = false;
+  let lastTake: number | null = null;
+  const stats: SchedulerStats = { startedLate: 0, skippedOverBudget: 0 };
 
   const rebuild = () => {
     const next = new Map<string, Entry>();
@@ -75,30 +84,64 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     entries = next;
   };
 
+  /**
+   * One pass over the due schedules: Hangar's own jobs first and outside the
+   * budget; functions' schedules this node knows nothing of yet (first sight,
+   * restart) learn their cursor without running anything; then the rest,
+   * longest-waiting first, as many runs as the fleet's budget grants this
+   * instance. What is left stays due, and its next claim comes first.
+   */
   const tick = async () => {
     const now = await clock.now();
-    for (const entry of entries.values()) {
-      if (stopping) return;
-      if (entry.nextDue && entry.nextDue.getTime() > now.getTime()) continue;
-      try {
-        await claimEntry(entry, now);
-      } catch (err) {
-        log.error("cron claim failed", { function: entry.job.name, err: coerceError(err) });
+    const due = [...entries.values()].filter((e) => !e.nextDue || e.nextDue.getTime() <= now.getTime());
+    const own = due.filter((e) => e.job.name.startsWith("_"));
+    const user = due.filter((e) => !e.job.name.startsWith("_"));
+    for (const entry of own) await claimEntry(entry, now);
+    if (!rate) {
+      for (const entry of user) await claimEntry(entry, now);
+      return;
+    }
+    for (const entry of user) if (!entry.nextDue) await claimEntry(entry, now, 0);
+    const known = user.filter((e) => e.nextDue && e.nextDue.getTime() <= now.getTime()).sort((a, b) => a.nextDue!.getTime() - b.nextDue!.getTime());
+    if (!known.length || stopping) return;
+    // This instance's share: what the bucket refills in the time since its last take (another instance takes the rest).
+    const share = Math.max(1, Math.min(rate, Math.ceil((rate * Math.max(tickMs, now.getTime() - (lastTake ?? -Infinity))) / 1000)));
+    const want = Math.min(share, known.reduce((n, e) => n + (e.job.catchUp === "all" ? settings.catchUpCap : 4), 0));
+    let left = await takeTokens(db, want, rate, now);
+    lastTake = now.getTime();
+    try {
+      for (const entry of known) {
+        if (left <= 0 || stopping) break;
+        left -= await claimEntry(entry, now, left);
       }
+    } finally {
+      if (left > 0) await returnTokens(db, left, rate).catch((err) => log.warn("cron budget tokens not returned", { left, err: coerceError(err) }));
     }
   };
 
-  const claimEntry = async (entry: Entry, now: Date) => {
+  /** Claim one schedule's due occurrences (at most maxRuns to run); returns how many this node claimed to run. */
+  const claimEntry = async (entry: Entry, now: Date, maxRuns = Infinity): Promise<number> => {
+    if (stopping) return 0;
     const { job } = entry;
-    const r = await claimDue(db, job, entry.cron, now, settings);
-    if (r.busy) return;
+    let r;
+    try {
+      r = await claimDue(db, job, entry.cron, now, settings, maxRuns);
+    } catch (err) {
+      log.error("cron claim failed", { function: job.name, err: coerceError(err) });
+      return 0;
+    }
+    if (r.busy) return 0;
     // The schedule may have been replaced by a refresh while we were claiming.
     if (entries.get(job.name) === entry) entry.nextDue = entry.cron.nextRun(r.cursor);
     for (const s of r.skipped) log.info("cron occurrence skipped", { function: job.name, scheduledAt: s.at.toISOString(), reason: s.reason });
     if (r.missed || r.dropped) {
       log.warn("cron occurrences missed", { function: job.name, catchUp: job.catchUp, recorded: r.missed, notRecorded: r.more ? `${r.dropped}+` : r.dropped });
     }
+    stats.startedLate += r.late;
+    stats.skippedOverBudget += r.overdue;
+    if (r.overdue) log.warn("cron occurrences skipped: over the fleet's budget", { function: job.name, skipped: r.overdue, maxDelayMs: settings.maxDelayMs, maxRunsPerSecond: rate });
     if (r.claimed.length) runBatch(job, r.claimed);
+    return r.claimed.length;
   };
 
   const runBatch = (job: CronJob, claimed: Claimed[]) => {
@@ -209,6 +252,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const beat = async () => {
     try {
       const at = await clock.now();
+      await markAlive(db, at, settings.aliveGapMs);
       await heartbeat(db, [...owned.keys()], at);
       if (stopping) return;
       const taken: { job: CronJob; c: Claimed }[] = [];
@@ -287,6 +331,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   };
 
   return {
+    stats: () => ({ ...stats }),
     close() {
       closed ??= shutdown();
       return closed;

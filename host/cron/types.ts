@@ -62,6 +62,10 @@ export interface SchedulerOptions {
   deadAfterMs?: number;
   /** Attempts per occurrence (instance deaths and database failures) before it is recorded died/failed. Default 5. */
   maxAttempts?: number;
+  /** Runs of functions' schedules started per second across the fleet (a token bucket in Postgres); 0: no limit. Hangar's own jobs are outside it. Default 100. */
+  maxRunsPerSecond?: number;
+  /** An occurrence the budget held back longer than this is recorded skipped instead of run. Default 60 s. */
+  maxDelayMs?: number;
   /** Wall limit for functions that set none (host default). Default 30 s. */
   defaultWallMs?: number;
 }
@@ -79,7 +83,16 @@ export interface SchedulerDeps {
   options?: SchedulerOptions;
 }
 
+/** What the fleet's budget did on this instance, counted since start. */
+export interface SchedulerStats {
+  /** Runs started late because the fleet was busy (the budget held them back). */
+  startedLate: number;
+  /** Occurrences held back past maxDelayMs, recorded skipped. */
+  skippedOverBudget: number;
+}
+
 export interface Scheduler {
+  stats(): SchedulerStats;
   /** Stop looking for occurrences, wait for running handlers (up to their wall limit), clear timers. Safe twice. */
   close(): Promise<void>;
   /** Re-read functions() (after a deploy or rollback) and look for due occurrences now. */

@@ -12,6 +12,8 @@ export interface MetricSources {
   warmInstances?: () => number;
   /** The log writer's figures (`writer.stats()`). */
   logStats?: () => { written: number; dropped: number; buffered: number };
+  /** The cron scheduler's budget figures (`scheduler.stats()`). */
+  cronStats?: () => { startedLate: number; skippedOverBudget: number };
 }
 
 export interface MetricsOptions extends MetricSources {
@@ -36,7 +38,7 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 
 /** Prometheus metrics of one instance: invocations, durations, warm instances, event backlog, cron lag, dropped logs, pool use. */
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
-  const sources: MetricSources = { db: opts.db, warmInstances: opts.warmInstances, logStats: opts.logStats };
+  const sources: MetricSources = { db: opts.db, warmInstances: opts.warmInstances, logStats: opts.logStats, cronStats: opts.cronStats };
   const registry = new Registry();
   if (opts.defaultLabels) registry.setDefaultLabels(opts.defaultLabels);
   const ttl = opts.cacheMs ?? 5_000;
@@ -89,6 +91,21 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers: [registry],
     async collect() {
       this.set(await cronLag());
+    },
+  });
+  const heldSeen = { started_late: 0, skipped: 0 };
+  new Counter({
+    name: "hangar_cron_runs_held_back_total",
+    help: "Cron occurrences the fleet's run budget held back on this instance: started late, or skipped past the longest delay.",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+    collect() {
+      const s = sources.cronStats?.();
+      if (!s) return;
+      for (const [outcome, n] of [["started_late", s.startedLate], ["skipped", s.skippedOverBudget]] as const) {
+        if (n > heldSeen[outcome]) this.inc({ outcome }, n - heldSeen[outcome]);
+        heldSeen[outcome] = n;
+      }
     },
   });
   let droppedSeen = 0;

@@ -73,10 +73,11 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
       functions,
       nodeId: config.nodeId,
       logger,
-      options: { defaultWallMs: config.defaultLimits.wallMs, deadAfterMs: config.cronDeadAfterMs },
+      options: { defaultWallMs: config.defaultLimits.wallMs, deadAfterMs: config.cronDeadAfterMs, maxRunsPerSecond: config.cronMaxRunsPerSecond },
       internalJobs: [logRotationJob(db, config.logRetentionDays, logger)],
     });
     closers.push(() => scheduler.close());
+    metrics.setSources({ cronStats: () => scheduler.stats() });
     const events = await startEventDispatcher({
       db,
       invoker: core.invoker,

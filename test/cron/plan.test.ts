@@ -51,3 +51,40 @@ test("a week-long outage of a per-second schedule stays cheap and bounded", () =
   assert.ok(p.more);
   assert.equal(p.cursor?.toISOString(), "2026-05-08T00:00:00.000Z");
 });
+
+const everySecond = parseSchedule("* * * * * *");
+const runs = (p: ReturnType<typeof planDue>) => p.run.map((r) => `${r.at.toISOString().slice(17, 19)}${r.catchUp ? " late" : ""}${r.delayed ? " delayed" : ""}`);
+
+test("late occurrences while the fleet was running (held back by the budget or a slow claim loop) run late, whatever catchUp says", () => {
+  const alive = { from: at("10:00:00"), to: at("10:00:08") };
+  const p = planDue(everySecond, at("10:00:00"), at("10:00:10"), { catchUp: "none", cap: 100, graceMs: 3000, alive });
+  assert.deepEqual(runs(p), ["01 delayed", "02 delayed", "03 delayed", "04 delayed", "05 delayed", "06 delayed", "07", "08", "09", "10"]);
+  assert.deepEqual(p.missed, []);
+  assert.equal(p.cursor?.toISOString(), "2026-05-01T10:00:10.000Z");
+});
+
+test("late occurrences before the fleet was running again were missed while no instance ran; catchUp decides", () => {
+  const alive = { from: at("10:00:04"), to: at("10:00:20") };
+  const p = planDue(everySecond, at("10:00:00"), at("10:00:10"), { catchUp: "latest", cap: 100, graceMs: 3000, alive });
+  assert.deepEqual(isos(p.missed), ["10:00:01", "10:00:02"]);
+  assert.deepEqual(runs(p), ["03 late", "04 delayed", "05 delayed", "06 delayed", "07", "08", "09", "10"]);
+});
+
+test("maxRuns stops the cursor before the next run; what was decided before it is recorded, the rest stays due", () => {
+  const p = planDue(everySecond, at("10:00:00"), at("10:00:10"), { catchUp: "latest", cap: 100, graceMs: 3000, maxRuns: 2 });
+  assert.deepEqual(isos(p.missed), ["10:00:01", "10:00:02", "10:00:03", "10:00:04", "10:00:05"]);
+  assert.deepEqual(runs(p), ["06 late", "07"]);
+  assert.equal(p.cursor?.toISOString(), "2026-05-01T10:00:07.000Z");
+  assert.ok(p.deferred);
+  const none = planDue(everySecond, at("10:00:00"), at("10:00:02"), { catchUp: "latest", cap: 100, graceMs: 3000, maxRuns: 0 });
+  assert.equal(none.cursor, null);
+  assert.ok(none.deferred);
+});
+
+test("an occurrence held back longer than maxDelayMs is skipped, not run", () => {
+  const alive = { from: at("10:00:00"), to: at("10:01:00") };
+  const p = planDue(everySecond, at("10:00:00"), at("10:00:10"), { catchUp: "all", cap: 100, graceMs: 3000, alive, maxDelayMs: 7000 });
+  assert.deepEqual(isos(p.overdue), ["10:00:01", "10:00:02"]);
+  assert.deepEqual(runs(p).slice(0, 2), ["03 delayed", "04 delayed"]);
+  assert.deepEqual(p.missed, []);
+});
