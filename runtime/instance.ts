@@ -14,6 +14,7 @@ import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
 
 /** The host's side of the value codec: views go out as they are (call() copies them into the guest), Uint8Arrays come in. */
 const WIRE: Wire<Uint8Array> = { out: (bytes) => bytes, in: (buffer) => buffer ?? new Uint8Array(0) };
+
 /** QuickJS stack budget: small enough that V8's own stack never overflows first. */
 const MAX_STACK_BYTES = 96 * 1024;
 /** Jobs still running this long past a blown deadline mean a runaway: kill the module. */
