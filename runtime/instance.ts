@@ -8,9 +8,12 @@ import { installNatives, nativeTable, type NativeFunctions, type NativeHost } fr
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
 import { packMemory, restoreMemory, scanMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
 import { preludeSource } from "./prelude.ts";
-import { encodeValue, decodeValue } from "./marshal.ts";
+import { encode, decode, type Wire } from "./contract.js";
 import { BundleEvalError } from "./errors.ts";
 import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
+
+/** The host's side of the value codec: views go out as they are (call() copies them into the guest), Uint8Arrays come in. */
+const WIRE: Wire<Uint8Array> = { out: (bytes) => bytes, in: (buffer) => buffer ?? new Uint8Array(0) };
 
 /** QuickJS stack budget: small enough that V8's own stack never overflows first. */
 const MAX_STACK_BYTES = 96 * 1024;
@@ -189,7 +192,7 @@ export class Instance implements FunctionInstance {
       inst.id = img.loaded.id;
       for (const h of img.loaded.handlers) inst.handlers.add(h);
       inst.configJson = img.loaded.config;
-      inst.config = img.loaded.config === null ? undefined : (decodeValue(img.loaded.config, []) as { v: unknown }).v;
+      inst.config = img.loaded.config === null ? undefined : (decode(img.loaded.config, [], WIRE) as { v: unknown }).v;
     }
     return inst;
   }
@@ -353,14 +356,14 @@ export class Instance implements FunctionInstance {
     }
     this.invs.set(inv.id, inv);
     inv.wallTimer = setTimeout(() => this.end(inv, { kind: "wall", message: limitMessage("wall", limits) }), limits.wallMs);
-    let enc: { json: string; buffers: Uint8Array[] };
+    let enc: [string, Uint8Array[]];
     try {
-      enc = encodeValue({ ...data, env: input.env, requestId: input.requestId, auth: input.auth });
+      enc = encode({ ...data, env: input.env, requestId: input.requestId, auth: input.auth }, WIRE);
     } catch (e) {
       this.end(inv, { kind: "threw", message: `payload is not JSON-like: ${(e as Error).message}` });
       return promise;
     }
-    this.segment(inv, () => this.call(this.entry.invoke, [inv.id, kind, enc.json, ...enc.buffers]));
+    this.segment(inv, () => this.call(this.entry.invoke, [inv.id, kind, enc[0], ...enc[1]]));
     return promise;
   }
 
@@ -568,7 +571,7 @@ export class Instance implements FunctionInstance {
     const info = JSON.parse(d.value.consume((h) => this.ctx.getString(h))) as { handlers: ("fetch" | EventKind)[]; config: string | null };
     for (const h of info.handlers) this.handlers.add(h);
     this.configJson = info.config;
-    this.config = info.config === null ? undefined : (decodeValue(info.config, []) as { v: unknown }).v;
+    this.config = info.config === null ? undefined : (decode(info.config, [], WIRE) as { v: unknown }).v;
     this.loadConsole = undefined;
   }
 
@@ -640,7 +643,7 @@ export class Instance implements FunctionInstance {
       done: (invId, json, buffers) => {
         const inv = this.invs.get(invId);
         if (!inv || inv.responded) return;
-        inv.report = decodeValue(json, buffers) as Invocation["report"];
+        inv.report = decode(json, buffers, WIRE) as Invocation["report"];
         this.touched.add(inv);
       },
       bodyChunk: (invId, bytes) => this.invs.get(invId)?.body?.chunk(bytes),
@@ -681,7 +684,7 @@ export class Instance implements FunctionInstance {
       if (name === "fetch" && ++inv.subrequests > inv.limits.subrequests) {
         throw Object.assign(new Error(`subrequest limit of ${inv.limits.subrequests} fetch calls per invocation exceeded`), { code: "SUBREQUEST_LIMIT" });
       }
-      const args = decodeValue(json, buffers) as unknown[];
+      const args = decode(json, buffers, WIRE) as unknown[];
       inv.controller ??= new AbortController();
       value = await fn(args, { requestId: inv.input.requestId, signal: inv.controller.signal });
     } catch (e) {
@@ -689,9 +692,9 @@ export class Instance implements FunctionInstance {
       value = errorInfo(e);
     }
     if (!this.alive || inv.ended || !inv.calls.delete(id)) return;
-    let enc: { json: string; buffers: Uint8Array[] };
-    try { enc = encodeValue(value); } catch (e) { ok = false; enc = encodeValue(errorInfo(e)); }
-    this.segment(inv, () => this.call(this.entry.settle, [id, ok ? 1 : 0, enc.json, ...enc.buffers]));
+    let enc: [string, Uint8Array[]];
+    try { enc = encode(value, WIRE); } catch (e) { ok = false; enc = encode(errorInfo(e), WIRE); }
+    this.segment(inv, () => this.call(this.entry.settle, [id, ok ? 1 : 0, enc[0], ...enc[1]]));
   }
 }
 

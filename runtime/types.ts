@@ -47,10 +47,8 @@ export type HostFunction = (args: unknown[], info: HostCallInfo) => Promise<unkn
  */
 export type HostFunctions = Record<string, HostFunction>;
 
-/** Every host function name the server hands an invocation (see HostFunctions). */
-export const HOST_FUNCTION_NAMES = [
-  "sql.query", "sql.begin", "sql.commit", "sql.rollback", "vector.upsert", "vector.search", "vector.remove", "fetch", "fetch.read",
-] as const;
+// Every host function name the server hands an invocation (see HostFunctions), declared where the guest reads it too.
+export { HOST_FUNCTION_NAMES, BUILTIN_FUNCTION_NAMES, type HostFunctionName } from "./contract.js";
 
 export interface FetchRequestData {
   url: string;

@@ -1,6 +1,6 @@
 // Async host calls: the host answers later through settle(); errors keep code/detail.
-import { native } from "./native.js";
-import { encode, decode } from "./marshal.js";
+import { native, WIRE } from "./native.js";
+import { encode, decode } from "../contract.js";
 
 export const HOST_ERROR = Symbol("hangar.hostBindingError");
 const pending = new Map();
@@ -40,10 +40,15 @@ export function toError(info) {
   return e;
 }
 
-/** Call host function `name` with JSON-like args; resolves with its JSON-like result. */
+/**
+ * Call host function `name` with JSON-like args; resolves with its JSON-like result.
+ * @param {import("../contract.js").HostFunctionName} name
+ * @param {unknown[]} args
+ * @returns {Promise<any>}
+ */
 export function hostCall(name, args) {
   let json, buffers;
-  try { [json, buffers] = encode(args); } catch (e) { return Promise.reject(e); }
+  try { [json, buffers] = encode(args, WIRE); } catch (e) { return Promise.reject(e); }
   const id = native.hostCall(String(name), json, ...buffers);
   return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
 }
@@ -54,7 +59,7 @@ export function settle(id, ok, json, ...buffers) {
   if (!p) return;
   pending.delete(id);
   let value;
-  try { value = decode(json, buffers); } catch (e) { p.reject(e); return; }
+  try { value = decode(json, buffers, WIRE); } catch (e) { p.reject(e); return; }
   if (ok) p.resolve(value);
   else p.reject(toError(value));
 }

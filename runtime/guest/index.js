@@ -1,7 +1,7 @@
 // Guest prelude: installs the Web globals, `__hangar`, `Deno`, and returns the
 // entry points the host calls (invoke, settle, fireTimer, cleanup, describe).
-import { native, bytesOf, bufferOf, evalLib } from "./native.js";
-import { encode, decode } from "./marshal.js";
+import { native, bytesOf, bufferOf, evalLib, WIRE } from "./native.js";
+import { encode, decode } from "../contract.js";
 import { DOMException, Event, EventTarget, AbortController, AbortSignal } from "./events.js";
 import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
 import { crypto, CryptoKey } from "./crypto.js";
@@ -159,12 +159,12 @@ async function invoke(invId, kind, json, ...buffers) {
   invocations.set(invId, state);
   let report;
   try {
-    report = await run(kind, decode(json, buffers), state);
+    report = await run(kind, decode(json, buffers, WIRE), state);
   } catch (e) {
     report = { ok: false, error: describeError(e) };
   }
   let enc;
-  try { enc = encode(report); } catch (e) { enc = encode({ ok: false, error: describeError(e) }); }
+  try { enc = encode(report, WIRE); } catch (e) { enc = encode({ ok: false, error: describeError(e) }, WIRE); }
   if (!state.streamDone && state.waits.length === 0) {
     invocations.delete(invId);
     native.finish(invId, enc[0], ...enc[1]);
@@ -225,7 +225,7 @@ function describe() {
   const handlers = ["fetch", "scheduled", "event", "notify"].filter((k) => handlerFor(k) !== null);
   let config = null;
   const ex = globalThis.__hangar_exports;
-  try { config = ex && ex.config !== undefined ? encode({ v: ex.config })[0] : null; } catch (e) { config = null; }
+  try { config = ex && ex.config !== undefined ? encode({ v: ex.config }, WIRE)[0] : null; } catch (e) { config = null; }
   return JSON.stringify({ handlers, config });
 }
 

@@ -1,10 +1,10 @@
 // The contract between the host (main thread) and the sandbox threads: every
 // message either side may send, and the shared watchdog cells. Values cross
 // by structured clone (plain objects, arrays, strings, numbers, booleans,
-// null, Date, Uint8Array): the guest <-> host value codec (runtime/marshal.ts
-// and guest/marshal.js) runs inside the sandbox thread only, so there is one
-// implementation of it. Host functions stay on the main thread; their names
-// are listed in runtime/types.ts (HOST_FUNCTION_NAMES): the thread forwards
+// null, Date, Uint8Array): the guest <-> host value codec (runtime/contract.js,
+// one implementation for the guest prelude and the host) runs inside the
+// sandbox thread only. Host functions stay on the main thread; their names
+// are listed in runtime/contract.js (HOST_FUNCTION_NAMES): the thread forwards
 // every call it cannot serve itself, and the main thread answers ENOSYS for a
 // name the invocation was not handed.
 import type { ConsoleLevel, EventKind, FailureKind, GuestFailure, InvocationStats, Limits } from "../types.ts";

@@ -1,0 +1,154 @@
+// What the host (Node) and the guest prelude (QuickJS) agree on, used by both:
+// the host function names and the value codec. The prelude bundles this file
+// (runtime/prelude.ts); the host imports it; runtime/guest/tsconfig.json
+// type-checks it. The messages between the main thread and the sandbox
+// threads are in runtime/worker/protocol.ts.
+
+/**
+ * Host functions the server hands every invocation, served on the main thread
+ * (their arguments are in runtime/types.ts, HostFunctions). A binding is added
+ * here; the guest's hostCall accepts no other name.
+ */
+export const HOST_FUNCTION_NAMES = /** @type {const} */ ([
+  "sql.query", "sql.begin", "sql.commit", "sql.rollback", "vector.upsert", "vector.search", "vector.remove", "fetch", "fetch.read",
+]);
+
+/** Host functions the runtime serves itself, in the sandbox's thread (runtime/natives). */
+export const BUILTIN_FUNCTION_NAMES = /** @type {const} */ (["hangar:subtle"]);
+
+/** @typedef {(typeof HOST_FUNCTION_NAMES)[number] | (typeof BUILTIN_FUNCTION_NAMES)[number]} HostFunctionName */
+
+// The value codec: JSON-like values plus Date, bytes (ArrayBuffer and its
+// views arrive as Uint8Array) and bigint (sent as its decimal string).
+// Wire format: JSON text plus a list of buffers; tags are objects keyed
+// "\u0000t" (d: Date with v = time or null, b: bytes with i = buffer index);
+// user keys starting with "\u0000" carry one extra "\u0000".
+//
+// The interpreter pays dearly for a JSON.stringify replacer or JSON.parse
+// reviver (one guest call per key), so values are walked by hand, and copied
+// only where a Date, bytes, a bigint or a NUL-led key makes a copy necessary.
+
+const TAG = "\u0000t";
+
+/** The bytes an ArrayBuffer or view covers, as a view (no copy); null for anything else. */
+export function bytesOf(data) {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}
+
+/**
+ * How one side moves bytes: `out` turns bytes found in a value into a wire
+ * buffer, `in` turns a wire buffer (or undefined, for an index the wire lacks)
+ * back into a Uint8Array.
+ * @template B
+ * @typedef {{ out: (bytes: Uint8Array) => B, in: (buffer: B | undefined) => Uint8Array }} Wire
+ */
+
+/**
+ * A JSON-ready copy of `v` (or `v` itself when nothing in it needs a tag).
+ * @template B
+ * @param {any} v
+ * @param {Wire<B>} wire
+ * @param {B[]} buffers
+ * @param {Set<object>} seen
+ * @returns {any}
+ */
+function prepare(v, wire, buffers, seen) {
+  if (v === null || typeof v !== "object") return typeof v === "bigint" ? v.toString() : v;
+  if (v instanceof Date) { const t = v.getTime(); return { [TAG]: "d", v: Number.isNaN(t) ? null : t }; }
+  const bytes = bytesOf(v);
+  if (bytes) {
+    buffers.push(wire.out(bytes));
+    return { [TAG]: "b", i: buffers.length - 1 };
+  }
+  if (typeof v.toJSON === "function") return prepare(v.toJSON(), wire, buffers, seen);
+  if (seen.has(v)) throw new TypeError("cyclic object value");
+  seen.add(v);
+  let out = v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = prepare(v[i], wire, buffers, seen);
+      if (p !== v[i]) { if (out === v) out = v.slice(); out[i] = p; }
+    }
+  } else {
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const x = v[k];
+      const p = prepare(x, wire, buffers, seen);
+      const nul = k.charCodeAt(0) === 0;
+      if (p !== x || nul) {
+        // no prototype: a "__proto__" key stays an own property (JSON.stringify writes it like any other)
+        if (out === v) { out = Object.create(null); for (let j = 0; j < i; j++) out[keys[j]] = v[keys[j]]; }
+      }
+      if (out !== v) out[nul ? "\u0000" + k : k] = p;
+    }
+  }
+  seen.delete(v);
+  return out;
+}
+
+/**
+ * Encode a JSON-like value: its JSON text and the buffers its tags point to.
+ * Throws a TypeError for a cycle.
+ * @template B
+ * @param {unknown} value
+ * @param {Wire<B>} wire
+ * @returns {[string, B[]]}
+ */
+export function encode(value, wire) {
+  /** @type {B[]} */
+  const buffers = [];
+  const json = JSON.stringify(prepare(value === undefined ? null : value, wire, buffers, new Set()));
+  return [json === undefined ? "null" : json, buffers];
+}
+
+/**
+ * @template B
+ * @param {any} v
+ * @param {B[]} buffers
+ * @param {Wire<B>} wire
+ * @returns {unknown}
+ */
+function revive(v, buffers, wire) {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = revive(v[i], buffers, wire);
+    return v;
+  }
+  const t = v[TAG];
+  // the text may come from the other side, which is not trusted: only a number is an index or a time
+  if (t === "d") return new Date(typeof v.v === "number" ? v.v : NaN);
+  if (t === "b") return wire.in(typeof v.i === "number" ? buffers[v.i] : undefined);
+  const keys = Object.keys(v);
+  let nul = false;
+  for (let i = 0; i < keys.length; i++) if (keys[i].charCodeAt(0) === 0) { nul = true; break; }
+  if (!nul) {
+    for (let i = 0; i < keys.length; i++) v[keys[i]] = revive(v[keys[i]], buffers, wire);
+    return v;
+  }
+  const out = {};
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i].charCodeAt(0) === 0 ? keys[i].slice(1) : keys[i];
+    const x = revive(v[keys[i]], buffers, wire);
+    // an own property, as JSON.parse makes it, not the prototype
+    if (k === "__proto__") Object.defineProperty(out, k, { value: x, writable: true, enumerable: true, configurable: true });
+    else out[k] = x;
+  }
+  return out;
+}
+
+/**
+ * Decode what `encode` made (on either side).
+ * @template B
+ * @param {string} json
+ * @param {B[]} buffers
+ * @param {Wire<B>} wire
+ * @returns {unknown}
+ */
+export function decode(json, buffers, wire) {
+  const value = JSON.parse(json);
+  // Tags and escaped keys start with NUL, which JSON text spells \u0000: without one, the plain parse is the answer.
+  return json.indexOf("\\u0000") === -1 ? value : revive(value, buffers, wire);
+}
