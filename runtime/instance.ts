@@ -728,10 +728,14 @@ export interface ResponseData {
   stream?: ReadableStream<Uint8Array>;
 }
 
+const utf8 = new TextEncoder();
+
 function toResponseData(v: unknown, stream: () => ReadableStream<Uint8Array>): Outcome<unknown> {
-  const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null; stream?: boolean };
+  // a text body comes as its string (guest/body.js): encoded here, into a buffer of its own
+  const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | string | null; stream?: boolean };
   const nullBody = NULL_BODY.has(r.status);
-  const value: ResponseData = { status: r.status, statusText: r.statusText, headers: r.headers, body: nullBody || r.stream ? null : r.body };
+  const body = nullBody || r.stream || r.body === null ? null : typeof r.body === "string" ? utf8.encode(r.body) : r.body;
+  const value: ResponseData = { status: r.status, statusText: r.statusText, headers: r.headers, body };
   if (!nullBody && r.stream) value.stream = stream();
   return { ok: true, value, stats: zeroStats() };
 }

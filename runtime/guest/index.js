@@ -138,7 +138,8 @@ async function run(kind, data, state) {
     if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
     if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
     const head = { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers) };
-    if (res._plain) return { ok: true, value: { ...head, body: res._bytes === null ? null : res._consume() } };
+    // a text body goes as its string: the host encodes it (one crossing fewer than encoding here)
+    if (res._plain) return { ok: true, value: { ...head, body: res._bytes === null ? null : res._consumeForHost() } };
     // a stream body goes to the client chunk by chunk, as the host pulls (see pullBody)
     if (res.bodyUsed || res.body.locked) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body stream is locked or disturbed" } };
     res._used = true;
