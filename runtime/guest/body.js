@@ -3,7 +3,7 @@
 // leaves, or here when someone wants its bytes) or a ReadableStream; a stream
 // is made from bytes only when someone asks for .body.
 import { Headers, setGuard } from "./headers.js";
-import { URL, URLSearchParams } from "./url.js";
+import { URL, URLSearchParams, knownUrl } from "./url.js";
 import { TextEncoder, TextDecoder } from "./encoding.js";
 import { AbortController, AbortSignal } from "./events.js";
 import { bytesOf } from "./native.js";
@@ -62,15 +62,14 @@ class Body {
   get _plain() { return this._source === null && (this._stream === null || (!this._stream.locked && !isDisturbed(this._stream))); }
   /** The bytes of a body that is not a stream, marking it used. */
   _consume() {
+    const b = this._consumeForHost();
+    return b === null ? EMPTY : typeof b === "string" ? this._encoded() : b;
+  }
+  /** Like _consume, but a text body comes as its string (for the host, which encodes it) and no body as null. */
+  _consumeForHost() {
     if (this.bodyUsed) throw new TypeError("Body is unusable: Body has already been read");
     if (!this._plain) throw new TypeError("Body is a stream: read it with await");
     this._used = true;
-    return this._bytes === null ? EMPTY : this._encoded();
-  }
-  /** Like _consume, but a text body comes as its string (for the host, which encodes it). */
-  _consumeForHost() {
-    if (typeof this._bytes !== "string") return this._consume();
-    this._consume();
     return this._bytes;
   }
   /** Every byte of the body, marking it used (reads a stream to its end). */
@@ -117,6 +116,7 @@ const FROM_HOST = {};
 
 /** The incoming request of a fetch invocation, without re-validating what the host already did. */
 export function hostRequest(r) {
+  knownUrl(r.url, r.parsed);
   return new Request(FROM_HOST, r);
 }
 
