@@ -16,6 +16,9 @@ const REDIRECT_STATUS = [301, 302, 303, 307, 308];
 const FORBIDDEN_METHODS = ["CONNECT", "TRACE", "TRACK"];
 const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
 const EMPTY = new Uint8Array(0);
+const TEXT_TYPE = "text/plain;charset=UTF-8";
+const FORM_TYPE = "application/x-www-form-urlencoded;charset=UTF-8";
+const JSON_TYPE = "application/json";
 /** Text bodies up to this many characters stay strings (the host encodes them); longer ones are encoded at once, under the encoder's bounds. */
 const TEXT_BODY_CHARS = 256 * 1024;
 
@@ -27,8 +30,8 @@ const isWellFormed = /** @type {(this: string) => boolean} */ (/** @type {any} *
 /** [bytes or text | null, content-type | null, stream | null] for a BodyInit. */
 export function extractBody(body) {
   if (body === null || body === undefined) return [null, null, null];
-  if (typeof body === "string") return [textBody(body), "text/plain;charset=UTF-8", null];
-  if (body instanceof URLSearchParams) return [textBody(body.toString()), "application/x-www-form-urlencoded;charset=UTF-8", null];
+  if (typeof body === "string") return [textBody(body), TEXT_TYPE, null];
+  if (body instanceof URLSearchParams) return [textBody(body.toString()), FORM_TYPE, null];
   const bytes = bytesOf(body);
   if (bytes) return [bytes.slice(), null, null];
   if (body instanceof Blob) return [blobBytes(body).slice(), body.type || null, null];
@@ -37,7 +40,15 @@ export function extractBody(body) {
     if (body.locked || isDisturbed(body)) throw new TypeError("Response body object should not be disturbed or locked");
     return [null, null, body];
   }
-  return [textBody(String(body)), "text/plain;charset=UTF-8", null];
+  return [textBody(String(body)), TEXT_TYPE, null];
+}
+
+/** Append the body's content-type unless there is one; our own constant types need no validation. */
+function addContentType(headers, type) {
+  const list = headers._list;
+  for (let i = 0; i < list.length; i++) if (list[i][0] === "content-type") return;
+  if (type === TEXT_TYPE || type === FORM_TYPE || type === JSON_TYPE) list.push(["content-type", type]);
+  else headers.append("content-type", type); // a Blob's type: validated and normalised as any value
 }
 
 class Body {
@@ -165,7 +176,7 @@ export class Request extends Body {
       const [b, type, s] = extractBody(init.body);
       bytes = b;
       source = s;
-      if (type && !this._headers.has("content-type")) this._headers.append("content-type", type);
+      if (type) addContentType(this._headers, type);
     } else if (src && init.body === undefined && (src._bytes !== null || src._source !== null)) {
       if (src.bodyUsed) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
       if (src._plain) { bytes = src._bytes; src._used = true; }
@@ -202,7 +213,7 @@ export class Response extends Body {
     const status = init.status === undefined ? 200 : Number(init.status);
     if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
     const statusText = init.statusText === undefined ? "" : String(init.statusText);
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(statusText)) throw new TypeError("Invalid statusText");
+    if (statusText !== "" && /[^\t\x20-\x7e\x80-\xff]/.test(statusText)) throw new TypeError("Invalid statusText");
     this._status = status;
     this._statusText = statusText;
     this._headers = new Headers(init.headers);
@@ -216,7 +227,7 @@ export class Response extends Body {
       const [b, type, s] = extractBody(body);
       bytes = b;
       source = s;
-      if (type && !this._headers.has("content-type")) this._headers.append("content-type", type);
+      if (type) addContentType(this._headers, type);
     }
     this._initBody(bytes, source);
   }
@@ -226,7 +237,7 @@ export class Response extends Body {
     // the spec's steps: initialise from init (status, statusText, headers), then the body and its type
     const r = new Response(null, init);
     if (NULL_BODY_STATUS.includes(r._status)) throw new TypeError(`Response constructor: Invalid response status code ${r._status}`);
-    if (!r._headers.has("content-type")) r._headers._list.push(["content-type", "application/json"]);
+    addContentType(r._headers, JSON_TYPE);
     r._initBody(textBody(text));
     return r;
   }
