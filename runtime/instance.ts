@@ -717,7 +717,11 @@ function requestHeaders(h: Headers): [string, string][] {
   return headers;
 }
 
+/** The guest keeps records of URLs up to this length (guest/url.js): a longer one is not sent twice. */
+const PARSED_URL_CHARS = 2048;
+
 function parsedUrl(url: string): Record<string, string> | null {
+  if (url.length > PARSED_URL_CHARS) return null;
   try { return urlFields(new URL(url)); } catch { return null; }
 }
 
