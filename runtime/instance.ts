@@ -4,7 +4,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from
 import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationInput, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
-import { installNatives, nativeTable, type NativeFunctions, type NativeHost } from "./natives.ts";
+import { installNatives, nativeTable, urlFields, type NativeFunctions, type NativeHost } from "./natives.ts";
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
 import { packMemory, restoreMemory, scanMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
 import { preludeSource } from "./prelude.ts";
@@ -315,7 +315,9 @@ export class Instance implements FunctionInstance {
    * body was bytes (the sandbox thread sends those on as they are).
    */
   fetchRaw(data: RequestInput, input: InvocationInput): Promise<Outcome<ResponseData>> {
-    return this.start("fetch", { request: data }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv))) as Promise<Outcome<ResponseData>>;
+    // the URL parsed here, once: the guest's `new URL(request.url)` then runs no parser and makes no crossing
+    const request = { ...data, parsed: parsedUrl(data.url) };
+    return this.start("fetch", { request }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv))) as Promise<Outcome<ResponseData>>;
   }
 
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
@@ -718,6 +720,14 @@ function requestHeaders(h: Headers): [string, string][] {
   return headers;
 }
 
+/** The guest keeps records of URLs up to this length (guest/url.js): a longer one is not sent twice. */
+const PARSED_URL_CHARS = 2048;
+
+function parsedUrl(url: string): Record<string, string> | null {
+  if (url.length > PARSED_URL_CHARS) return null;
+  try { return urlFields(new URL(url)); } catch { return null; }
+}
+
 function zeroStats() { return { cpuMs: 0, wallMs: 0, memoryBytes: 0 }; }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -731,10 +741,14 @@ export interface ResponseData {
   stream?: ReadableStream<Uint8Array>;
 }
 
+const utf8 = new TextEncoder();
+
 function toResponseData(v: unknown, stream: () => ReadableStream<Uint8Array>): Outcome<unknown> {
-  const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null; stream?: boolean };
+  // a text body comes as its string (guest/body.js): encoded here, into a buffer of its own
+  const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | string | null; stream?: boolean };
   const nullBody = NULL_BODY.has(r.status);
-  const value: ResponseData = { status: r.status, statusText: r.statusText, headers: r.headers, body: nullBody || r.stream ? null : r.body };
+  const body = nullBody || r.stream || r.body === null ? null : typeof r.body === "string" ? utf8.encode(r.body) : r.body;
+  const value: ResponseData = { status: r.status, statusText: r.statusText, headers: r.headers, body };
   if (!nullBody && r.stream) value.stream = stream();
   return { ok: true, value, stats: zeroStats() };
 }

@@ -38,10 +38,15 @@ const BOOKKEEPING = new Set(["hostCall", "setTimer", "clearTimer", "console", "e
 
 const URL_FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"] as const;
 
-function urlRecord(u: URL): string {
+/** A parsed URL as the guest's URL keeps it (guest/url.js): its fields as strings. */
+export function urlFields(u: URL): Record<string, string> {
   const rec: Record<string, string> = {};
   for (const f of URL_FIELDS) rec[f] = u[f];
-  return JSON.stringify(rec);
+  return rec;
+}
+
+function urlRecord(u: URL): string {
+  return JSON.stringify(urlFields(u));
 }
 
 function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {

@@ -1,8 +1,9 @@
-// Request and Response. A body is bytes (what the host hands over, and what
-// most functions build) or a ReadableStream; a stream is made from bytes only
-// when someone asks for .body.
+// Request and Response. A body is bytes (what the host hands over), text (what
+// most functions build: kept as the string and encoded by the host when it
+// leaves, or here when someone wants its bytes) or a ReadableStream; a stream
+// is made from bytes only when someone asks for .body.
 import { Headers, setGuard } from "./headers.js";
-import { URL, URLSearchParams } from "./url.js";
+import { URL, URLSearchParams, knownUrl } from "./url.js";
 import { TextEncoder, TextDecoder } from "./encoding.js";
 import { AbortController, AbortSignal } from "./events.js";
 import { bytesOf } from "./native.js";
@@ -15,12 +16,22 @@ const REDIRECT_STATUS = [301, 302, 303, 307, 308];
 const FORBIDDEN_METHODS = ["CONNECT", "TRACE", "TRACK"];
 const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
 const EMPTY = new Uint8Array(0);
+const TEXT_TYPE = "text/plain;charset=UTF-8";
+const FORM_TYPE = "application/x-www-form-urlencoded;charset=UTF-8";
+const JSON_TYPE = "application/json";
+/** Text bodies up to this many characters stay strings (the host encodes them); longer ones are encoded at once, under the encoder's bounds. */
+const TEXT_BODY_CHARS = 256 * 1024;
 
-/** [bytes | null, content-type | null, stream | null] for a BodyInit. */
+/** A string body: kept as text while it is small, else its UTF-8 bytes. */
+const textBody = (s) => (s.length <= TEXT_BODY_CHARS ? s : encoder.encode(s));
+// captured now: guest code may replace String.prototype's methods later
+const isWellFormed = /** @type {(this: string) => boolean} */ (/** @type {any} */ (String.prototype).isWellFormed);
+
+/** [bytes or text | null, content-type | null, stream | null] for a BodyInit. */
 export function extractBody(body) {
   if (body === null || body === undefined) return [null, null, null];
-  if (typeof body === "string") return [encoder.encode(body), "text/plain;charset=UTF-8", null];
-  if (body instanceof URLSearchParams) return [encoder.encode(body.toString()), "application/x-www-form-urlencoded;charset=UTF-8", null];
+  if (typeof body === "string") return [textBody(body), TEXT_TYPE, null];
+  if (body instanceof URLSearchParams) return [textBody(body.toString()), FORM_TYPE, null];
   const bytes = bytesOf(body);
   if (bytes) return [bytes.slice(), null, null];
   if (body instanceof Blob) return [blobBytes(body).slice(), body.type || null, null];
@@ -29,15 +40,29 @@ export function extractBody(body) {
     if (body.locked || isDisturbed(body)) throw new TypeError("Response body object should not be disturbed or locked");
     return [null, null, body];
   }
-  return [encoder.encode(String(body)), "text/plain;charset=UTF-8", null];
+  return [textBody(String(body)), TEXT_TYPE, null];
+}
+
+/** Append the body's content-type unless there is one; our own constant types need no validation. */
+function addContentType(headers, type) {
+  const list = headers._list;
+  for (let i = 0; i < list.length; i++) if (list[i][0] === "content-type") return;
+  if (type === TEXT_TYPE || type === FORM_TYPE || type === JSON_TYPE) list.push(["content-type", type]);
+  else headers.append("content-type", type); // a Blob's type: validated and normalised as any value
 }
 
 class Body {
+  /** @param {Uint8Array | string | null} bytes */
   _initBody(bytes, source = null) { this._bytes = bytes; this._source = source; this._used = false; this._stream = null; }
+  /** `_bytes` as bytes (a text body is encoded once, here). */
+  _encoded() {
+    if (typeof this._bytes === "string") this._bytes = encoder.encode(this._bytes);
+    return this._bytes;
+  }
   get body() {
     if (this._source) return this._source;
     if (this._bytes === null) return null;
-    if (!this._stream) this._stream = streamOfBytes(this._bytes);
+    if (!this._stream) this._stream = streamOfBytes(this._encoded());
     return this._stream;
   }
   get bodyUsed() {
@@ -48,10 +73,15 @@ class Body {
   get _plain() { return this._source === null && (this._stream === null || (!this._stream.locked && !isDisturbed(this._stream))); }
   /** The bytes of a body that is not a stream, marking it used. */
   _consume() {
+    const b = this._consumeForHost();
+    return b === null ? EMPTY : typeof b === "string" ? this._encoded() : b;
+  }
+  /** Like _consume, but a text body comes as its string (for the host, which encodes it) and no body as null. */
+  _consumeForHost() {
     if (this.bodyUsed) throw new TypeError("Body is unusable: Body has already been read");
     if (!this._plain) throw new TypeError("Body is a stream: read it with await");
     this._used = true;
-    return this._bytes === null ? EMPTY : this._bytes;
+    return this._bytes;
   }
   /** Every byte of the body, marking it used (reads a stream to its end). */
   async _read() {
@@ -70,7 +100,7 @@ class Body {
   /** A body for a clone: bytes are copied, a stream is teed. */
   _cloneBody() {
     if (this.bodyUsed) throw new TypeError(`${this[Symbol.toStringTag]}.clone: Body has already been consumed.`);
-    if (this._plain) return [this._bytes === null ? null : this._bytes.slice(), null];
+    if (this._plain) return [this._bytes === null || typeof this._bytes === "string" ? this._bytes : this._bytes.slice(), null];
     const s = this._source || this._stream;
     const [a, b] = s.tee();
     this._source = a;
@@ -78,7 +108,12 @@ class Body {
   }
   async arrayBuffer() { return (await this._read()).slice().buffer; }
   async bytes() { return (await this._read()).slice(); }
-  async text() { return new TextDecoder().decode(await this._read()); }
+  async text() {
+    // well-formed text decodes to itself, unless it starts with a BOM (which decoding drops); lone surrogates become U+FFFD
+    const t = this._bytes;
+    if (typeof t === "string" && this._plain && !this.bodyUsed && t.charCodeAt(0) !== 0xfeff && isWellFormed.call(t)) { this._used = true; return t; }
+    return new TextDecoder().decode(await this._read());
+  }
   async json() { return JSON.parse(await this.text()); }
   /** @this {Body & { headers: Headers }} */
   async formData() { const ct = this.headers.get("content-type"); return parseFormBody(await this._read(), ct); }
@@ -92,6 +127,7 @@ const FROM_HOST = {};
 
 /** The incoming request of a fetch invocation, without re-validating what the host already did. */
 export function hostRequest(r) {
+  knownUrl(r.url, r.parsed);
   return new Request(FROM_HOST, r);
 }
 
@@ -140,7 +176,7 @@ export class Request extends Body {
       const [b, type, s] = extractBody(init.body);
       bytes = b;
       source = s;
-      if (type && !this._headers.has("content-type")) this._headers.append("content-type", type);
+      if (type) addContentType(this._headers, type);
     } else if (src && init.body === undefined && (src._bytes !== null || src._source !== null)) {
       if (src.bodyUsed) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
       if (src._plain) { bytes = src._bytes; src._used = true; }
@@ -177,7 +213,7 @@ export class Response extends Body {
     const status = init.status === undefined ? 200 : Number(init.status);
     if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
     const statusText = init.statusText === undefined ? "" : String(init.statusText);
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(statusText)) throw new TypeError("Invalid statusText");
+    if (statusText !== "" && /[^\t\x20-\x7e\x80-\xff]/.test(statusText)) throw new TypeError("Invalid statusText");
     this._status = status;
     this._statusText = statusText;
     this._headers = new Headers(init.headers);
@@ -191,16 +227,19 @@ export class Response extends Body {
       const [b, type, s] = extractBody(body);
       bytes = b;
       source = s;
-      if (type && !this._headers.has("content-type")) this._headers.append("content-type", type);
+      if (type) addContentType(this._headers, type);
     }
     this._initBody(bytes, source);
   }
   static json(data, init = {}) {
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError("Value is not JSON serializable");
-    const headers = new Headers(init.headers);
-    if (!headers.has("content-type")) headers.set("content-type", "application/json");
-    return new Response(text, { ...init, headers });
+    // the spec's steps: initialise from init (status, statusText, headers), then the body and its type
+    const r = new Response(null, init);
+    if (NULL_BODY_STATUS.includes(r._status)) throw new TypeError(`Response constructor: Invalid response status code ${r._status}`);
+    addContentType(r._headers, JSON_TYPE);
+    r._initBody(textBody(text));
+    return r;
   }
   static redirect(url, status = 302) {
     const parsed = new URL(String(url));

@@ -138,7 +138,12 @@ async function run(kind, data, state) {
     if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
     if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
     const head = { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers) };
-    if (res._plain) return { ok: true, value: { ...head, body: res._bytes === null ? null : res._consume() } };
+    // a text body goes as its string: the host encodes it (one crossing fewer than encoding here)
+    if (res._plain) {
+      const body = res._bytes === null ? null : res._consumeForHost();
+      state.textReport = body === null || typeof body === "string";
+      return { ok: true, value: { ...head, body } };
+    }
     // a stream body goes to the client chunk by chunk, as the host pulls (see pullBody)
     if (res.bodyUsed || res.body.locked) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body stream is locked or disturbed" } };
     res._used = true;
@@ -155,7 +160,7 @@ async function run(kind, data, state) {
 
 /** Run one invocation; reports through native.done and native.waitDone. */
 async function invoke(invId, kind, json, ...buffers) {
-  const state = { waits: [] };
+  const state = { waits: [], textReport: false };
   invocations.set(invId, state);
   let report;
   try {
@@ -164,7 +169,9 @@ async function invoke(invId, kind, json, ...buffers) {
     report = { ok: false, error: describeError(e) };
   }
   let enc;
-  try { enc = encode(report, WIRE); } catch (e) { enc = encode({ ok: false, error: describeError(e) }, WIRE); }
+  // a fetch report whose body is text (or none) holds only strings and numbers under our own keys, which the
+  // codec passes through as plain JSON: its walk over them is skipped
+  try { enc = state.textReport ? [JSON.stringify(report), []] : encode(report, WIRE); } catch (e) { enc = encode({ ok: false, error: describeError(e) }, WIRE); }
   if (!state.streamDone && state.waits.length === 0) {
     invocations.delete(invId);
     native.finish(invId, enc[0], ...enc[1]);

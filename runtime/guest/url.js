@@ -4,6 +4,21 @@ import { native } from "./native.js";
 const FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"];
 const update = Symbol("update");
 
+// Without "%" there is nothing to percent-decode, and without surrogates the
+// UTF-8 round trip gives the same text: such a query is split here, no crossing.
+const SIMPLE_QUERY = /^[^%\ud800-\udfff]*$/;
+/** application/x-www-form-urlencoded parsing of a string SIMPLE_QUERY accepts. */
+function parseSimple(s) {
+  const list = [];
+  for (let part of s.split("&")) {
+    if (part === "") continue;
+    if (part.indexOf("+") !== -1) part = part.replace(/\+/g, " ");
+    const eq = part.indexOf("=");
+    list.push(eq === -1 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)]);
+  }
+  return list;
+}
+
 export class URLSearchParams {
   /** @param {URLSearchParams | Iterable<Iterable<string>> | Record<string, string> | string} [init] */
   constructor(init = "") {
@@ -24,7 +39,7 @@ export class URLSearchParams {
     } else {
       let s = String(init);
       if (s.startsWith("?")) s = s.slice(1);
-      this._list = s === "" ? [] : JSON.parse(native.searchParamsParse(s));
+      this._list = s === "" ? [] : SIMPLE_QUERY.test(s) ? parseSimple(s) : JSON.parse(native.searchParamsParse(s));
     }
   }
   [update]() { if (this._url) this._url[update](this.toString()); }
@@ -59,9 +74,33 @@ export class URLSearchParams {
   get [Symbol.toStringTag]() { return "URLSearchParams"; }
 }
 
+// Records of recently parsed base-less inputs (the request's own URL among them,
+// parsed by the host): parsing is a function of the input, and a record is never
+// changed in place (a URL that changes gets a new one), so instances share them.
+const known = new Map();
+const KNOWN_MAX = 32;
+const KNOWN_CHARS = 2048;
+
+function remember(input, rec) {
+  if (input.length > KNOWN_CHARS) return;
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.set(input, rec);
+}
+
+/** The record of `href` as the host parsed it (for the request's URL). */
+export function knownUrl(href, rec) { if (rec) remember(href, rec); }
+
 function parse(input, base) {
-  const r = native.urlParse(String(input), base === undefined ? undefined : String(base));
-  return r === null ? null : JSON.parse(r);
+  const s = String(input);
+  if (base === undefined) {
+    const rec = known.get(s);
+    if (rec) return rec;
+  }
+  const r = native.urlParse(s, base === undefined ? undefined : String(base));
+  if (r === null) return null;
+  const rec = JSON.parse(r);
+  if (base === undefined) remember(s, rec);
+  return rec;
 }
 
 export class URL {
