@@ -118,3 +118,47 @@ test("sandbox threads: an evicted version comes back from the pool's snapshot, w
     await rt.close();
   }
 });
+
+test("sandbox threads: a load is answered before its snapshot is captured; a load of the same bundle meanwhile waits and restores", async () => {
+  const rt = await createRuntime({ threads: 2 });
+  try {
+    const logs: string[] = [];
+    await rt.load("v-early", BUNDLE, opts(logs));
+    // asked at once, before the thread has sent the snapshot: not a second evaluation
+    const twin = await rt.load("v-twin", BUNDLE, opts(logs));
+    assert.deepEqual(logs, ["top level ran"], "the second version id with the same bundle was restored");
+    assert.equal(((await call(twin as Instance)) as { count: number }).count, 1);
+    assert.equal((rt as SandboxPool).capturing.size, 0, "nothing is left waiting");
+  } finally {
+    await rt.close();
+  }
+});
+
+for (const threads of [0, 2]) {
+  test(`handOver (${threads ? "sandbox threads" : "in process"}): the warm instance serves the new id when it was loaded the same way, else it is evicted`, async () => {
+    const rt = await createRuntime({ threads, memoryBudgetMb: 256 });
+    try {
+      const logs: string[] = [];
+      const validated = await rt.load("deploy:a", BUNDLE, opts(logs));
+      assert.equal(await rt.handOver("deploy:a", "v-a", BUNDLE, opts()), true);
+      assert.equal(rt.get("deploy:a"), undefined, "the old id is gone");
+      assert.equal(rt.get("v-a"), validated, "the same instance serves the new id");
+      assert.equal(await rt.load("v-a", BUNDLE, opts(logs)), validated);
+      assert.equal(((await call(validated as Instance)) as { count: number }).count, 1);
+      assert.equal(rt.stats().instances, 1);
+      // another env (top-level code may read it): not the same instance, so it is evicted instead
+      await rt.load("deploy:b", BUNDLE, opts(logs));
+      assert.equal(await rt.handOver("deploy:b", "v-b", BUNDLE, { ...opts(), env: { GREETING: "hi" } }), false);
+      assert.equal(rt.get("deploy:b"), undefined);
+      assert.equal(rt.get("v-b"), undefined);
+      // the target already has an instance: the source is evicted, the target kept
+      const c = await rt.load("deploy:c", BUNDLE, opts(logs));
+      assert.equal(await rt.handOver("deploy:c", "v-a", BUNDLE, opts()), false);
+      assert.equal(rt.get("v-a"), validated);
+      assert.notEqual(rt.get("v-a"), c);
+      assert.deepEqual(logs, ["top level ran"], "every later load was a restore");
+    } finally {
+      await rt.close();
+    }
+  });
+}
