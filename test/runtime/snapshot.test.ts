@@ -7,6 +7,8 @@ import { InstanceFactory, snapshotKey } from "../../runtime/snapshot/factory.ts"
 import type { Instance } from "../../runtime/instance.ts";
 import type { HostFunctions } from "../../runtime/types.ts";
 import { createRuntime } from "../../runtime/index.ts";
+import { engineLayout } from "../../runtime/engine.ts";
+import { zeroFreeHeap } from "../../runtime/snapshot/heap.ts";
 import type { SandboxPool } from "../../runtime/worker/pool.ts";
 import { LIMITS, ROOMY, input, moduleBundle, req } from "./helpers.ts";
 
@@ -162,3 +164,15 @@ for (const threads of [0, 2]) {
     }
   });
 }
+
+test("free heap memory is zeroed before a capture (dlmalloc's free chunks found and walked), and the instance still works", async () => {
+  const inst = await (await factory.prepare(ROOMY.memoryMb)).load("v-heap", moduleBundle(`
+    let junk = []; for (let i = 0; i < 2000; i++) junk.push({ i, s: "x" + i }); junk = null;
+    const handler = { async fetch() { return Response.json({ ok: [1, 2, 3].map((x) => ({ x })).length }); } };`), opts());
+  const engine = (inst as unknown as { engine: { memory: WebAssembly.Memory } }).engine;
+  assert.ok(zeroFreeHeap(engine.memory, engineLayout().stackTop) > 0, "some free chunk was zeroed");
+  const o = await inst.fetch(req("/"), input({ limits: ROOMY }));
+  assert.ok(o.ok);
+  assert.deepEqual(await o.value.json(), { ok: 3 });
+  await inst.close();
+});
