@@ -94,19 +94,18 @@ export const registryOps: Record<string, AdminOp> = {
     const hash = str(args, "hash", "the bundle hash");
     const map = typeof args.map === "string" ? args.map : null;
     const { config, id, env } = await readConfig(ctx, name, code, hash, map);
-    const runtime = ctx.runtime;
-    if (!runtime) return deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
     let result: DeployResult | undefined;
     try {
       result = await deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
+      return result;
     } finally {
-      if (result && !result.unchanged) {
+      const runtime = ctx.runtime;
+      if (runtime && result && !result.unchanged) {
         // this instance's pre-warm of the version finds its bundle here and the evaluated instance warm
         ctx.bundles?.seed(result.versionId, { code, map });
         await runtime.handOver(id, result.versionId, code, { filename: BUNDLE_FILENAME, limits: effectiveLimits(ctx.config.defaultLimits, { config }), env }).catch(() => false);
-      } else await runtime.evict(id).catch(() => {});
+      } else await runtime?.evict(id).catch(() => {});
     }
-    return result;
   },
 
   async "functions.rollback"(ctx, args) {
