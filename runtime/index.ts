@@ -1,7 +1,7 @@
 // The sandbox runtime: warm function instances by version id, LRU-bounded by memory.
 import type { FunctionInstance, Limits, InvocationInput } from "./types.ts";
 import { Instance } from "./instance.ts";
-import { InstanceFactory, snapshotKey } from "./snapshot/factory.ts";
+import { InstanceFactory } from "./snapshot/factory.ts";
 import { RuntimeClosedError } from "./errors.ts";
 import { singleFlight } from "./single-flight.ts";
 import { SandboxPool } from "./worker/pool.ts";
@@ -37,14 +37,6 @@ export interface Runtime {
   load(id: string, bundle: string, opts: LoadOptions): Promise<FunctionInstance>;
   get(id: string): FunctionInstance | undefined;
   evict(id: string): Promise<void>;
-  /**
-   * The warm instance `from` becomes `to`'s when it was loaded from what
-   * `bundle` and `opts` would load (same bundle, memory class and env) and `to`
-   * has none: a deploy's validation instance serves the version's first
-   * request, neither evaluated nor restored again. Otherwise `from` is
-   * evicted. Resolves whether it was handed over.
-   */
-  handOver(from: string, to: string, bundle: string, opts: LoadOptions): Promise<boolean>;
   stats(): { instances: number; heapBytes: number };
   /** Close every instance; safe to call twice. */
   close(): Promise<void>;
@@ -56,8 +48,6 @@ const RECYCLE_RATIO = 0.75;
 class HangarRuntime implements Runtime {
   private instances = new Map<string, Instance>();
   private creating = new Map<string, Promise<Instance>>();
-  /** What each instance was loaded from (its snapshot key), for handOver. */
-  private loadedFrom = new WeakMap<Instance, string>();
   // Instances are restored from snapshots (the prelude's, a version's after its first evaluation) into spare modules.
   private factory: InstanceFactory;
   private closed = false;
@@ -81,8 +71,7 @@ class HangarRuntime implements Runtime {
       await inst.close();
       throw new RuntimeClosedError();
     }
-    inst.onDead = () => { if (this.instances.get(inst.id) === inst) this.instances.delete(inst.id); };
-    this.loadedFrom.set(inst, snapshotKey(id, bundle, opts));
+    inst.onDead = () => { if (this.instances.get(id) === inst) this.instances.delete(id); };
     this.instances.set(id, inst);
     await this.enforceBudget(inst);
     return inst;
@@ -101,18 +90,6 @@ class HangarRuntime implements Runtime {
     this.instances.delete(id);
     this.instances.set(id, inst);
     return inst;
-  }
-
-  async handOver(from: string, to: string, bundle: string, opts: LoadOptions): Promise<boolean> {
-    const inst = this.instances.get(from);
-    if (inst?.alive && !this.closed && !this.instances.has(to) && !this.creating.has(to) && this.loadedFrom.get(inst) === snapshotKey(to, bundle, opts)) {
-      this.instances.delete(from);
-      inst.id = to;
-      this.instances.set(to, inst);
-      return true;
-    }
-    await this.evict(from);
-    return false;
   }
 
   async evict(id: string): Promise<void> {

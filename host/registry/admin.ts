@@ -6,9 +6,7 @@ import { loadEnv } from "../secrets/index.ts";
 import { UserError } from "../errors.ts";
 import { responseOf } from "../http/result.ts";
 import { hashKey } from "../http/auth.ts";
-import { effectiveLimits } from "../invoke/limits.ts";
 import { deployVersion, rollbackVersion, type ActivateHook } from "./store.ts";
-import type { DeployResult } from "./types.ts";
 
 let activateHook: ActivateHook | undefined;
 /** Side effects of activating a version (table triggers), run in the switch transaction. */
@@ -36,13 +34,12 @@ async function deployEnv(ctx: AdminContext, name: string): Promise<Record<string
 
 /**
  * Evaluate the bundle in a sandbox (with the function's env) to read its
- * exported config, then validate it. In a server the instance is left warm
- * (`id`, loaded with `env`): the deploy hands it to the new version.
+ * exported config, then validate it. The evaluation's snapshot (runtime/snapshot)
+ * is what the version's pre-warm restores: the bundle is evaluated once.
  */
-async function readConfig(ctx: AdminContext, name: string, code: string, hash: string, map: string | null): Promise<{ config: FunctionConfig; id: string; env: Record<string, string> }> {
+async function readConfig(ctx: AdminContext, name: string, code: string, hash: string, map: string | null): Promise<FunctionConfig> {
   const runtime = ctx.runtime ?? (await createRuntime({ memoryBudgetMb: 256 }));
   const id = `deploy:${name}:${hash}`;
-  let ok = false;
   try {
     const env = await deployEnv(ctx, name);
     const instance = await runtime
@@ -66,10 +63,9 @@ async function readConfig(ctx: AdminContext, name: string, code: string, hash: s
     }
     const missing = missingHandlers(config, instance.handlers);
     if (missing.length) throw new UserError(missing.map((m) => `function "${name}": ${m}`).join("\n"), "CONFIG_INVALID");
-    ok = true;
-    return { config, id, env };
+    return config;
   } finally {
-    if (!ok || !ctx.runtime) await runtime.evict(id).catch(() => {});
+    await runtime.evict(id).catch(() => {});
     if (!ctx.runtime) await runtime.close();
   }
 }
@@ -93,19 +89,11 @@ export const registryOps: Record<string, AdminOp> = {
     const code = str(args, "code", "the bundle code");
     const hash = str(args, "hash", "the bundle hash");
     const map = typeof args.map === "string" ? args.map : null;
-    const { config, id, env } = await readConfig(ctx, name, code, hash, map);
-    let result: DeployResult | undefined;
-    try {
-      result = await deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
-      return result;
-    } finally {
-      const runtime = ctx.runtime;
-      if (runtime && result && !result.unchanged) {
-        // this instance's pre-warm of the version finds its bundle here and the evaluated instance warm
-        ctx.bundles?.seed(result.versionId, { code, map });
-        await runtime.handOver(id, result.versionId, code, { filename: BUNDLE_FILENAME, limits: effectiveLimits(ctx.config.defaultLimits, { config }), env }).catch(() => false);
-      } else await runtime?.evict(id).catch(() => {});
-    }
+    const config = await readConfig(ctx, name, code, hash, map);
+    const result = await deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
+    // this instance's pre-warm of the version finds its bundle here, not in the database
+    if (!result.unchanged) ctx.bundles?.seed(result.versionId, { code, map });
+    return result;
   },
 
   async "functions.rollback"(ctx, args) {

@@ -505,15 +505,7 @@ class FunctionProxy implements FunctionInstance {
   /** Closed by its owner (evicted, retired, runtime closing), not by its instances dying. */
   private closed = false;
 
-  constructor(public id: string, private pool: SandboxPool, private bundle: string, private opts: LoadOptions) {}
-
-  /** Serve as `id` from now on, when loaded from what `bundle` and `opts` would load (same snapshot key). */
-  rename(id: string, bundle: string, opts: LoadOptions): boolean {
-    if (this.dead || !this.replicas.length || snapshotKey(this.id, this.bundle, this.opts) !== snapshotKey(id, bundle, opts)) return false;
-    this.id = id;
-    this.opts = opts;
-    return true;
-  }
+  constructor(readonly id: string, private pool: SandboxPool, private bundle: string, private opts: LoadOptions) {}
 
   get busy(): boolean { return this.replicas.some((r) => r.inflight > 0); }
 
@@ -822,17 +814,6 @@ export class SandboxPool implements Runtime {
     this.proxies.delete(id);
     this.proxies.set(id, p);
     return p;
-  }
-
-  async handOver(from: string, to: string, bundle: string, opts: LoadOptions): Promise<boolean> {
-    const p = this.proxies.get(from);
-    if (p && !this.closed && !this.proxies.has(to) && !this.creating.has(to) && p.rename(to, bundle, opts)) {
-      this.proxies.delete(from);
-      this.proxies.set(to, p);
-      return true;
-    }
-    await this.evict(from);
-    return false;
   }
 
   async evict(id: string): Promise<void> {

@@ -136,35 +136,6 @@ test("sandbox threads: a load is answered before its snapshot is captured; a loa
   }
 });
 
-for (const threads of [0, 2]) {
-  test(`handOver (${threads ? "sandbox threads" : "in process"}): the warm instance serves the new id when it was loaded the same way, else it is evicted`, async () => {
-    const rt = await createRuntime({ threads, memoryBudgetMb: 256 });
-    try {
-      const logs: string[] = [];
-      const validated = await rt.load("deploy:a", BUNDLE, opts(logs));
-      assert.equal(await rt.handOver("deploy:a", "v-a", BUNDLE, opts()), true);
-      assert.equal(rt.get("deploy:a"), undefined, "the old id is gone");
-      assert.equal(rt.get("v-a"), validated, "the same instance serves the new id");
-      assert.equal(await rt.load("v-a", BUNDLE, opts(logs)), validated);
-      assert.equal(((await call(validated as Instance)) as { count: number }).count, 1);
-      assert.equal(rt.stats().instances, 1);
-      // another env (top-level code may read it): not the same instance, so it is evicted instead
-      await rt.load("deploy:b", BUNDLE, opts(logs));
-      assert.equal(await rt.handOver("deploy:b", "v-b", BUNDLE, { ...opts(), env: { GREETING: "hi" } }), false);
-      assert.equal(rt.get("deploy:b"), undefined);
-      assert.equal(rt.get("v-b"), undefined);
-      // the target already has an instance: the source is evicted, the target kept
-      const c = await rt.load("deploy:c", BUNDLE, opts(logs));
-      assert.equal(await rt.handOver("deploy:c", "v-a", BUNDLE, opts()), false);
-      assert.equal(rt.get("v-a"), validated);
-      assert.notEqual(rt.get("v-a"), c);
-      assert.deepEqual(logs, ["top level ran"], "every later load was a restore");
-    } finally {
-      await rt.close();
-    }
-  });
-}
-
 test("free heap memory is zeroed before a capture (dlmalloc's free chunks found and walked), and the instance still works", async () => {
   const inst = await (await factory.prepare(ROOMY.memoryMb)).load("v-heap", moduleBundle(`
     let junk = []; for (let i = 0; i < 2000; i++) junk.push({ i, s: "x" + i }); junk = null;
