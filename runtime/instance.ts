@@ -7,6 +7,7 @@ import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModu
 import { installNatives, nativeTable, urlFields, type NativeFunctions, type NativeHost } from "./natives.ts";
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
 import { packMemory, restoreMemory, scanMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
+import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { preludeSource } from "./prelude.ts";
 import { encode, decode, type Wire } from "./contract.js";
 import { BundleEvalError } from "./errors.ts";
@@ -220,6 +221,8 @@ export class Instance implements FunctionInstance {
     // no guest code runs now, so the C stack holds only dead frames: zeroed, they neither vary nor cost space
     const { stackTop } = engineLayout();
     new Uint8Array(this.engine.memory.buffer).fill(0, stackTop - STACK_TOUCHED_BYTES, stackTop);
+    // nor does free heap memory: zeroed, it is neither captured nor restored
+    zeroFreeHeap(this.engine.memory, stackTop);
     return {
       memory: { bytes: this.engine.memory.buffer.byteLength, chunks: scanMemory(this.engine.memory, base, stackGap()), source: new Uint8Array(this.engine.memory.buffer) },
       engine,

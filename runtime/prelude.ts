@@ -40,6 +40,8 @@ export function preludeSource(): string {
     globalName: "__hangar_prelude",
     target: "es2022",
     minifySyntax: true,
+    // comments and indentation would ship in every instance (QuickJS keeps function source)
+    minifyWhitespace: true,
     legalComments: "none",
     define: Object.fromEntries(Object.entries(LIBS).map(([name, spec]) => [`__HANGAR_LIB_${name}__`, JSON.stringify(libSource(spec, resolveDir))])),
   });

@@ -32,7 +32,11 @@ async function deployEnv(ctx: AdminContext, name: string): Promise<Record<string
   return loadEnv(ctx.db, ctx.config.secretKey, name);
 }
 
-/** Evaluate the bundle in a sandbox (with the function's env) to read its exported config, then validate it. */
+/**
+ * Evaluate the bundle in a sandbox (with the function's env) to read its
+ * exported config, then validate it. The evaluation's snapshot (runtime/snapshot)
+ * is what the version's pre-warm restores: the bundle is evaluated once.
+ */
 async function readConfig(ctx: AdminContext, name: string, code: string, hash: string, map: string | null): Promise<FunctionConfig> {
   const runtime = ctx.runtime ?? (await createRuntime({ memoryBudgetMb: 256 }));
   const id = `deploy:${name}:${hash}`;
@@ -86,7 +90,10 @@ export const registryOps: Record<string, AdminOp> = {
     const hash = str(args, "hash", "the bundle hash");
     const map = typeof args.map === "string" ? args.map : null;
     const config = await readConfig(ctx, name, code, hash, map);
-    return deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
+    const result = await deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
+    // this instance's pre-warm of the version finds its bundle here, not in the database
+    if (!result.unchanged) ctx.bundles?.seed(result.versionId, { code, map });
+    return result;
   },
 
   async "functions.rollback"(ctx, args) {

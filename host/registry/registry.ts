@@ -77,6 +77,11 @@ export class Registry {
     return p;
   }
 
+  /** A version's bundle known already (this instance just stored it): not fetched again. */
+  seed(versionId: string, bundle: { code: string; map: string | null }): void {
+    if (!this.closed && !this.bundles.has(versionId)) this.bundles.set(versionId, Promise.resolve(bundle));
+  }
+
   /** Reload the active set; `force` skips the generation check. Calls coalesce. */
   refresh(force: boolean): Promise<void> {
     // A forced call joining a queued plain one makes that one forced.

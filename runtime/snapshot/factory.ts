@@ -103,18 +103,21 @@ export class InstanceFactory {
   /** An instance of version `id` with its bundle loaded, using and filling this factory's cache. */
   async load(id: string, bundle: string, opts: InstanceOptions): Promise<Instance> {
     const key = snapshotKey(id, bundle, opts);
-    const { inst, made, refused } = await this.loadFrom(id, bundle, opts, this.cache.get(key));
+    const { inst, snapshot, refused } = await this.loadFrom(id, bundle, opts, this.cache.get(key));
     if (refused) this.cache.delete(key);
+    const made = snapshot?.();
     if (made && !this.closed) this.cache.set(key, made);
     return inst;
   }
 
   /**
    * An instance of version `id` with its bundle loaded: restored from
-   * `snapshot` when it is given and accepted, else evaluated, and then
-   * snapshotted (`made`) for next time.
+   * `snapshot` when it is given and accepted, else evaluated. An evaluated
+   * one comes with `snapshot`, which makes the snapshot for next time: the
+   * caller may answer first (a sandbox thread tells the pool the load is done,
+   * then captures) but must call it before the instance runs anything else.
    */
-  async loadFrom(id: string, bundle: string, opts: InstanceOptions, snapshot?: Uint8Array): Promise<{ inst: Instance; made?: Uint8Array; refused?: boolean }> {
+  async loadFrom(id: string, bundle: string, opts: InstanceOptions, snapshot?: Uint8Array): Promise<{ inst: Instance; snapshot?: () => Uint8Array | undefined; refused?: boolean }> {
     const base = await this.baseImage();
     let refused = false;
     if (base && snapshot) {
@@ -132,15 +135,17 @@ export class InstanceFactory {
     }
     const inst = await (await this.prepare(opts.limits.memoryMb)).load(id, bundle, opts);
     this.stats.evaluated++;
-    let made: Uint8Array | undefined;
-    if (base) {
+    if (!base) return { inst, refused };
+    const { image, fingerprint } = base;
+    const capture = () => {
       try {
-        made = encodeSnapshot(inst.captureState(base.image.memory), base.fingerprint);
+        return encodeSnapshot(inst.captureState(image.memory), fingerprint);
       } catch (e) {
         if (!(e instanceof SnapshotRefused)) throw e; // work left in flight at load: evaluated again next time
+        return undefined;
       }
-    }
-    return { inst, made, refused };
+    };
+    return { inst, snapshot: capture, refused };
   }
 
   /** Drop spares and snapshots; safe twice. */

@@ -163,6 +163,8 @@ class Thread {
   readonly invs = new Map<number, Pending>();
   readonly replicas = new Map<number, Replica>();
   readonly loads = new Map<number, { resolve: (m: Extract<FromThread, { t: "loaded" }>) => void; reject: (e: Error) => void; onConsole?: LoadOptions["onConsole"]; limits: Limits }>();
+  /** Loads whose snapshot is still being captured (it follows their "loaded"), by load key. */
+  readonly snapshotWaits = new Map<number, (snapshot?: Uint8Array) => void>();
   dead = false;
   private interrupted = false;
   private cpuAtInterrupt: number | undefined;
@@ -246,6 +248,8 @@ class Thread {
       l.reject(new BundleEvalError(offender?.tag === -1 ? `evaluating the bundle stopped: ${limitMessage(kind, l.limits)}` : `evaluating the bundle stopped: ${others}`, { kind }));
     }
     this.loads.clear();
+    for (const done of this.snapshotWaits.values()) done();
+    this.snapshotWaits.clear();
     for (const r of this.replicas.values()) r.proxy.drop(r);
     this.replicas.clear();
     this.pool.replace(this);
@@ -277,6 +281,7 @@ class Thread {
     switch (m.t) {
       case "ready": return;
       case "loaded": this.loads.get(m.key)?.resolve(m); this.loads.delete(m.key); return;
+      case "snapshot": this.snapshotWaits.get(m.key)?.(m.snapshot); this.snapshotWaits.delete(m.key); return;
       case "loadFailed": {
         const l = this.loads.get(m.key);
         this.loads.delete(m.key);
@@ -521,15 +526,23 @@ class FunctionProxy implements FunctionInstance {
 
   /** Make one more replica (the first on load). */
   async grow(exclude: Set<Thread>): Promise<Replica> {
+    const skey = this.pool.snapshots ? snapshotKey(this.id, this.bundle, this.opts) : undefined;
+    // a snapshot of this bundle still being captured is worth waiting for: restoring it beats evaluating again
+    if (skey) await this.pool.capturing.get(skey);
     const thread = this.pool.pickThread(exclude);
     const key = nextKey++;
+    const made = new Promise<Uint8Array | undefined>((resolve) => thread.snapshotWaits.set(key, resolve));
     const loaded = await new Promise<Extract<FromThread, { t: "loaded" }>>((resolve, reject) => {
       thread.loads.set(key, { resolve, reject, onConsole: this.replicas.length ? undefined : this.opts.onConsole, limits: this.opts.limits });
-      const snapshot = this.pool.snapshots?.get(snapshotKey(this.id, this.bundle, this.opts));
+      const snapshot = skey ? this.pool.snapshots?.get(skey) : undefined;
       thread.send({ t: "load", key, id: this.id, bundle: this.bundle, filename: this.opts.filename, limits: this.opts.limits, env: this.opts.env, snapshot });
       this.pool.spareAhead();
+    }).catch((e: unknown) => {
+      thread.snapshotWaits.delete(key);
+      throw e;
     });
-    if (loaded.snapshot) this.pool.snapshots?.set(snapshotKey(this.id, this.bundle, this.opts), loaded.snapshot);
+    if (!loaded.snapshotFollows || !skey) thread.snapshotWaits.delete(key);
+    else this.pool.expectSnapshot(skey, made);
     const replica: Replica = { key, thread, proxy: this, inflight: 0, memoryBytes: loaded.memoryBytes, alive: true };
     if (thread.dead || this.dead) {
       thread.send({ t: "unload", key });
@@ -668,6 +681,8 @@ export class SandboxPool implements Runtime {
   private replaced = 0;
   /** Version snapshots for every thread (per process, LRU by bytes); none when snapshots are off. */
   readonly snapshots: SnapshotCache | undefined;
+  /** Snapshots a thread is capturing after answering the load, by snapshot key: settled once kept (or not made). */
+  readonly capturing = new Map<string, Promise<void>>();
 
   constructor(options: PoolOptions = {}) {
     if (options.snapshots !== false) this.snapshots = new SnapshotCache();
@@ -754,6 +769,15 @@ export class SandboxPool implements Runtime {
     if (!force) return;
     clearInterval(this.watchdog);
     this.watchdog = undefined;
+  }
+
+  /** Keep the snapshot `made` will bring under `skey`; loads of the same key wait for it meanwhile. */
+  expectSnapshot(skey: string, made: Promise<Uint8Array | undefined>): void {
+    const kept: Promise<void> = made.then((s) => {
+      if (s && !this.closed) this.snapshots?.set(skey, s);
+      if (this.capturing.get(skey) === kept) this.capturing.delete(skey);
+    });
+    this.capturing.set(skey, kept);
   }
 
   hasRoom(): boolean {

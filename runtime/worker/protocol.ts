@@ -111,8 +111,10 @@ export interface ResponseHead {
 /** Sandbox thread -> main. */
 export type FromThread =
   | { t: "ready" }
-  /** `snapshot`: made by this load (the bundle was evaluated), for the pool to keep. */
-  | { t: "loaded"; key: number; handlers: ("fetch" | EventKind)[]; config: unknown; memoryBytes: number; snapshot?: Uint8Array }
+  /** `snapshotFollows`: the bundle was evaluated; a "snapshot" message comes next. */
+  | { t: "loaded"; key: number; handlers: ("fetch" | EventKind)[]; config: unknown; memoryBytes: number; snapshotFollows: boolean }
+  /** The snapshot a load made, for the pool to keep (none when it could not be taken). */
+  | { t: "snapshot"; key: number; snapshot?: Uint8Array }
   | { t: "loadFailed"; key: number; error: ErrorData }
   /** The instance was thrown away (a limit hit inside it, or recycled after growing). */
   | { t: "dead"; key: number }

@@ -71,7 +71,7 @@ function errorData(e: unknown): ErrorData {
 
 async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
   try {
-    const { inst, made } = await factory.loadFrom(m.id, m.bundle, {
+    const { inst, snapshot } = await factory.loadFrom(m.id, m.bundle, {
       filename: m.filename,
       limits: m.limits,
       env: m.env,
@@ -83,7 +83,13 @@ async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
       post({ t: "dead", key: m.key });
     };
     instances.set(m.key, inst);
-    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshot: made }); // shared memory: no copy
+    // answered first: the snapshot is captured (before anything else runs here) while the caller goes on
+    post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshotFollows: !!snapshot });
+    if (snapshot) {
+      let made: Uint8Array | undefined;
+      try { made = snapshot(); } catch { /* none kept: the next cold start evaluates */ }
+      post({ t: "snapshot", key: m.key, snapshot: made }); // shared memory: no copy
+    }
   } catch (e) {
     post({ t: "loadFailed", key: m.key, error: errorData(e) });
   }

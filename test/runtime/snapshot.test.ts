@@ -7,6 +7,8 @@ import { InstanceFactory, snapshotKey } from "../../runtime/snapshot/factory.ts"
 import type { Instance } from "../../runtime/instance.ts";
 import type { HostFunctions } from "../../runtime/types.ts";
 import { createRuntime } from "../../runtime/index.ts";
+import { engineLayout } from "../../runtime/engine.ts";
+import { zeroFreeHeap } from "../../runtime/snapshot/heap.ts";
 import type { SandboxPool } from "../../runtime/worker/pool.ts";
 import { LIMITS, ROOMY, input, moduleBundle, req } from "./helpers.ts";
 
@@ -117,4 +119,31 @@ test("sandbox threads: an evicted version comes back from the pool's snapshot, w
   } finally {
     await rt.close();
   }
+});
+
+test("sandbox threads: a load is answered before its snapshot is captured; a load of the same bundle meanwhile waits and restores", async () => {
+  const rt = await createRuntime({ threads: 2 });
+  try {
+    const logs: string[] = [];
+    await rt.load("v-early", BUNDLE, opts(logs));
+    // asked at once, before the thread has sent the snapshot: not a second evaluation
+    const twin = await rt.load("v-twin", BUNDLE, opts(logs));
+    assert.deepEqual(logs, ["top level ran"], "the second version id with the same bundle was restored");
+    assert.equal(((await call(twin as Instance)) as { count: number }).count, 1);
+    assert.equal((rt as SandboxPool).capturing.size, 0, "nothing is left waiting");
+  } finally {
+    await rt.close();
+  }
+});
+
+test("free heap memory is zeroed before a capture (dlmalloc's free chunks found and walked), and the instance still works", async () => {
+  const inst = await (await factory.prepare(ROOMY.memoryMb)).load("v-heap", moduleBundle(`
+    let junk = []; for (let i = 0; i < 2000; i++) junk.push({ i, s: "x" + i }); junk = null;
+    const handler = { async fetch() { return Response.json({ ok: [1, 2, 3].map((x) => ({ x })).length }); } };`), opts());
+  const engine = (inst as unknown as { engine: { memory: WebAssembly.Memory } }).engine;
+  assert.ok(zeroFreeHeap(engine.memory, engineLayout().stackTop) > 0, "some free chunk was zeroed");
+  const o = await inst.fetch(req("/"), input({ limits: ROOMY }));
+  assert.ok(o.ok);
+  assert.deepEqual(await o.value.json(), { ok: 3 });
+  await inst.close();
 });

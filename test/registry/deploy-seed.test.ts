@@ -1,0 +1,45 @@
+// @both-backends
+// A deploy in a server evaluates the bundle once: the evaluation's snapshot is
+// what the version's pre-warm restores, and the deploy gives this instance's
+// bundle cache the version's bundle (the pre-warm does not fetch it back).
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { after, before, test } from "node:test";
+import { resolveConfig } from "../../host/config/index.ts";
+import { registryOps } from "../../host/registry/admin.ts";
+import type { DeployResult } from "../../host/registry/index.ts";
+import { createRuntime, type Runtime } from "../../runtime/index.ts";
+import { backend, createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+
+let t: TestDatabase;
+let rt: Runtime;
+before(async () => {
+  t = await createTestDatabase();
+  rt = await createRuntime({ threads: 1, memoryBudgetMb: 256 });
+});
+after(async () => {
+  await rt.close();
+  await t.close();
+});
+
+test(`${backend}: a deploy seeds the bundle cache and its evaluation is what the pre-warm restores`, async () => {
+  const code = `console.log("top level"); globalThis.__hangar_exports = { default: { fetch: async () => new Response("ok") } };`;
+  const hash = createHash("sha256").update(code).digest("hex");
+  const seeded = new Map<string, string>();
+  const config = resolveConfig("cli", {}, {});
+  const ctx = { db: t.db, config, actor: "test", runtime: rt, bundles: { seed: (id: string, b: { code: string }) => void seeded.set(id, b.code) } };
+  const result = (await registryOps["functions.deploy"](ctx, { name: "seeded-fn", code, hash })) as DeployResult;
+  assert.deepEqual([...seeded], [[result.versionId, code]]);
+  assert.equal(rt.get(`deploy:seeded-fn:${hash}`), undefined, "the validation instance is gone");
+  const logs: string[] = [];
+  const inst = await rt.load(result.versionId, code, { limits: config.defaultLimits, onConsole: (_l, m) => void logs.push(m) });
+  assert.deepEqual(logs, [], "the version was restored from the deploy's snapshot, not evaluated again");
+  const o = await inst.fetch(new Request("http://x/"), { requestId: "r", env: {}, auth: null, limits: config.defaultLimits, host: {} });
+  assert.ok(o.ok && (await o.value.text()) === "ok");
+
+  // the same content again is unchanged: nothing seeded
+  seeded.clear();
+  const again = (await registryOps["functions.deploy"](ctx, { name: "seeded-fn", code, hash })) as DeployResult;
+  assert.equal(again.unchanged, true);
+  assert.equal(seeded.size, 0);
+});
