@@ -22,6 +22,16 @@ export const FAILURE_STATUS: Record<InvokeErrorKind, number> = {
 /** What an unexpected host error says in production: nothing of the server's internals. */
 export const INTERNAL_MESSAGE = "an internal error occurred; the request id identifies it in the server's logs";
 
+/**
+ * What a function's own failure says in production (SPEC §5): its message may
+ * carry Postgres error text or the guest's internals, so it stays in the
+ * invocation log; the client gets the code and the request id.
+ */
+export const HIDDEN_MESSAGE: Partial<Record<InvokeErrorKind, string>> = {
+  threw: "the function threw; the invocation log has its message under this request id",
+  host: "a host binding failed under the function; the invocation log has the reason under this request id",
+};
+
 /** The status the client gets for `r`. */
 export function statusOf(r: InvokeResult): number {
   return r.error ? FAILURE_STATUS[r.error.kind] : r.response?.status ?? 200;
@@ -36,7 +46,7 @@ export interface ResultOptions {
 export function responseOf(r: InvokeResult, opts: ResultOptions = {}): Response {
   const e = r.error;
   if (!e) return sanitizeFraming(r.response ?? new Response(null, { status: 204 }));
-  const message = e.kind === "internal" && !opts.expose ? INTERNAL_MESSAGE : e.message;
+  const message = opts.expose ? e.message : e.kind === "internal" ? INTERNAL_MESSAGE : HIDDEN_MESSAGE[e.kind] ?? e.message;
   const stack = opts.expose && e.stack ? { stack: e.stack } : {};
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (e.retryAfterS !== undefined) headers["retry-after"] = String(e.retryAfterS);

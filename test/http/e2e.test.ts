@@ -78,7 +78,26 @@ describe("a deployed instance over a real port", () => {
     };
     assert.match(await expectError("/functions/v1/missing", 404, "NOT_FOUND"), /"missing" is not deployed/);
     await expectError("/functions/v1/echo", 413, "PAYLOAD_TOO_LARGE", { method: "POST", body: new Uint8Array(5000) });
-    assert.match(await expectError("/functions/v1/boom", 500, "GUEST_THREW"), /kaboom from guest/);
+    // production (SPEC §5): the guest's message stays in the invocation log; the client gets code and request id
+    const boom = await fetch(`${s.url}/functions/v1/boom`);
+    const boomBody = await boom.json();
+    assert.equal(boom.status, 500);
+    assert.equal(boomBody.error.code, "GUEST_THREW");
+    assert.doesNotMatch(boomBody.error.message, /kaboom/);
+    const boomId = boom.headers.get("x-request-id");
+    assert.equal(boomBody.error.requestId, boomId);
+    const ledger = new pg.Client({ connectionString: dbUrl });
+    await ledger.connect();
+    try {
+      let logged: string | undefined;
+      for (let i = 0; i < 600 && logged === undefined; i++) {
+        logged = (await ledger.query("select error_message from hangar.invocations where request_id = $1", [boomId])).rows[0]?.error_message;
+        if (logged === undefined) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(logged ?? "(not logged)", /kaboom from guest/);
+    } finally {
+      await ledger.end();
+    }
     await expectError("/functions/v1/stall", 504, "WALL_TIME_LIMIT");
     await expectError("/functions/v1/spin", 546, "CPU_LIMIT");
     await expectError("/functions/v1/hog", 546, "MEMORY_LIMIT");
@@ -98,6 +117,7 @@ describe("a deployed instance over a real port", () => {
     const failure = await failed.json();
     assert.equal(failed.status, 502, JSON.stringify(failure));
     assert.equal(failure.error.code, "BINDING_FAILED");
+    assert.doesNotMatch(failure.error.message, /terminat/i, "Postgres error text stays in the log");
     // after each limit, the same and other functions still answer
     assert.equal((await fetch(`${s.url}/functions/v1/echo`)).status, 201);
     await expectError("/functions/v1/spin", 546, "CPU_LIMIT");
