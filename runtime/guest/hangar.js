@@ -1,5 +1,23 @@
 // The `hangar` module: sql (tagged template, query, begin) and vector.
-import { hostCall } from "./bridge.js";
+import { hostCall as bridgeCall } from "./bridge.js";
+
+/**
+ * A host call whose failure carries the stack of the guest code that made it:
+ * a SQL error then names the function's own TypeScript line once the stack is
+ * source-mapped, not only the prelude's settle frames.
+ * @param {import("../contract.js").HostFunctionName} name
+ * @param {unknown[]} args
+ */
+function hostCall(name, args) {
+  const site = new Error();
+  return bridgeCall(name, args).then(undefined, (e) => {
+    if (e instanceof Error && typeof site.stack === "string") {
+      const frames = site.stack.split("\n").filter((l) => /^\s+at /.test(l)).slice(1);
+      if (frames.length) e.stack = `${e.name}: ${e.message}\n${frames.join("\n")}\n`;
+    }
+    throw e;
+  });
+}
 
 function makeSql(txId) {
   const sql = function sql(strings, ...values) {

@@ -205,11 +205,12 @@ test("two instances switch to a new version within a second of the deploy, and b
 test("killing one of two instances mid-request loses no request on the other", async () => {
   const a = await start();
   const b = await start();
-  const slowOnA = fetch(`${a.url}/functions/v1/slow?ms=2000`).then(
+  const slowOnA = fetch(`${a.url}/functions/v1/slow?ms=20000`).then(
     () => "answered",
     () => "connection lost",
   );
   let stop = false;
+  let loadError: unknown = null;
   const results: number[] = [];
   const load = (async () => {
     while (!stop) {
@@ -217,14 +218,18 @@ test("killing one of two instances mid-request loses no request on the other", a
       results.push(res.status);
       await res.text();
     }
-  })();
-  await new Promise((r) => setTimeout(r, 300));
+  })().catch((e) => void (loadError = e));
+  // conditions, not times: b is serving before the kill, and keeps serving after it
+  const served = async (n: number) => {
+    while (results.length < n && loadError === null) await new Promise((r) => setTimeout(r, 10));
+  };
+  await served(5);
   await a.kill();
-  await new Promise((r) => setTimeout(r, 700));
+  await served(results.length + 10);
   stop = true;
   await load;
+  assert.equal(loadError, null, `a request on the surviving instance failed: ${loadError}`);
   assert.equal(await slowOnA, "connection lost");
-  assert.ok(results.length > 10, `b served ${results.length} requests`);
   assert.ok(results.every((s) => s === 200), "every request on the surviving instance succeeded");
 });
 

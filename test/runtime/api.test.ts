@@ -207,6 +207,17 @@ test("host values: Date and Uint8Array both ways, errors with code/detail, ENOSY
   assert.ok(!o.ok && o.error.kind === "host" && o.error.message === "pool exhausted");
 });
 
+test("a failed host call's error carries the stack of the guest code that called it", async () => {
+  const host = { "sql.query": async () => { throw Object.assign(new Error('relation "nowhere" does not exist'), { code: "42P01" }); } };
+  const out = await guest(`const { sql } = globalThis.__hangar;
+    async function loadOrders() { return await sql\`select * from nowhere\`; }
+    try { await loadOrders(); return null; } catch (e) { return { message: e.message, code: e.code, stack: e.stack }; }`, host);
+  assert.equal(out.message, 'relation "nowhere" does not exist');
+  assert.equal(out.code, "42P01");
+  assert.match(out.stack, /^Error: relation "nowhere" does not exist\n/);
+  assert.match(out.stack, /at loadOrders \(/, out.stack);
+});
+
 test("sql: tagged template, query, begin commits or rolls back", async () => {
   const calls: unknown[] = [];
   const host = {
