@@ -1,4 +1,5 @@
--- The application table the pipeline watches.
+-- The application table the pipeline watches. `hangar deploy` and `hangar dev`
+-- run this (idempotent) script before deploying the function.
 create table if not exists public.articles (
   id bigint generated always as identity primary key,
   title text not null,
