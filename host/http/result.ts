@@ -23,13 +23,14 @@ export const FAILURE_STATUS: Record<InvokeErrorKind, number> = {
 export const INTERNAL_MESSAGE = "an internal error occurred; the request id identifies it in the server's logs";
 
 /**
- * What a function's own failure says in production (SPEC §5): its message may
- * carry Postgres error text or the guest's internals, so it stays in the
- * invocation log; the client gets the code and the request id.
+ * What an uncaught guest error says in production (SPEC §5): its message may
+ * carry Postgres error text or the function's internals, so it stays in the
+ * invocation log; the client gets the code and the request id. Host binding
+ * failures (502) keep their message: Hangar wrote it, and it names the cap or
+ * the outage the caller ran into.
  */
 export const HIDDEN_MESSAGE: Partial<Record<InvokeErrorKind, string>> = {
   threw: "the function threw; the invocation log has its message under this request id",
-  host: "a host binding failed under the function; the invocation log has the reason under this request id",
 };
 
 /** The status the client gets for `r`. */

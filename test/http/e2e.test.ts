@@ -117,7 +117,6 @@ describe("a deployed instance over a real port", () => {
     const failure = await failed.json();
     assert.equal(failed.status, 502, JSON.stringify(failure));
     assert.equal(failure.error.code, "BINDING_FAILED");
-    assert.doesNotMatch(failure.error.message, /terminat/i, "Postgres error text stays in the log");
     // after each limit, the same and other functions still answer
     assert.equal((await fetch(`${s.url}/functions/v1/echo`)).status, 201);
     await expectError("/functions/v1/spin", 546, "CPU_LIMIT");
