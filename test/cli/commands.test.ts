@@ -8,24 +8,15 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import pg from "pg";
 import { withColour } from "../../host/cli/colour.ts";
 import { HANGAR_BIN, runCli, startServerProcess } from "../helpers/cli.ts";
-import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
+import { createPgDatabase, dropPgDatabase, queryOnce } from "../helpers/db.ts";
 
 let url: string;
 let dir: string;
 const env = () => ({ DATABASE_URL: url, HANGAR_SECRET_KEY: "k", HANGAR_ADMIN_TOKEN: "t" });
 
-async function query<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<R>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const query = <R extends object>(text: string, values: unknown[] = []): Promise<R[]> => queryOnce<R>(url, text, values);
 
 /** Exit 1 and one line on stderr matching `pattern`, no stack. */
 function oneLine(r: { code: number; stderr: string }, pattern: RegExp): void {

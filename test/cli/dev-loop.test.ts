@@ -3,9 +3,8 @@ import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import pg from "pg";
 import { runCli, startServerProcess, type ServerProcess } from "../helpers/cli.ts";
-import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
+import { createPgDatabase, dropPgDatabase, queryOnce } from "../helpers/db.ts";
 
 let url: string;
 let dir: string;
@@ -30,15 +29,7 @@ async function body(name: string): Promise<string> {
 
 const fn = (text: string, config = "") => `${config}\nexport default { fetch: () => new Response(${JSON.stringify(text)}), scheduled() {}, event() {} };\n`;
 
-async function query<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<R>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const query = <R extends object>(text: string, values: unknown[] = []): Promise<R[]> => queryOnce<R>(url, text, values);
 
 before(async () => {
   url = await createPgDatabase();

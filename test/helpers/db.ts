@@ -75,3 +75,14 @@ export async function dropPgDatabase(url: string): Promise<void> {
     await admin.end();
   }
 }
+
+/** One statement on a client of its own (connect, query, end): for tests that check what a process wrote. */
+export async function queryOnce<R extends object>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<R>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
