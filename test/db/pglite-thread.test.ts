@@ -7,13 +7,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveConfig } from "../../host/config/index.ts";
-import { deployDir } from "../../host/dev/deploy-dir.ts";
-import { createLogger } from "../../host/log/logger.ts";
-import { registryOps } from "../../host/registry/admin.ts";
-import type { DeployResult } from "../../host/registry/index.ts";
-import { startServer } from "../../host/server/index.ts";
+import type { HangarServer } from "../../host/server/index.ts";
 import { backend, createTestDatabase } from "../helpers/db.ts";
+import { devConfig, serveDeployed } from "../helpers/server.ts";
 
 const SLEEP_S = 4;
 
@@ -24,25 +20,22 @@ test(`${backend}: pg_sleep(${SLEEP_S}) in a function: health and another functio
 export const config = { limits: { wallMs: 1500 } };
 export default { async fetch() { await sql\`select pg_sleep(${SLEEP_S})\`; return new Response("woke"); } };`);
   await writeFile(join(dir, "hello.ts"), `export default { fetch: () => new Response("hi") };`);
-  const config = { ...resolveConfig("dev", { port: "0", "data-dir": join(dir, ".hangar") }, {}), functionsDir: dir };
-  const server = await startServer({ config, logger: createLogger({ format: "json", level: "error" }), db: tdb.db });
+  let server: HangarServer | undefined;
   try {
-    const ctx = { db: tdb.db, config, runtime: server.core.runtime, actor: "test" };
-    const reports = await deployDir(dir, [], (args) => registryOps["functions.deploy"](ctx, args) as Promise<DeployResult>);
-    for (const r of reports) assert.equal(r.error, undefined, r.error);
-    await server.core.registry.refresh(true);
-    assert.equal(await (await fetch(`${server.url}/functions/v1/hello`)).text(), "hi");
-    assert.equal((await fetch(`${server.url}/_hangar/health`)).status, 200);
+    server = await serveDeployed(devConfig(dir), tdb.db);
+    const url = server.url;
+    assert.equal(await (await fetch(`${url}/functions/v1/hello`)).text(), "hi");
+    assert.equal((await fetch(`${url}/_hangar/health`)).status, 200);
 
     const probes: { what: string; status: number; ms: number }[] = [];
     const probe = async (what: string, path: string) => {
       const started = performance.now();
-      const res = await fetch(`${server.url}${path}`);
+      const res = await fetch(`${url}${path}`);
       await res.arrayBuffer();
       probes.push({ what, status: res.status, ms: performance.now() - started });
     };
     let sleeping = true;
-    const slow = fetch(`${server.url}/functions/v1/sleepy`).then(async (res) => {
+    const slow = fetch(`${url}/functions/v1/sleepy`).then(async (res) => {
       // Answered by the wall limit, not by the statement: PGlite has not finished it.
       const stillBusy = tdb.db.busyMs?.() ?? null;
       return { status: res.status, body: await res.text(), stillBusy };
@@ -76,7 +69,7 @@ export default { async fetch() { await sql\`select pg_sleep(${SLEEP_S})\`; retur
     // The session is usable again afterwards.
     assert.deepEqual((await tdb.db.query("select 1 as one")).rows, [{ one: 1 }]);
   } finally {
-    await server.close();
+    await server?.close();
     await tdb.close();
     await rm(dir, { recursive: true, force: true });
   }

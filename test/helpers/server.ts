@@ -18,9 +18,14 @@ export function devConfig(dir: string, env: Record<string, string> = {}): Hangar
 /** Start a server with `config` on `db`, deploy every function in its folder, and wait until they are served. */
 export async function serveDeployed(config: HangarConfig, db: Db): Promise<HangarServer> {
   const server = await startServer({ config, logger: createLogger({ format: "json", level: "error" }), db });
-  const ctx = { db, config, runtime: server.core.runtime, actor: "test" };
-  const reports = await deployDir(config.functionsDir, [], (args) => registryOps["functions.deploy"](ctx, args) as Promise<DeployResult>);
-  for (const r of reports) assert.equal(r.error, undefined, r.error);
-  await server.core.registry.refresh(true);
-  return server;
+  try {
+    const ctx = { db, config, runtime: server.core.runtime, actor: "test" };
+    const reports = await deployDir(config.functionsDir, [], (args) => registryOps["functions.deploy"](ctx, args) as Promise<DeployResult>);
+    for (const r of reports) assert.equal(r.error, undefined, r.error);
+    await server.core.registry.refresh(true);
+    return server;
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
 }

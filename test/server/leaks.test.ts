@@ -7,13 +7,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveConfig } from "../../host/config/index.ts";
-import { deployDir } from "../../host/dev/deploy-dir.ts";
-import { createLogger } from "../../host/log/logger.ts";
-import { registryOps } from "../../host/registry/admin.ts";
-import type { DeployResult } from "../../host/registry/index.ts";
-import { startServer } from "../../host/server/index.ts";
+import type { HangarServer } from "../../host/server/index.ts";
 import { createTestDatabase } from "../helpers/db.ts";
+import { devConfig, serveDeployed } from "../helpers/server.ts";
 
 const resources = () => process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "PipeWrap");
 
@@ -49,15 +45,12 @@ export default { async scheduled() { console.log("tick"); } };`);
 export default { async event(e: { new: { id: number } }) { console.log("item", e.new.id); } };`);
   const baseline = resources().length;
   const handles = trackHandles();
-  const config = { ...resolveConfig("dev", { port: "0", "data-dir": join(dir, ".hangar") }, {}), functionsDir: dir };
-  const server = await startServer({ config, logger: createLogger({ format: "json", level: "error" }), db: t.db });
+  let server: HangarServer | undefined;
   try {
-    const ctx = { db: t.db, config, runtime: server.core.runtime, actor: "test" };
-    const reports = await deployDir(dir, [], (args) => registryOps["functions.deploy"](ctx, args) as Promise<DeployResult>);
-    for (const r of reports) assert.equal(r.error, undefined, r.error);
-    await server.core.registry.refresh(true);
+    server = await serveDeployed(devConfig(dir), t.db);
+    const url = server.url;
     await t.db.query("insert into leak_items select generate_series(1, 20)");
-    for (let i = 0; i < 20; i++) assert.equal((await fetch(`${server.url}/functions/v1/web`)).status, 200);
+    for (let i = 0; i < 20; i++) assert.equal((await fetch(`${url}/functions/v1/web`)).status, 200);
     // let cron fire and the events drain
     for (let i = 0; i < 100; i++) {
       const { rows } = await t.db.query<{ n: number }>("select count(*)::int as n from hangar.events where status <> 'done'");
@@ -66,8 +59,8 @@ export default { async event(e: { new: { id: number } }) { console.log("item", e
     }
     await new Promise((r) => setTimeout(r, 1_200));
   } finally {
-    await server.close();
-    await server.close(); // safe twice
+    await server?.close();
+    await server?.close(); // safe twice
     handles.pause();
   }
   const pool = t.db.poolStats();
