@@ -29,20 +29,22 @@ const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => 
 export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const o = deps.options ?? {};
   const tickMs = o.tickMs ?? 250;
-  const heartbeatMs = o.heartbeatMs ?? Math.min(5_000, Math.max(100, Math.floor((o.deadAfterMs ?? 30_000) / 4)));
+  const graceMs = o.graceMs ?? 5_000;
+  const deadAfterMs = o.deadAfterMs ?? 30_000;
+  const heartbeatMs = o.heartbeatMs ?? Math.min(5_000, Math.max(100, Math.floor(deadAfterMs / 4)));
   const defaultWallMs = o.defaultWallMs ?? 30_000;
+  /** Runs started per second across the fleet; 0: no budget. */
+  const rate = o.maxRunsPerSecond ?? 100;
   const settings: ClaimSettings = {
     nodeId: deps.nodeId,
     catchUpCap: o.catchUpCap ?? 100,
-    graceMs: o.graceMs ?? 5_000,
-    deadAfterMs: o.deadAfterMs ?? 30_000,
+    graceMs,
+    deadAfterMs,
     maxDelayMs: o.maxDelayMs ?? 60_000,
     // A beat can be late under load; a fleet silent for half the dead-after time was down (all its runs are about to be taken over).
-    aliveGapMs: Math.max(2 * heartbeatMs, o.graceMs ?? 5_000, (o.deadAfterMs ?? 30_000) / 2),
-    budget: o.maxRunsPerSecond === 0 ? "no cron budget" : `cron budget ${o.maxRunsPerSecond ?? 100} runs/s`,
+    aliveGapMs: Math.max(2 * heartbeatMs, graceMs, deadAfterMs / 2),
+    budget: rate === 0 ? "no cron budget" : `cron budget ${rate} runs/s`,
   };
-  /** Runs started per second across the fleet; 0: no budget. */
-  const rate = o.maxRunsPerSecond ?? 100;
   const maxAttempts = o.maxAttempts ?? 5;
   const { db } = deps;
   const log = (deps.logger ?? silent).child({ component: "cron" });
