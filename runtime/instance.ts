@@ -1,7 +1,7 @@
 // One function version: a QuickJS context in its own WASM module, serving
 // concurrent invocations through its event loop, with limits enforced here.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
-import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationInput, Limits, Outcome } from "./types.ts";
+import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationEnd, InvocationInput, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
 import { installNatives, nativeTable, urlFields, type NativeFunctions, type NativeHost } from "./natives.ts";
@@ -380,7 +380,8 @@ export class Instance implements FunctionInstance {
   private end(inv: Invocation, failure?: GuestFailure): void {
     if (inv.ended) return;
     inv.ended = true;
-    if (inv.id !== 0) queueMicrotask(() => { try { inv.input.onEnd?.(); } catch { /* the owner's hook must not break the instance */ } });
+    // after the current segment's CPU time is counted
+    if (inv.id !== 0) queueMicrotask(() => { try { inv.input.onEnd?.(endOf(inv)); } catch { /* the owner's hook must not break the instance */ } });
     clearTimeout(inv.wallTimer);
     for (const [id, t] of inv.timers) { clearTimeout(t); this.timerOwner.delete(id); }
     this.invs.delete(inv.id);
@@ -405,7 +406,7 @@ export class Instance implements FunctionInstance {
     inv.responded = true;
     if (!r.ok) { inv.resolve({ ok: false, error: r.error!, stats: this.stats(inv) }); return; }
     const o = inv.onValue(r.value, inv);
-    inv.resolve({ ...o, stats: this.stats(inv) } as Outcome<unknown>);
+    inv.resolve({ ...o, stats: { ...o.stats, ...this.stats(inv) } } as Outcome<unknown>);
   }
 
   // ---- running guest code ----
@@ -733,6 +734,10 @@ function parsedUrl(url: string): Record<string, string> | null {
 
 function zeroStats() { return { cpuMs: 0, wallMs: 0, memoryBytes: 0 }; }
 
+function endOf(inv: Invocation): InvocationEnd {
+  return inv.body ? { cpuMs: inv.cpuMs, streamedBytes: inv.body.bytes } : { cpuMs: inv.cpuMs };
+}
+
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /** A fetch handler's response as data; `body` bytes or a `stream` (never both), none for a null-body status. */
@@ -753,5 +758,5 @@ function toResponseData(v: unknown, stream: () => ReadableStream<Uint8Array>): O
   const body = nullBody || r.stream || r.body === null ? null : typeof r.body === "string" ? utf8.encode(r.body) : r.body;
   const value: ResponseData = { status: r.status, statusText: r.statusText, headers: r.headers, body };
   if (!nullBody && r.stream) value.stream = stream();
-  return { ok: true, value, stats: zeroStats() };
+  return { ok: true, value, stats: body ? { ...zeroStats(), responseBytes: body.byteLength } : zeroStats() };
 }

@@ -95,8 +95,8 @@ export interface InvocationInput {
    */
   forward?: (name: string, args: unknown[]) => Promise<unknown>;
   onConsole?: (level: ConsoleLevel, message: string) => void;
-  /** Called once the invocation is over, its waitUntil work included (bindings may close then). */
-  onEnd?: () => void;
+  /** Called once the invocation is over, its streamed body and waitUntil work included (bindings may close then). */
+  onEnd?: (end?: InvocationEnd) => void;
   /** Watchdog tag of this invocation (the sandbox thread's invocation id). */
   tag?: number;
 }
@@ -106,6 +106,16 @@ export interface InvocationStats {
   wallMs: number;
   /** WASM heap size of the instance at the end of the invocation, bytes. */
   memoryBytes: number;
+  /** A fetch handler's response body when it was bytes (a streamed one is counted in `InvocationEnd`). */
+  responseBytes?: number;
+}
+
+/** What is known only once an invocation is over; absent when it ended by failing before its instance could say. */
+export interface InvocationEnd {
+  /** CPU time of the whole invocation: the handler, its streamed body and its waitUntil work. */
+  cpuMs: number;
+  /** Bytes of a streamed response body handed on to the client; absent when the body was not a stream. */
+  streamedBytes?: number;
 }
 
 export type FailureKind =

@@ -102,7 +102,7 @@ export async function deployments(sql: Sql, name: string, limit = 50): Promise<D
 
 export interface InvocationRow {
   id: string; seq: string; startedAt: Date; functionName: string; version: number | null; trigger: string; status: string; httpStatus: number;
-  durationMs: number; cpuMs: number; memoryBytes: number; requestId: string; nodeId: string;
+  durationMs: number; cpuMs: number; memoryBytes: number; responseBytes: number | null; streamed: boolean; requestId: string; nodeId: string;
   error: { message: string; stack: string | null } | null; logs: { level: string; message: string; time: string }[];
 }
 
@@ -111,18 +111,19 @@ export async function invocation(sql: Sql, id: string): Promise<InvocationRow | 
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
   const { rows: [r] } = await sql.query<{
     id: string; seq: string; started_at: Date; function_name: string; version: number | null; trigger: string; status: string; http_status: number;
-    duration_ms: number; cpu_ms: number; memory_bytes: string; request_id: string; node_id: string; error_message: string | null; error_stack: string | null;
+    duration_ms: number; cpu_ms: number; memory_bytes: string; response_bytes: string | null; streamed: boolean; request_id: string; node_id: string; error_message: string | null; error_stack: string | null;
     logs: InvocationRow["logs"] | null;
   }>(
     `select i.id::text, i.seq::text, i.started_at, i.function_name, v.version, i.trigger, i.status, i.http_status, i.duration_ms, i.cpu_ms,
-            i.memory_bytes::text, i.request_id, i.node_id, i.error_message, i.error_stack, i.logs
+            i.memory_bytes::text, i.response_bytes::text, i.streamed, i.request_id, i.node_id, i.error_message, i.error_stack, i.logs
      from hangar.invocations i left join hangar.versions v on v.id = i.version_id where i.id = $1::uuid limit 1`,
     [id],
   );
   if (!r) return null;
   return {
     id: r.id, seq: r.seq, startedAt: r.started_at, functionName: r.function_name, version: r.version, trigger: r.trigger, status: r.status,
-    httpStatus: r.http_status, durationMs: r.duration_ms, cpuMs: r.cpu_ms, memoryBytes: Number(r.memory_bytes), requestId: r.request_id,
+    httpStatus: r.http_status, durationMs: r.duration_ms, cpuMs: r.cpu_ms, memoryBytes: Number(r.memory_bytes),
+    responseBytes: r.response_bytes === null ? null : Number(r.response_bytes), streamed: r.streamed, requestId: r.request_id,
     nodeId: r.node_id, error: r.error_message === null ? null : { message: r.error_message, stack: r.error_stack }, logs: r.logs ?? [],
   };
 }

@@ -38,12 +38,7 @@ export function ms(n: number | null | undefined): string {
   return n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${n < 10 ? n.toFixed(2) : Math.round(n)} ms`;
 }
 
-export function bytes(n: number | null | undefined): string {
-  if (!n) return "0 B";
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
+export { formatBytes as bytes } from "../util/bytes.ts";
 
 export function pct(part: number, whole: number): string {
   return whole ? `${((100 * part) / whole).toFixed(part && part < whole / 100 ? 2 : 1)}%` : "0%";

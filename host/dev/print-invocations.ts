@@ -1,3 +1,4 @@
+import { formatBytes } from "../util/bytes.ts";
 import type { InvocationRecord, InvocationRecorder } from "../logs/types.ts";
 
 const clock = (d: Date) => d.toISOString().slice(11, 23);
@@ -5,7 +6,8 @@ const clock = (d: Date) => d.toISOString().slice(11, 23);
 /** Format one finished invocation for the dev terminal: a head line, then its console lines and a failure's stack. */
 export function formatInvocation(rec: InvocationRecord): string[] {
   const status = rec.status === "ok" ? String(rec.httpStatus) : `${rec.httpStatus} ${rec.status}`;
-  const out = [`${clock(rec.startedAt)} ${rec.trigger} ${rec.functionName} ${status} ${rec.durationMs.toFixed(1)} ms`];
+  const sent = rec.streamed ? ` (streamed ${formatBytes(rec.responseBytes)})` : "";
+  const out = [`${clock(rec.startedAt)} ${rec.trigger} ${rec.functionName} ${status} ${rec.durationMs.toFixed(1)} ms${sent}`];
   for (const l of rec.logs) {
     const [first, ...rest] = l.message.split("\n");
     out.push(`  ${l.level === "log" || l.level === "info" ? "|" : l.level} ${first}`);

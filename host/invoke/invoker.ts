@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { FunctionInstance, HostFunctions, InvocationStats, Limits, Outcome } from "../../runtime/types.ts";
+import type { FunctionInstance, HostFunctions, InvocationEnd, InvocationStats, Limits, Outcome } from "../../runtime/types.ts";
 import { BundleEvalError, MemoryBudgetError } from "../../runtime/index.ts";
 import { BUNDLE_FILENAME, mapStack } from "../build/index.ts";
 import { capStack } from "../build/stack.ts";
@@ -62,10 +62,11 @@ export function createInvoker(deps: InvokerDeps): Invoker {
    * Run `fn` once it holds a concurrency slot (released when the invocation is
    * over, waitUntil work included); `over` is told when that is.
    */
-  async function run(req: InvokeRequest, fn: ActiveFunction, limits: Limits, requestId: string, logs: ConsoleLine[], release: () => void, over: () => void): Promise<Omit<InvokeResult, "requestId" | "functionName" | "versionId">> {
+  async function run(req: InvokeRequest, fn: ActiveFunction, limits: Limits, requestId: string, logs: ConsoleLine[], release: () => void, over: (end?: InvocationEnd) => void): Promise<Omit<InvokeResult, "requestId" | "functionName" | "versionId">> {
     const bindings = lazyBindings(() => deps.bindings({ fn, requestId, auth: req.auth ?? null, sqlSession: req.sqlSession }));
     // waitUntil work keeps its bindings (and its concurrency slot) until the invocation is over
     let markEnded!: () => void;
+    let end: InvocationEnd | undefined;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
     let started = false;
     let outcome: Outcome<unknown>;
@@ -80,7 +81,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
         auth: req.auth ?? null,
         limits,
         host: bindings.host,
-        onEnd: () => markEnded(),
+        onEnd: (e?: InvocationEnd) => { end = e; markEnded(); },
         onConsole: (level: ConsoleLine["level"], message: string) => {
           logs.push({ level, message, time: new Date() });
           deps.logger.debug(`[${fn.name}] ${message}`, { requestId, level });
@@ -102,7 +103,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       }
     } finally {
       const close = async () => {
-        over();
+        over(end);
         await bindings.close().catch((err) => deps.logger.warn("binding close failed", { err }));
         release();
       };
@@ -133,8 +134,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       let result: InvokeResult;
       // The record waits for the invocation's end: console lines of its waitUntil work belong to it too.
       let ended = true;
-      let recordWhenOver: (() => void) | null = null;
-      const over = () => { ended = true; recordWhenOver?.(); };
+      let recordWhenOver: ((end?: InvocationEnd) => void) | null = null;
+      let end: InvocationEnd | undefined;
+      const over = (e?: InvocationEnd) => { ended = true; end = e; recordWhenOver?.(e); };
       if (!fn) {
         result = { ...base, error: failure("not-found", `function "${req.functionName}" is not deployed`), stats: ZERO };
       } else {
@@ -145,9 +147,10 @@ export function createInvoker(deps: InvokerDeps): Invoker {
           ? { ...base, ...(await run(req, fn, limits, requestId, logs, release, over)) }
           : { ...base, error: failure("concurrency", `function "${fn.name}" is running ${limits.concurrency} invocations and its queue is full; retry shortly`, { retryAfterS: 1 }), stats: ZERO };
       }
-      const durationMs = performance.now() - t0;
+      const answeredMs = performance.now() - t0;
       const error = result.error;
-      const record = () => deps.recorder?.record({
+      // a streamed response lasts until its last byte: its duration, bytes and CPU time are known only then
+      const record = (last?: InvocationEnd) => deps.recorder?.record({
         id: uuid7(startedAt),
         requestId,
         correlationId: req.correlationId ?? null,
@@ -157,14 +160,16 @@ export function createInvoker(deps: InvokerDeps): Invoker {
         status: error ? error.code : "ok",
         httpStatus: statusOf(result),
         startedAt: new Date(startedAt),
-        durationMs,
-        cpuMs: result.stats.cpuMs,
+        durationMs: last?.streamedBytes !== undefined ? performance.now() - t0 : answeredMs,
+        cpuMs: Math.max(result.stats.cpuMs, last?.cpuMs ?? 0),
         memoryBytes: result.stats.memoryBytes,
+        responseBytes: last?.streamedBytes ?? result.stats.responseBytes ?? null,
+        streamed: last?.streamedBytes !== undefined,
         error: error ? { message: error.message, stack: error.stack } : null,
         nodeId: deps.nodeId,
         logs,
       });
-      if (ended) record();
+      if (ended) record(end);
       else recordWhenOver = record;
       return result;
     },

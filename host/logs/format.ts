@@ -1,3 +1,4 @@
+import { formatBytes } from "../util/bytes.ts";
 import type { LogEntry } from "./query.ts";
 
 const time = (iso: string) => iso.replace("T", " ").replace("Z", "");
@@ -26,7 +27,8 @@ export function formatEntry(e: LogEntry, opts: { escape?: boolean } = {}): strin
   const x = opts.escape === false ? (s: string) => s : escapeControls;
   const status = e.status === "ok" ? `ok ${e.httpStatus}` : `${x(e.status)} ${e.httpStatus}`;
   const corr = e.correlationId ? `  (client id ${x(e.correlationId)})` : "";
-  const out = [`${time(e.startedAt)}  ${x(e.functionName)}  ${x(e.trigger)}  ${status}  ${duration(e.durationMs)}  ${x(e.requestId)}${corr}`];
+  const sent = e.streamed ? `  streamed ${formatBytes(e.responseBytes)}` : "";
+  const out = [`${time(e.startedAt)}  ${x(e.functionName)}  ${x(e.trigger)}  ${status}  ${duration(e.durationMs)}${sent}  ${x(e.requestId)}${corr}`];
   for (const l of e.logs) {
     const [first, ...rest] = x(l.message).split("\n");
     out.push(`    ${time(l.time).slice(11)} ${x(l.level).padEnd(5)} ${first}`);

@@ -57,6 +57,8 @@ function row(r: InvocationRecord) {
     duration_ms: num(r.durationMs),
     cpu_ms: num(r.cpuMs),
     memory_bytes: Math.min(Math.round(num(r.memoryBytes)), Number.MAX_SAFE_INTEGER),
+    response_bytes: typeof r.responseBytes === "number" ? Math.min(Math.round(num(r.responseBytes)), Number.MAX_SAFE_INTEGER) : null,
+    streamed: r.streamed === true,
     error_message: r.error ? text(typeof r.error.message === "string" ? r.error.message : String(r.error.message), MAX_ERROR_CHARS, "(no message)") : null,
     error_stack: r.error?.stack ? text(String(r.error.stack), MAX_ERROR_CHARS, "") || null : null,
     request_id: text(r.requestId, 128, "?"),
@@ -79,12 +81,13 @@ export async function insertBatch(db: Db, nodeId: string, batch: InvocationRecor
     await tx.query(
       `with ins as (
          insert into hangar.invocations (id, started_at, function_name, version_id, trigger, status, http_status, duration_ms,
-           cpu_ms, memory_bytes, error_message, error_stack, request_id, correlation_id, node_id, logs)
+           cpu_ms, memory_bytes, response_bytes, streamed, error_message, error_stack, request_id, correlation_id, node_id, logs)
          select id, started_at, function_name, version_id, trigger, status, http_status, duration_ms,
-           cpu_ms, memory_bytes, error_message, error_stack, request_id, correlation_id, node_id, logs
+           cpu_ms, memory_bytes, response_bytes, streamed, error_message, error_stack, request_id, correlation_id, node_id, logs
          from json_to_recordset($1::json) as r(id uuid, started_at timestamptz, function_name text, version_id bigint, trigger text,
            status text, http_status int, duration_ms double precision, cpu_ms double precision, memory_bytes bigint,
-           error_message text, error_stack text, request_id text, correlation_id text, node_id text, logs jsonb)
+           response_bytes bigint, streamed boolean, error_message text, error_stack text, request_id text, correlation_id text,
+           node_id text, logs jsonb)
          returning seq)
        select pg_notify($2, json_build_object('node', $3::text, 'count', count(*), 'seq', max(seq))::text) from ins`,
       [payload, LOGS_CHANNEL, nodeId],

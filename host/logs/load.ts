@@ -39,6 +39,8 @@ const sample = (i: number): InvocationRecord => {
     durationMs: 3.2,
     cpuMs: 1.1,
     memoryBytes: 2_097_152,
+    responseBytes: i % 4 === 0 ? 58 : null,
+    streamed: false,
     error: i % 50 === 0 ? { message: "boom", stack: "Error: boom\n    at handler (functions/fn/index.ts:12:11)" } : null,
     nodeId,
     logs: [

@@ -15,6 +15,10 @@ export interface LogEntry {
   durationMs: number;
   cpuMs: number;
   memoryBytes: number;
+  /** HTTP response body bytes (a streamed one to its end); null for other triggers and Hangar's error bodies. */
+  responseBytes: number | null;
+  /** The body was streamed: duration runs to its last byte. */
+  streamed: boolean;
   requestId: string;
   /** The client's own x-request-id, when it sent one. */
   correlationId: string | null;
@@ -74,12 +78,12 @@ export function parseLogQuery(args: Record<string, unknown>): LogQuery {
 
 interface Row {
   id: string; seq: string; started_at: Date; function_name: string; version_id: string | null; trigger: string; status: string;
-  http_status: number; duration_ms: number; cpu_ms: number; memory_bytes: string; request_id: string; correlation_id: string | null; node_id: string;
+  http_status: number; duration_ms: number; cpu_ms: number; memory_bytes: string; response_bytes: string | null; streamed: boolean; request_id: string; correlation_id: string | null; node_id: string;
   error_message: string | null; error_stack: string | null; logs: LogEntry["logs"] | null;
 }
 
 const COLUMNS = `id, seq, started_at, function_name, version_id, trigger, status, http_status, duration_ms, cpu_ms, memory_bytes,
-  request_id, correlation_id, node_id, error_message, error_stack, logs`;
+  response_bytes, streamed, request_id, correlation_id, node_id, error_message, error_stack, logs`;
 
 /**
  * Invocations with their console lines, oldest first. Without `after`: the
@@ -126,6 +130,8 @@ function entry(r: Row): LogEntry {
     durationMs: r.duration_ms,
     cpuMs: r.cpu_ms,
     memoryBytes: Number(r.memory_bytes),
+    responseBytes: r.response_bytes === null ? null : Number(r.response_bytes),
+    streamed: r.streamed,
     requestId: r.request_id,
     correlationId: r.correlation_id,
     nodeId: r.node_id,

@@ -24,6 +24,10 @@ export interface InvocationRecord {
   durationMs: number;
   cpuMs: number;
   memoryBytes: number;
+  /** Bytes of the HTTP response body (a streamed one counted to its end); null for other triggers and failures. */
+  responseBytes: number | null;
+  /** The response body was a stream: duration, bytes and CPU time run to its last byte. */
+  streamed: boolean;
   error: { message: string; stack?: string } | null;
   nodeId: string;
   logs: ConsoleLine[];

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
 import { availableParallelism } from "node:os";
 import type {
-  ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, IncomingRequest, InvocationInput, InvocationStats, Limits, Outcome,
+  ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome,
 } from "../types.ts";
 import { HostBindingError } from "../types.ts";
 import { BundleEvalError, RuntimeClosedError } from "../errors.ts";
@@ -265,7 +265,7 @@ class Thread {
     this.finish(inv);
   }
 
-  private finish(inv: Pending): void {
+  private finish(inv: Pending, end?: InvocationEnd): void {
     if (inv.ended) return;
     inv.ended = true;
     clearTimeout(inv.guard);
@@ -273,7 +273,7 @@ class Thread {
     void inv.req?.cancel().catch(() => {});
     if (!inv.res && inv.answered) this.invs.delete(inv.id);
     inv.replica.inflight--;
-    try { inv.input.onEnd?.(); } catch { /* the owner's hook must not break the pool */ }
+    try { inv.input.onEnd?.(end); } catch { /* the owner's hook must not break the pool */ }
     this.pool.idle();
   }
 
@@ -313,7 +313,7 @@ class Thread {
       }
       case "host": void this.hostCall(m); return;
       case "result": this.onResult(m); return;
-      case "ended": { const inv = this.invs.get(m.inv); if (inv) this.finish(inv); return; }
+      case "ended": { const inv = this.invs.get(m.inv); if (inv) this.finish(inv, m.end); return; }
       case "resChunk": this.onResChunk(m); return;
       case "reqCredit": void this.sendBody(m.inv, m.n); return;
     }
@@ -355,7 +355,7 @@ class Thread {
       }
       if (res) inv.resolve({ ok: true, value: res, stats: m.stats });
     }
-    if (m.ended) this.finish(inv);
+    if (m.ended) this.finish(inv, m.end);
   }
 
   private response(inv: Pending, head: ResponseHead): Response {

@@ -7,7 +7,7 @@
 // are listed in runtime/contract.js (HOST_FUNCTION_NAMES): the thread forwards
 // every call it cannot serve itself, and the main thread answers ENOSYS for a
 // name the invocation was not handed.
-import type { ConsoleLevel, EventKind, FailureKind, GuestFailure, InvocationStats, Limits } from "../types.ts";
+import type { ConsoleLevel, EventKind, FailureKind, GuestFailure, InvocationEnd, InvocationStats, Limits } from "../types.ts";
 import type { Layout } from "../engine.ts";
 
 /** What the thread is given when it starts. */
@@ -123,10 +123,10 @@ export type FromThread =
   | { t: "console"; inv: number; key: number; level: ConsoleLevel; message: string }
   | { t: "host"; inv: number; call: number; name: string; args: unknown[] }
   /** The invocation's handler answered (or failed); `ended`: it is over too (no "ended" message follows). */
-  | { t: "result"; inv: number; ok: true; value?: unknown; response?: ResponseHead; stats: InvocationStats; ended?: boolean }
-  | { t: "result"; inv: number; ok: false; error: GuestFailure; stats: InvocationStats; ended?: boolean }
+  | { t: "result"; inv: number; ok: true; value?: unknown; response?: ResponseHead; stats: InvocationStats; ended?: boolean; end?: InvocationEnd }
+  | { t: "result"; inv: number; ok: false; error: GuestFailure; stats: InvocationStats; ended?: boolean; end?: InvocationEnd }
   /** The invocation is over (its waitUntil work too): host work for it may stop. */
-  | { t: "ended"; inv: number }
+  | { t: "ended"; inv: number; end?: InvocationEnd }
   /** Response body of `inv` (thread -> main stream), one chunk per credit; null ends it. */
   | { t: "resChunk"; inv: number; chunk: Uint8Array | null; error?: string }
   /** The thread may take `n` more request-body chunks. */

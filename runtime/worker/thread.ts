@@ -6,7 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Instance, type RequestInput, type ResponseData } from "../instance.ts";
 import { useCompiledModule } from "../engine.ts";
 import { InstanceFactory } from "../snapshot/factory.ts";
-import type { HostFunctions, InvocationInput, Outcome } from "../types.ts";
+import type { HostFunctions, InvocationEnd, InvocationInput, Outcome } from "../types.ts";
 import {
   CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
   type ErrorData, type FromThread, type InvokeInputData, type ThreadData, type ToThread,
@@ -100,12 +100,15 @@ const TRANSFER_BYTES = 64 * 1024;
 
 /** Invocations whose result went out before they ended (an "ended" message follows). */
 const answered = new Set<number>();
-/** Invocations that ended before their result went out (the result carries `ended`). */
-const endedEarly = new Set<number>();
+/** Invocations that ended before their result went out (the result carries `ended`), with what their end said. */
+const endedEarly = new Map<number, InvocationEnd | undefined>();
 
 function result(inv: number, m: Extract<FromThread, { t: "result" }>, transfer?: ArrayBuffer[]): void {
-  if (endedEarly.delete(inv)) m.ended = true;
-  else answered.add(inv);
+  if (endedEarly.has(inv)) {
+    m.ended = true;
+    m.end = endedEarly.get(inv);
+    endedEarly.delete(inv);
+  } else answered.add(inv);
   post(m, transfer);
 }
 
@@ -130,10 +133,10 @@ function inputFor(inv: number, key: number, d: InvokeInputData): InvocationInput
     forward: (name, args) => forward(inv, name, args),
     tag: inv,
     onConsole: d.console ? (level, message) => post({ t: "console", inv, key, level, message }) : undefined,
-    onEnd: () => {
+    onEnd: (end) => {
       // ended before its result went out (no waitUntil, no stream): the result says so, one message instead of two
-      if (answered.delete(inv)) post({ t: "ended", inv });
-      else endedEarly.add(inv);
+      if (answered.delete(inv)) post({ t: "ended", inv, end });
+      else endedEarly.set(inv, end);
       const n = (active.get(key) ?? 1) - 1;
       if (n > 0) active.set(key, n);
       else {

@@ -46,15 +46,7 @@ export function callbackInvoker(handlers: Record<string, (call: Call) => Promise
   return { invoker, calls, callsOf: (name: string) => calls.filter((c) => c.functionName === name) };
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor } from "../helpers/wait.ts";
 
 export interface LedgerRow {
   scheduled_at: Date;

@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { runCli, startServerProcess, type ServerProcess } from "../helpers/cli.ts";
-import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
+import { createPgDatabase, dropPgDatabase, queryOnce } from "../helpers/db.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const FUNCTIONS: Record<string, string> = {
   // Hono-streamSSE-like: events from a ReadableStream; the second waits for the test's release
@@ -63,6 +64,7 @@ const FUNCTIONS: Record<string, string> = {
     });
     return new Response(res.body!.pipeThrough(relay), { headers: { "content-type": "text/event-stream" } });
   } };`,
+  "plain.ts": `export default { fetch: () => new Response("plain") };`,
   "upload.ts": `export default { async fetch(req: Request) {
     const form = await req.formData();
     const files = [];
@@ -172,6 +174,35 @@ test("SSE: the first event reaches the client before the function produces the s
   await readUntil(reader, seen, (t) => t.includes("data: released-after-first\n\n"));
   assert.equal(seen.text, "event: first\ndata: 1\n\nevent: second\ndata: released-after-first\n\n");
   assert.equal((await reader.read()).done, true);
+});
+
+interface LedgerRow { status: string; http_status: number; duration_ms: number; response_bytes: string | null; streamed: boolean }
+const ledgerRow = async (requestId: string) => (await queryOnce<LedgerRow>(dbUrl,
+  "select status, http_status, duration_ms, response_bytes::text, streamed from hangar.invocations where request_id = $1", [requestId]))[0];
+
+test("the ledger records a streamed response when its last byte is sent: its bytes and whole duration", async () => {
+  const res = await fetch(`${server.url}/functions/v1/sse?signal=${encodeURIComponent(`${loop.url}/signal/ledger`)}`);
+  const id = res.headers.get("x-request-id")!;
+  const reader = res.body!.getReader();
+  const seen = { text: "" };
+  await readUntil(reader, seen, (t) => t.includes("data: 1\n\n"));
+  const firstAt = performance.now();
+  // a buffered response answered after the stream began is on record, the stream (still open) is not
+  const plain = await fetch(`${server.url}/functions/v1/plain`);
+  assert.equal(await plain.text(), "plain");
+  const plainRow = await waitFor("the buffered response's ledger row", () => ledgerRow(plain.headers.get("x-request-id")!));
+  assert.deepEqual({ ...plainRow, duration_ms: 0 }, { status: "ok", http_status: 200, duration_ms: 0, response_bytes: "5", streamed: false });
+  assert.equal(await ledgerRow(id), undefined, "an open stream is not on record yet");
+  const releasedAt = performance.now();
+  loop.release("ledger", "done");
+  await readUntil(reader, seen, (t) => t.includes("data: done\n\n"));
+  assert.equal((await reader.read()).done, true);
+  const row = await waitFor("the streamed response's ledger row", () => ledgerRow(id));
+  assert.equal(row.streamed, true);
+  assert.equal(row.status, "ok");
+  assert.equal(Number(row.response_bytes), Buffer.byteLength(seen.text));
+  // the function began before the first byte arrived and ended after the release: its duration spans both
+  assert.ok(row.duration_ms >= releasedAt - firstAt, `duration ${row.duration_ms} ms covers the ${releasedAt - firstAt} ms the stream was held open`);
 });
 
 test("a client that goes away cancels the guest's stream, and the invocation ends", async () => {

@@ -21,6 +21,8 @@ export function record(over: Partial<InvocationRecord> = {}): InvocationRecord {
     durationMs: 1.5,
     cpuMs: 0.7,
     memoryBytes: 1024,
+    responseBytes: 27,
+    streamed: false,
     error: null,
     nodeId: "node-test",
     logs: [],

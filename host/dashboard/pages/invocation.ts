@@ -18,7 +18,8 @@ export async function invocationPage(c: Ctx, d: Dash): Promise<Response> {
 <dt>Request id</dt><dd class="mono">${inv.requestId}</dd>
 <dt>Invocation id</dt><dd class="mono">${inv.id}</dd>
 <dt>Started</dt><dd><time datetime="${inv.startedAt.toISOString()}">${when(inv.startedAt)}</time></dd>
-<dt>Duration</dt><dd>${ms(inv.durationMs)}</dd>
+<dt>Duration</dt><dd>${ms(inv.durationMs)}${inv.streamed ? " (to the streamed body's last byte)" : ""}</dd>
+${inv.responseBytes === null ? "" : h`<dt>Response body</dt><dd>${bytes(inv.responseBytes)}${inv.streamed ? " streamed" : ""}</dd>`}
 <dt>CPU</dt><dd>${ms(inv.cpuMs)}</dd>
 <dt>Memory</dt><dd>${bytes(inv.memoryBytes)}</dd>
 <dt>Instance</dt><dd class="mono">${inv.nodeId}</dd>
