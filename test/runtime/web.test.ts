@@ -230,3 +230,27 @@ test("Intl and toLocale* answer as V8 does (time zones, currencies, collation, p
       bad,
     };`);
 });
+
+test("Intl.Locale answers as V8 does: properties, Node 20's getters, maximize/minimize, errors, and as other constructors' locales", async () => {
+  const out = await same(`const tags = ["en-US", "de-Latn-DE-u-ca-gregory", "zh-Hant-TW", "ar-EG-u-nu-arab", "ja-JP-u-hc-h12", "und", "EN-gb-u-co-phonebk-kf-upper-kn"];
+    const fields = ["language", "script", "region", "baseName", "calendar", "collation", "hourCycle", "caseFirst", "numeric", "numberingSystem",
+      "calendars", "collations", "hourCycles", "numberingSystems", "textInfo", "timeZones", "weekInfo"];
+    const describe = (l) => { const o = { s: l.toString(), max: l.maximize().toString(), min: l.minimize().toString() }; for (const f of fields) o[f] = l[f] === undefined ? "(undefined)" : l[f]; return o; };
+    const bad = [];
+    for (const f of [() => new Intl.Locale("x!"), () => new Intl.Locale(""), () => new Intl.Locale(), () => new Intl.Locale(5), () => new Intl.Locale(null),
+      () => new Intl.Locale("en", { calendar: "!!" }), () => new Intl.Locale("en", { hourCycle: "h25" }), () => Intl.Locale("en")]) {
+      try { f(); bad.push("none"); } catch (e) { bad.push(e.name); }
+    }
+    const de = new Intl.Locale("de", { region: "AT", calendar: "buddhist", hourCycle: "h23", numeric: true, caseFirst: "lower", collation: "phonebk", numberingSystem: "latn" });
+    const copy = new Intl.Locale("fr");
+    copy.calendars.push("mutated");
+    return {
+      tags: tags.map((t) => describe(new Intl.Locale(t))), withOptions: describe(de), fromLocale: new Intl.Locale(de, { region: "CH" }).toString(),
+      fromObject: new Intl.Locale({ toString() { return "fr-CA"; } }).toString(), bad, kind: [Object.prototype.toString.call(de), de instanceof Intl.Locale, Intl.Locale.length, JSON.stringify(de)],
+      copies: copy.calendars.includes("mutated"),
+      asLocales: [new Intl.NumberFormat(new Intl.Locale("de")).format(1234.5), new Intl.DateTimeFormat([new Intl.Locale("ja-JP")], { timeZone: "UTC" }).format(new Date(0)),
+        Intl.getCanonicalLocales(new Intl.Locale("EN-us")), new Intl.Collator(new Intl.Locale("sv")).resolvedOptions().locale, (1.5).toLocaleString(new Intl.Locale("fr")),
+        new Intl.PluralRules(new Intl.Locale("ar")).select(3), Intl.NumberFormat.supportedLocalesOf([new Intl.Locale("fr-CA")])],
+    };`);
+  assert.equal((out as { tags: { max: string }[] }).tags[5].max, "en-Latn-US");
+});
