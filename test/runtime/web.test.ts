@@ -174,16 +174,20 @@ test("fetch-event form, EdgeRuntime.waitUntil, WebSocket exists and fails to con
     const ws = new WebSocket("wss://realtime.test/socket");
     const closed = await new Promise((r) => ws.addEventListener("close", (e) => r(e.reason)));
     const errs = [];
-    for (const f of [() => crypto.subtle.foo(), () => Deno.openKv(), () => Deno.readTextFile("/etc/passwd")]) { try { f(); } catch (e) { errs.push(e.message); } }
+    for (const f of [() => crypto.subtle.getPublicKey(), () => Deno.openKv(), () => Deno.readTextFile("/etc/passwd")]) { try { f(); } catch (e) { errs.push(e.message); } }
+    // a member no runtime has is absent to feature checks, and calling it still fails
+    let unknownCall = "none"; try { crypto.subtle.foo(); } catch (e) { unknownCall = e.name; }
+    const checks = [typeof crypto.subtle.foo, "foo" in crypto.subtle, typeof Deno.foo, typeof crypto.subtle.getPublicKey, "getPublicKey" in crypto.subtle, typeof crypto.subtle.sign, unknownCall];
     Deno.unrefTimer(setTimeout(() => {}, 1));
-    return Response.json({ closed, errs, state: ws.readyState });
+    return Response.json({ closed, errs, checks, state: ws.readyState });
   }`), { limits: ROOMY });
   let ended!: () => void;
   const over = new Promise<void>((r) => (ended = r));
   const o2 = await inst2.fetch(req("/"), input({ limits: ROOMY, logs, onEnd: () => ended() }));
   assert.ok(o2.ok, JSON.stringify(!o2.ok && o2.error));
   assert.deepEqual(await o2.value.json(), { closed: "WebSocket connections are not supported in Hangar",
-    errs: ["crypto.subtle.foo is not supported in Hangar", "Deno.openKv is not supported in Hangar", "Deno.readTextFile is not supported in Hangar"], state: 3 });
+    errs: ["crypto.subtle.getPublicKey is not supported in Hangar", "Deno.openKv is not supported in Hangar", "Deno.readTextFile is not supported in Hangar"],
+    checks: ["undefined", false, "undefined", "function", true, "function", "TypeError"], state: 3 });
   // the invocation is over only once the EdgeRuntime.waitUntil work has run
   await over;
   assert.deepEqual(logs, [["log", "waited"]]);
