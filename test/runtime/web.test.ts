@@ -258,3 +258,55 @@ test("Intl.Locale answers as V8 does: properties, Node 20's getters, maximize/mi
     };`);
   assert.equal((out as { tags: { max: string }[] }).tags[5].max, "en-Latn-US");
 });
+
+test("Uint8Array.prototype.setFromBase64/setFromHex: read and written as the spec counts them (test262's cases)", async () => {
+  // (an absent options crosses as JSON null: the guest passes undefined for it)
+  // [input, options, target length, expected { read, written } or the error's name, the target's bytes after (255 = untouched)]
+  const cases: [string, object | undefined, number, [number, number] | string, number[]][] = [
+    ["ZXhhZg==", undefined, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZg==", { lastChunkHandling: "stop-before-partial" }, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZg==", { lastChunkHandling: "strict" }, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZg", { lastChunkHandling: "loose" }, 6, [6, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZg", { lastChunkHandling: "stop-before-partial" }, 6, [4, 3], [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZg", { lastChunkHandling: "strict" }, 6, "SyntaxError", [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZh==", undefined, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZh==", { lastChunkHandling: "strict" }, 6, "SyntaxError", [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZh", { lastChunkHandling: "stop-before-partial" }, 6, [4, 3], [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZg=", undefined, 6, "SyntaxError", [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZg=", { lastChunkHandling: "stop-before-partial" }, 6, [4, 3], [101, 120, 97, 255, 255, 255]],
+    // a target too small: decoding stops before the chunk that would not fit
+    ["Zm9vYmFy", undefined, 5, [4, 3], [102, 111, 111, 255, 255]],
+    ["Zm9vYmE=", undefined, 4, [4, 3], [102, 111, 111, 255]],
+    ["Zm9vYmFy", undefined, 6, [8, 6], [102, 111, 111, 98, 97, 114]],
+    ["Zm9vYmE=", undefined, 5, [8, 5], [102, 111, 111, 98, 97]],
+    ["Zm9vYmE", undefined, 5, [7, 5], [102, 111, 111, 98, 97]],
+    ["Zm9vYmE", { lastChunkHandling: "stop-before-partial" }, 5, [4, 3], [102, 111, 111, 255, 255]],
+    ["Zm9vYmFy", undefined, 7, [8, 6], [102, 111, 111, 98, 97, 114, 255]],
+    // whitespace and padding count as read
+    ["Z g==", undefined, 3, [5, 1], [102, 255, 255]],
+    ["Z\tg==", undefined, 3, [5, 1], [102, 255, 255]],
+    ["Zm9v \n", undefined, 3, [4, 3], [102, 111, 111]],
+    ["Zm9v \n", undefined, 4, [6, 3], [102, 111, 111, 255]],
+    // the chunks before an error are written
+    ["MjYyZm.9v", undefined, 5, "SyntaxError", [50, 54, 50, 255, 255]],
+    ["MjYyZg===", undefined, 5, "SyntaxError", [50, 54, 50, 255, 255]],
+    ["x-_y", { alphabet: "base64url" }, 3, [4, 3], [199, 239, 242]],
+    ["x-_y", undefined, 3, "SyntaxError", [255, 255, 255]],
+    ["Zg==", { alphabet: "other" }, 1, "TypeError", [255]],
+    ["Zg==", "loose", 1, "TypeError", [255]],
+  ];
+  const hexCases: [string, number, [number, number] | string, number[]][] = [
+    ["aabbcc", 2, [4, 2], [0xaa, 0xbb]],
+    ["aabbzz", 4, "SyntaxError", [0xaa, 0xbb, 255, 255]],
+    ["aazz", 1, [2, 1], [0xaa]],
+    ["aab", 2, "SyntaxError", [255, 255]],
+  ];
+  const out = await inGuest(`const run = (t, f) => { try { const r = f(); return [[r.read, r.written], [...t]]; } catch (e) { return [e.name, [...t]]; } };
+    return { b64: ${JSON.stringify(cases)}.map(([s, o, n]) => { const t = new Uint8Array(n).fill(255); return run(t, () => t.setFromBase64(s, o ?? undefined)); }),
+      hex: ${JSON.stringify(hexCases)}.map(([s, n]) => { const t = new Uint8Array(n).fill(255); return run(t, () => t.setFromHex(s)); }),
+      from: [[...Uint8Array.fromBase64("ZXhhZg", { lastChunkHandling: "stop-before-partial" })], [...Uint8Array.fromBase64("Zg = =")], [...Uint8Array.fromHex("0aff")],
+        run([], () => Uint8Array.fromBase64("ZXhhZh==", { lastChunkHandling: "strict" }))[0]] };`) as { b64: unknown[]; hex: unknown[]; from: unknown[] };
+  assert.deepEqual(out.b64, cases.map(([, , , want, bytes]) => [want, bytes]));
+  assert.deepEqual(out.hex, hexCases.map(([, , want, bytes]) => [want, bytes]));
+  assert.deepEqual(out.from, [[101, 120, 97], [102], [10, 255], "SyntaxError"]);
+});
