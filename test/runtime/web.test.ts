@@ -262,7 +262,7 @@ test("Intl.Locale answers as V8 does: properties, Node 20's getters, maximize/mi
 test("Uint8Array.prototype.setFromBase64/setFromHex: read and written as the spec counts them (test262's cases)", async () => {
   // (an absent options crosses as JSON null: the guest passes undefined for it)
   // [input, options, target length, expected { read, written } or the error's name, the target's bytes after (255 = untouched)]
-  const cases: [string, object | undefined, number, [number, number] | string, number[]][] = [
+  const cases: [string, object | string | undefined, number, [number, number] | string, number[]][] = [
     ["ZXhhZg==", undefined, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
     ["ZXhhZg==", { lastChunkHandling: "stop-before-partial" }, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
     ["ZXhhZg==", { lastChunkHandling: "strict" }, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
