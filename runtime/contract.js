@@ -11,6 +11,7 @@
  */
 export const HOST_FUNCTION_NAMES = /** @type {const} */ ([
   "sql.query", "sql.begin", "sql.commit", "sql.rollback", "vector.upsert", "vector.search", "vector.remove", "fetch", "fetch.read",
+  "cache.match", "cache.put", "cache.delete",
 ]);
 
 /** Host functions the runtime serves itself, in the sandbox's thread (runtime/natives). */

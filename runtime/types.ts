@@ -43,6 +43,9 @@ export type HostFunction = (args: unknown[], info: HostCallInfo) => Promise<unkn
  *  - "vector.search" (collection: string, embedding: number[], opts: { k?, filter? }) -> {id, score, content, metadata}[]
  *  - "vector.remove" (collection: string, ids: string[]) -> { count }
  *  - "fetch" (req: FetchRequestData) -> FetchResponseData
+ *  - "cache.match" (cache: string | null, url) -> { status, headers, body } | null
+ *  - "cache.put" (cache, url, status, headers: [string, string][], body: Uint8Array) -> null
+ *  - "cache.delete" (cache, url) -> boolean   (cache null is caches.default)
  * A name the host did not hand in rejects in the guest with code "ENOSYS".
  */
 export type HostFunctions = Record<string, HostFunction>;

@@ -1,6 +1,7 @@
 import type { HangarConfig } from "../config/index.ts";
 import type { Db } from "../db/index.ts";
 import type { BindingContext, InvocationBindings } from "../invoke/invoker.ts";
+import { CacheStore, createCacheBindings } from "./cache/index.ts";
 import { createFetchBinding } from "./fetch/index.ts";
 import { createSqlBindings } from "./sql/index.ts";
 import { createVectorBindings } from "./vector/index.ts";
@@ -10,8 +11,10 @@ export interface BindingFactoryDeps {
   config: HangarConfig;
 }
 
-/** Build the host functions one invocation gets: sql, vector and fetch, scoped to it. */
+/** Build the host functions one invocation gets: sql, vector, fetch and cache, scoped to it. */
 export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingContext) => Promise<InvocationBindings> {
+  // the Cache API's entries: one store per server process, every function's invocations on it
+  const cache = new CacheStore();
   return async (ctx) => {
     const fetch = createFetchBinding({
       allowLoopback: deps.config.fetchAllowPrivate,
@@ -30,7 +33,7 @@ export function createBindingFactory(deps: BindingFactoryDeps): (ctx: BindingCon
       allowedRoles: deps.config.functionRoles,
     });
     return {
-      functions: { ...sql.functions, ...vector.functions, fetch, "fetch.read": fetch.read },
+      functions: { ...sql.functions, ...vector.functions, fetch, "fetch.read": fetch.read, ...createCacheBindings(cache, ctx.fn.name) },
       close: async () => {
         await vector.close();
         await sql.close();

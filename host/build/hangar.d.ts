@@ -149,6 +149,9 @@ declare namespace Deno {
 /** Supabase Edge style: work that may finish after the response (as `ctx.waitUntil`). */
 declare const EdgeRuntime: { waitUntil(promise: Promise<unknown>): void };
 
+/** Workers' Cache API: `caches.default` beside `caches.open(name)` (match, put and delete; see the README). */
+interface CacheStorage { readonly default: Cache }
+
 // URLPattern (the sandbox has it; TypeScript's DOM lib does not yet).
 interface URLPatternInit {
   protocol?: string; username?: string; password?: string; hostname?: string; port?: string;

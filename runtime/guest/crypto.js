@@ -4,7 +4,7 @@
 import { native, bytesOf, bufferOf } from "./native.js";
 import { DOMException } from "./events.js";
 import { hostCall } from "./bridge.js";
-import { namedMembers } from "./unsupported.js";
+import { unsupported } from "./unsupported.js";
 
 const INTEGER_ARRAYS = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"];
 const DIGESTS = { "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
@@ -162,7 +162,8 @@ export const crypto = {
     return array;
   },
   randomUUID() { return native.randomUUID(); },
-  subtle: namedMembers(subtle, "crypto.subtle"),
+  // Node 24's members (Modern Algorithms in WebCrypto) that Node 20 lacks
+  subtle: unsupported(subtle, "crypto.subtle", ["getPublicKey", "encapsulateKey", "encapsulateBits", "decapsulateKey", "decapsulateBits"]),
 };
 
 export { CryptoKey };

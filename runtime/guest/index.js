@@ -16,10 +16,12 @@ import { settle, dropCalls, HOST_ERROR } from "./bridge.js";
 import { sql, vector } from "./hangar.js";
 import { streamGlobals } from "./streams.js";
 import { Blob, File, FormData } from "./forms.js";
-import { CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, installUint8ArrayCodecs, performance } from "./platform.js";
+import { CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, performance } from "./platform.js";
+import { installUint8ArrayCodecs } from "./uint8-codecs.js";
 import { globalEvents, FetchEvent, ScheduledEvent } from "./global-events.js";
 import { unsupported } from "./unsupported.js";
 import { Intl, installLocaleMethods } from "./intl.js";
+import { caches, Cache } from "./cache.js";
 
 let denoHandler = null;
 const Deno = {
@@ -58,7 +60,7 @@ const globals = {
   DOMException, Event, EventTarget, AbortController, AbortSignal, TextEncoder, TextDecoder, atob, btoa, crypto, CryptoKey,
   URL, URLSearchParams, Headers, Request, Response, fetch, setTimeout, clearTimeout, setInterval, clearInterval,
   queueMicrotask, structuredClone, console, Deno, self: globalThis, EdgeRuntime,
-  Intl, Blob, File, FormData, CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, FetchEvent, ScheduledEvent, performance,
+  Intl, Blob, File, FormData, caches, Cache, CustomEvent, MessageEvent, MessageChannel, MessagePort, WebSocket, FetchEvent, ScheduledEvent, performance,
   addEventListener: globalEvents.addEventListener, removeEventListener: globalEvents.removeEventListener, dispatchEvent: globalEvents.dispatchEvent,
   navigator: { userAgent: "Hangar" },
 };

@@ -4,6 +4,8 @@
 import { native } from "./native.js";
 
 function enc(v) {
+  // an Intl.Locale stands for its tag wherever locales are taken
+  if (v instanceof Locale) return v.toString();
   if (v instanceof Date) return { $d: String(v.getTime()) };
   if (typeof v === "number") return Number.isFinite(v) && !Object.is(v, -0) ? v : { $n: Object.is(v, -0) ? "-0" : String(v) };
   if (typeof v === "bigint") return { $b: v.toString() };
@@ -81,6 +83,33 @@ class Segmenter extends base("Segmenter") {
   }
 }
 
+/** What the host's V8 said of one Intl.Locale (its getters read it): see natives/intl.ts, localeRecord. */
+const LOCALE = new WeakMap();
+const LOCALE_FIELDS = ["language", "script", "region", "baseName", "calendar", "collation", "hourCycle", "caseFirst", "numeric", "numberingSystem",
+  "calendars", "collations", "hourCycles", "numberingSystems", "textInfo", "timeZones", "weekInfo"];
+
+function localeOf(l) {
+  const r = LOCALE.get(l);
+  if (!r) throw new TypeError("Method Intl.Locale.prototype called on an incompatible receiver");
+  return r;
+}
+
+class Locale {
+  constructor(tag, options) {
+    if (typeof tag !== "string" && (tag === null || typeof tag !== "object")) throw new TypeError("First argument to Intl.Locale constructor can't be empty or missing");
+    LOCALE.set(this, host({ k: "Locale", s: "Locale", l: tag instanceof Locale ? tag.toString() : String(tag), o: enc(options) }));
+  }
+  toString() { return localeOf(this).tag; }
+  maximize() { return new Locale(localeOf(this).max); }
+  minimize() { return new Locale(localeOf(this).min); }
+  get [Symbol.toStringTag]() { return "Intl.Locale"; }
+}
+Object.defineProperty(Locale, "length", { value: 1 });
+for (const k of LOCALE_FIELDS) {
+  // a fresh copy on every read, as V8's getters make one
+  Object.defineProperty(Locale.prototype, k, { get() { const v = localeOf(this)[k]; return v && typeof v === "object" ? JSON.parse(JSON.stringify(v)) : v; }, configurable: true, enumerable: false });
+}
+
 /** DateTimeFormat, NumberFormat and Collator may be called without `new` (ECMA-402's legacy constructors): `Intl.DateTimeFormat().resolvedOptions().timeZone`. */
 function callable(C) {
   const F = function (locales, options) { return Reflect.construct(C, [locales, options], new.target || F); };
@@ -93,7 +122,7 @@ function callable(C) {
 }
 
 export const Intl = {
-  DateTimeFormat: callable(DateTimeFormat), NumberFormat: callable(NumberFormat), Collator: callable(Collator), PluralRules, RelativeTimeFormat, ListFormat, DisplayNames, Segmenter,
+  DateTimeFormat: callable(DateTimeFormat), NumberFormat: callable(NumberFormat), Collator: callable(Collator), PluralRules, RelativeTimeFormat, ListFormat, DisplayNames, Segmenter, Locale,
   getCanonicalLocales: (l) => host({ k: "", s: "getCanonicalLocales", l: enc(l) }),
   supportedValuesOf: (key) => host({ k: "", s: "supportedValuesOf", l: String(key) }),
   get [Symbol.toStringTag]() { return "Intl"; },

@@ -1,7 +1,7 @@
 // Smaller Web and platform globals: CustomEvent, MessageChannel, a WebSocket
-// that exists (and fails to connect, saying why), Uint8Array base64/hex,
-// performance.now with sub-millisecond resolution.
-import { native, bytesOf, bufferOf } from "./native.js";
+// that exists (and fails to connect, saying why), performance.now with
+// sub-millisecond resolution. Uint8Array base64/hex are in uint8-codecs.js.
+import { native } from "./native.js";
 import { DOMException, Event, EventTarget } from "./events.js";
 import { structuredClone } from "./clone.js";
 
@@ -76,53 +76,6 @@ export class WebSocket extends EventTarget {
   close() { this.readyState = 3; }
 }
 Object.assign(WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const B64URL = /^[A-Za-z0-9_-]*={0,2}$/;
-
-function decodeBase64(string, options = {}) {
-  if (typeof string !== "string") throw new TypeError("Uint8Array.fromBase64 requires a string");
-  const alphabet = options.alphabet === undefined ? "base64" : options.alphabet;
-  if (alphabet !== "base64" && alphabet !== "base64url") throw new TypeError(`unknown base64 alphabet "${alphabet}"`);
-  const s = string.replace(/[\t\n\f\r ]/g, "");
-  if (!(alphabet === "base64" ? B64 : B64URL).test(s) || (s.includes("=") && s.length % 4 !== 0) || s.length % 4 === 1) {
-    throw new SyntaxError("Uint8Array.fromBase64: the string is not valid base64");
-  }
-  return new Uint8Array(native.base64Decode(s));
-}
-
-function decodeHex(string) {
-  if (typeof string !== "string") throw new TypeError("Uint8Array.fromHex requires a string");
-  if (string.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(string)) throw new SyntaxError("Uint8Array.fromHex: the string is not valid hex");
-  return new Uint8Array(native.hexDecode(string));
-}
-
-const define = (o, name, value) => { if (!Object.prototype.hasOwnProperty.call(o, name)) Object.defineProperty(o, name, { value, writable: true, configurable: true, enumerable: false }); };
-
-/** Uint8Array.fromBase64/fromHex and the prototype's toBase64/toHex/setFromBase64/setFromHex (ES2026). */
-export function installUint8ArrayCodecs() {
-  define(Uint8Array, "fromBase64", function fromBase64(string, options) { return decodeBase64(string, options); });
-  define(Uint8Array, "fromHex", function fromHex(string) { return decodeHex(string); });
-  define(Uint8Array.prototype, "toBase64", function toBase64(options = {}) {
-    const url = options.alphabet === "base64url";
-    let s = native.base64Encode(bufferOf(bytesOf(this)), url);
-    if (options.omitPadding) s = s.replace(/=+$/, "");
-    return s;
-  });
-  define(Uint8Array.prototype, "toHex", function toHex() { return native.hexEncode(bufferOf(bytesOf(this))); });
-  define(Uint8Array.prototype, "setFromBase64", function setFromBase64(string, options) {
-    const b = decodeBase64(string, options);
-    const n = Math.min(b.length, this.length);
-    this.set(b.subarray(0, n));
-    return { read: string.length, written: n };
-  });
-  define(Uint8Array.prototype, "setFromHex", function setFromHex(string) {
-    const b = decodeHex(string);
-    const n = Math.min(b.length, this.length);
-    this.set(b.subarray(0, n));
-    return { read: n * 2, written: n };
-  });
-}
 
 // both from the host, per instance: an instance restored from a snapshot gets its own clock
 export const performance = {

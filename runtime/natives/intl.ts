@@ -35,6 +35,18 @@ function revive(v: unknown): unknown {
   return v;
 }
 
+const LOCALE_FIELDS = ["language", "script", "region", "baseName", "calendar", "collation", "hourCycle", "caseFirst", "numeric", "numberingSystem",
+  // Node 20's V8 has these as getters (later versions as getX() methods); absent ones are left out
+  "calendars", "collations", "hourCycles", "numberingSystems", "textInfo", "timeZones", "weekInfo"];
+
+/** Everything the guest's Intl.Locale answers, read once: its tag, maximized and minimized tags, and each property V8 has. */
+function localeRecord(tag: unknown, options: unknown): Record<string, unknown> {
+  const l = new Intl.Locale(tag as string, options as Intl.LocaleOptions);
+  const rec: Record<string, unknown> = { tag: l.toString(), max: l.maximize().toString(), min: l.minimize().toString() };
+  for (const f of LOCALE_FIELDS) if (f in l) rec[f] = (l as unknown as Record<string, unknown>)[f];
+  return rec;
+}
+
 /** The built-ins' locale methods, run by V8 itself: `a[0]` is the receiver. */
 const PROTO: Record<string, (a: unknown[], l: unknown, o: unknown) => unknown> = {
   "Date.toLocaleString": (a, l, o) => (a[0] as Date).toLocaleString(l as string, o as Intl.DateTimeFormatOptions),
@@ -52,6 +64,7 @@ function call(req: { k: string; l: unknown; o: unknown; m?: string; a?: unknown[
   const options = revive(req.o);
   if (req.s) {
     // statics: supportedLocalesOf, getCanonicalLocales, supportedValuesOf
+    if (req.s === "Locale") return localeRecord(locales, options);
     if (req.s === "getCanonicalLocales") return Intl.getCanonicalLocales(locales as string[]);
     if (req.s === "supportedValuesOf") return (Intl as unknown as { supportedValuesOf(k: string): string[] }).supportedValuesOf(String(locales));
     if (req.s === "supportedLocalesOf" && KINDS[req.k]) return (KINDS[req.k] as unknown as { supportedLocalesOf(l: unknown, o: unknown): string[] }).supportedLocalesOf(locales, options);

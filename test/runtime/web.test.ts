@@ -174,16 +174,20 @@ test("fetch-event form, EdgeRuntime.waitUntil, WebSocket exists and fails to con
     const ws = new WebSocket("wss://realtime.test/socket");
     const closed = await new Promise((r) => ws.addEventListener("close", (e) => r(e.reason)));
     const errs = [];
-    for (const f of [() => crypto.subtle.foo(), () => Deno.openKv(), () => Deno.readTextFile("/etc/passwd")]) { try { f(); } catch (e) { errs.push(e.message); } }
+    for (const f of [() => crypto.subtle.getPublicKey(), () => Deno.openKv(), () => Deno.readTextFile("/etc/passwd")]) { try { f(); } catch (e) { errs.push(e.message); } }
+    // a member no runtime has is absent to feature checks, and calling it still fails
+    let unknownCall = "none"; try { crypto.subtle.foo(); } catch (e) { unknownCall = e.name; }
+    const checks = [typeof crypto.subtle.foo, "foo" in crypto.subtle, typeof Deno.foo, typeof crypto.subtle.getPublicKey, "getPublicKey" in crypto.subtle, typeof crypto.subtle.sign, unknownCall];
     Deno.unrefTimer(setTimeout(() => {}, 1));
-    return Response.json({ closed, errs, state: ws.readyState });
+    return Response.json({ closed, errs, checks, state: ws.readyState });
   }`), { limits: ROOMY });
   let ended!: () => void;
   const over = new Promise<void>((r) => (ended = r));
   const o2 = await inst2.fetch(req("/"), input({ limits: ROOMY, logs, onEnd: () => ended() }));
   assert.ok(o2.ok, JSON.stringify(!o2.ok && o2.error));
   assert.deepEqual(await o2.value.json(), { closed: "WebSocket connections are not supported in Hangar",
-    errs: ["crypto.subtle.foo is not supported in Hangar", "Deno.openKv is not supported in Hangar", "Deno.readTextFile is not supported in Hangar"], state: 3 });
+    errs: ["crypto.subtle.getPublicKey is not supported in Hangar", "Deno.openKv is not supported in Hangar", "Deno.readTextFile is not supported in Hangar"],
+    checks: ["undefined", false, "undefined", "function", true, "function", "TypeError"], state: 3 });
   // the invocation is over only once the EdgeRuntime.waitUntil work has run
   await over;
   assert.deepEqual(logs, [["log", "waited"]]);
@@ -229,4 +233,80 @@ test("Intl and toLocale* answer as V8 does (time zones, currencies, collation, p
       canon: Intl.getCanonicalLocales(["EN-us", "zh-hant-tw"]), supported: Intl.DateTimeFormat.supportedLocalesOf(["fr-CA", "xx-YY"]),
       bad,
     };`);
+});
+
+test("Intl.Locale answers as V8 does: properties, Node 20's getters, maximize/minimize, errors, and as other constructors' locales", async () => {
+  const out = await same(`const tags = ["en-US", "de-Latn-DE-u-ca-gregory", "zh-Hant-TW", "ar-EG-u-nu-arab", "ja-JP-u-hc-h12", "und", "EN-gb-u-co-phonebk-kf-upper-kn"];
+    const fields = ["language", "script", "region", "baseName", "calendar", "collation", "hourCycle", "caseFirst", "numeric", "numberingSystem",
+      "calendars", "collations", "hourCycles", "numberingSystems", "textInfo", "timeZones", "weekInfo"];
+    const describe = (l) => { const o = { s: l.toString(), max: l.maximize().toString(), min: l.minimize().toString() }; for (const f of fields) o[f] = l[f] === undefined ? "(undefined)" : l[f]; return o; };
+    const bad = [];
+    for (const f of [() => new Intl.Locale("x!"), () => new Intl.Locale(""), () => new Intl.Locale(), () => new Intl.Locale(5), () => new Intl.Locale(null),
+      () => new Intl.Locale("en", { calendar: "!!" }), () => new Intl.Locale("en", { hourCycle: "h25" }), () => Intl.Locale("en")]) {
+      try { f(); bad.push("none"); } catch (e) { bad.push(e.name); }
+    }
+    const de = new Intl.Locale("de", { region: "AT", calendar: "buddhist", hourCycle: "h23", numeric: true, caseFirst: "lower", collation: "phonebk", numberingSystem: "latn" });
+    const copy = new Intl.Locale("fr");
+    copy.calendars.push("mutated");
+    return {
+      tags: tags.map((t) => describe(new Intl.Locale(t))), withOptions: describe(de), fromLocale: new Intl.Locale(de, { region: "CH" }).toString(),
+      fromObject: new Intl.Locale({ toString() { return "fr-CA"; } }).toString(), bad, kind: [Object.prototype.toString.call(de), de instanceof Intl.Locale, Intl.Locale.length, JSON.stringify(de)],
+      copies: copy.calendars.includes("mutated"),
+      asLocales: [new Intl.NumberFormat(new Intl.Locale("de")).format(1234.5), new Intl.DateTimeFormat([new Intl.Locale("ja-JP")], { timeZone: "UTC" }).format(new Date(0)),
+        Intl.getCanonicalLocales(new Intl.Locale("EN-us")), new Intl.Collator(new Intl.Locale("sv")).resolvedOptions().locale, (1.5).toLocaleString(new Intl.Locale("fr")),
+        new Intl.PluralRules(new Intl.Locale("ar")).select(3), Intl.NumberFormat.supportedLocalesOf([new Intl.Locale("fr-CA")])],
+    };`);
+  assert.equal((out as { tags: { max: string }[] }).tags[5].max, "en-Latn-US");
+});
+
+test("Uint8Array.prototype.setFromBase64/setFromHex: read and written as the spec counts them (test262's cases)", async () => {
+  // (an absent options crosses as JSON null: the guest passes undefined for it)
+  // [input, options, target length, expected { read, written } or the error's name, the target's bytes after (255 = untouched)]
+  const cases: [string, object | string | undefined, number, [number, number] | string, number[]][] = [
+    ["ZXhhZg==", undefined, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZg==", { lastChunkHandling: "stop-before-partial" }, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZg==", { lastChunkHandling: "strict" }, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZg", { lastChunkHandling: "loose" }, 6, [6, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZg", { lastChunkHandling: "stop-before-partial" }, 6, [4, 3], [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZg", { lastChunkHandling: "strict" }, 6, "SyntaxError", [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZh==", undefined, 6, [8, 4], [101, 120, 97, 102, 255, 255]],
+    ["ZXhhZh==", { lastChunkHandling: "strict" }, 6, "SyntaxError", [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZh", { lastChunkHandling: "stop-before-partial" }, 6, [4, 3], [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZg=", undefined, 6, "SyntaxError", [101, 120, 97, 255, 255, 255]],
+    ["ZXhhZg=", { lastChunkHandling: "stop-before-partial" }, 6, [4, 3], [101, 120, 97, 255, 255, 255]],
+    // a target too small: decoding stops before the chunk that would not fit
+    ["Zm9vYmFy", undefined, 5, [4, 3], [102, 111, 111, 255, 255]],
+    ["Zm9vYmE=", undefined, 4, [4, 3], [102, 111, 111, 255]],
+    ["Zm9vYmFy", undefined, 6, [8, 6], [102, 111, 111, 98, 97, 114]],
+    ["Zm9vYmE=", undefined, 5, [8, 5], [102, 111, 111, 98, 97]],
+    ["Zm9vYmE", undefined, 5, [7, 5], [102, 111, 111, 98, 97]],
+    ["Zm9vYmE", { lastChunkHandling: "stop-before-partial" }, 5, [4, 3], [102, 111, 111, 255, 255]],
+    ["Zm9vYmFy", undefined, 7, [8, 6], [102, 111, 111, 98, 97, 114, 255]],
+    // whitespace and padding count as read
+    ["Z g==", undefined, 3, [5, 1], [102, 255, 255]],
+    ["Z\tg==", undefined, 3, [5, 1], [102, 255, 255]],
+    ["Zm9v \n", undefined, 3, [4, 3], [102, 111, 111]],
+    ["Zm9v \n", undefined, 4, [6, 3], [102, 111, 111, 255]],
+    // the chunks before an error are written
+    ["MjYyZm.9v", undefined, 5, "SyntaxError", [50, 54, 50, 255, 255]],
+    ["MjYyZg===", undefined, 5, "SyntaxError", [50, 54, 50, 255, 255]],
+    ["x-_y", { alphabet: "base64url" }, 3, [4, 3], [199, 239, 242]],
+    ["x-_y", undefined, 3, "SyntaxError", [255, 255, 255]],
+    ["Zg==", { alphabet: "other" }, 1, "TypeError", [255]],
+    ["Zg==", "loose", 1, "TypeError", [255]],
+  ];
+  const hexCases: [string, number, [number, number] | string, number[]][] = [
+    ["aabbcc", 2, [4, 2], [0xaa, 0xbb]],
+    ["aabbzz", 4, "SyntaxError", [0xaa, 0xbb, 255, 255]],
+    ["aazz", 1, [2, 1], [0xaa]],
+    ["aab", 2, "SyntaxError", [255, 255]],
+  ];
+  const out = await inGuest(`const run = (t, f) => { try { const r = f(); return [[r.read, r.written], [...t]]; } catch (e) { return [e.name, [...t]]; } };
+    return { b64: ${JSON.stringify(cases)}.map(([s, o, n]) => { const t = new Uint8Array(n).fill(255); return run(t, () => t.setFromBase64(s, o ?? undefined)); }),
+      hex: ${JSON.stringify(hexCases)}.map(([s, n]) => { const t = new Uint8Array(n).fill(255); return run(t, () => t.setFromHex(s)); }),
+      from: [[...Uint8Array.fromBase64("ZXhhZg", { lastChunkHandling: "stop-before-partial" })], [...Uint8Array.fromBase64("Zg = =")], [...Uint8Array.fromHex("0aff")],
+        run([], () => Uint8Array.fromBase64("ZXhhZh==", { lastChunkHandling: "strict" }))[0]] };`) as { b64: unknown[]; hex: unknown[]; from: unknown[] };
+  assert.deepEqual(out.b64, cases.map(([, , , want, bytes]) => [want, bytes]));
+  assert.deepEqual(out.hex, hexCases.map(([, , want, bytes]) => [want, bytes]));
+  assert.deepEqual(out.from, [[101, 120, 97], [102], [10, 255], "SyntaxError"]);
 });
