@@ -23,6 +23,13 @@ export interface FunctionConfig {
   role?: string | null;
   /** Workers-style routes (`/api/*`, `api.example.com/*`) also serving the fetch handler, URL unchanged; absent in old versions. */
   routes?: string[];
+  /** The handlers the module exports (fetch, scheduled, event, notify), recorded at deploy; absent in versions deployed before. */
+  handlers?: string[];
+}
+
+/** Whether a version serves HTTP: it exports a fetch handler (assumed for versions deployed before handlers were recorded). */
+export function servesHttp(handlers: readonly string[] | undefined): boolean {
+  return !handlers || handlers.includes("fetch");
 }
 
 const ENUMS = {

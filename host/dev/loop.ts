@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import { deleteFunction } from "../admin/delete-function.ts";
 import { bundleFunction, scanFunctions } from "../build/index.ts";
+import { servesHttp } from "../build/config.ts";
 import type { Db } from "../db/index.ts";
 import type { DeployResult } from "../registry/index.ts";
 import { runSql } from "../admin/run-sql.ts";
@@ -73,7 +74,7 @@ export function createDevLoop(deps: DevLoopDeps) {
         const result = await deps.deploy({ name: fn.name, code: bundle.code, map: bundle.map, hash: bundle.hash });
         deployed.set(fn.name, bundle.hash);
         if (initial || !result.unchanged) deps.out(formatDeploy({ name: fn.name, result }));
-        if (!present.has(fn.name)) deps.out(`    ${deps.url}/functions/v1/${fn.name}`);
+        if (!present.has(fn.name) && servesHttp(result.handlers)) deps.out(`    ${deps.url}/functions/v1/${fn.name}`);
         present.add(fn.name);
       } catch (err) {
         deps.err(`✗ ${fn.name}: ${(err as Error).message}`);

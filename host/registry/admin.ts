@@ -63,7 +63,8 @@ async function readConfig(ctx: AdminContext, name: string, code: string, hash: s
     }
     const missing = missingHandlers(config, instance.handlers);
     if (missing.length) throw new UserError(missing.map((m) => `function "${name}": ${m}`).join("\n"), "CONFIG_INVALID");
-    return config;
+    // recorded with the version, so lists say which triggers it serves (a cron-only function has no URL)
+    return { ...config, handlers: [...instance.handlers].sort() };
   } finally {
     await runtime.evict(id).catch(() => {});
     if (!ctx.runtime) await runtime.close();
@@ -93,7 +94,7 @@ export const registryOps: Record<string, AdminOp> = {
     const result = await deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
     // this instance's pre-warm of the version finds its bundle here, not in the database
     if (!result.unchanged) ctx.bundles?.seed(result.versionId, { code, map });
-    return result;
+    return { ...result, handlers: config.handlers };
   },
 
   async "functions.rollback"(ctx, args) {

@@ -27,4 +27,6 @@ export interface DeployResult {
   unchanged: boolean;
   /** Things the deploy did not do yet (dev: a watched table that does not exist). */
   warnings?: string[];
+  /** The handlers the version exports (absent for versions deployed before they were recorded). */
+  handlers?: string[];
 }

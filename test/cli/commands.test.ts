@@ -60,6 +60,16 @@ test("hangar new: each template deploys as written (the event one after the tabl
   for (const name of ["greet", "tick", "orders", "docs"]) assert.match(d.stdout, new RegExp(`✓ ${name}\\b`), d.stdout);
   const [{ n }] = await query<{ n: number }>("select count(*)::int as n from hangar.functions where active_version is not null");
   assert.equal(n, 4);
+  // the list says what each serves: the cron-only function has no HTTP trigger (its handlers are recorded at deploy)
+  const list = await runCli(["list"], env(), { cwd: project });
+  assert.equal(list.code, 0, list.stderr);
+  const row = (name: string) => list.stdout.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
+  assert.match(row("greet"), /\bhttp\b/);
+  assert.match(row("tick"), /\bcron \S+/);
+  assert.doesNotMatch(row("tick"), /\bhttp\b/);
+  assert.match(row("orders"), /\bevents\b/);
+  assert.doesNotMatch(row("orders"), /\bhttp\b/);
+  assert.match(row("docs"), /\bhttp\b/);
 });
 
 test("hangar sql: a file and a statement, in one transaction, a failure in one line", async () => {

@@ -1,3 +1,4 @@
+import { servesHttp } from "../../build/config.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import type { DeployResult } from "../../registry/index.ts";
 import { callAdmin } from "../admin-client.ts";
@@ -60,8 +61,8 @@ export const listCommand: Command = {
       io,
       ["NAME", "VERSION", "HASH", "AUTH", "TRIGGERS", "DEPLOYED"],
       rows.map((r) => {
-        const c = (r.config ?? {}) as { auth?: string; schedule?: string | null; events?: unknown[]; listen?: string[] };
-        const triggers = ["http", c.schedule ? `cron ${c.schedule}` : "", c.events?.length ? "events" : "", c.listen?.length ? "listen" : ""].filter(Boolean).join(", ");
+        const c = (r.config ?? {}) as { auth?: string; schedule?: string | null; events?: unknown[]; listen?: string[]; handlers?: string[] };
+        const triggers = [servesHttp(c.handlers) ? "http" : "", c.schedule ? `cron ${c.schedule}` : "", c.events?.length ? "events" : "", c.listen?.length ? "listen" : ""].filter(Boolean).join(", ");
         return [String(r.name), String(r.version ?? "-"), String(r.hash ?? "").slice(0, 12), c.auth ?? "", triggers, new Date(String(r.deployed_at)).toISOString()];
       }),
     );

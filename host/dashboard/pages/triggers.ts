@@ -1,3 +1,4 @@
+import { servesHttp } from "../../build/config.ts";
 import { h, type Safe } from "../html.ts";
 
 interface ConfigLike {
@@ -8,12 +9,14 @@ interface ConfigLike {
   routes?: unknown;
   auth?: string;
   limits?: Record<string, number>;
+  handlers?: string[];
 }
 
 /** A function's triggers, one line each: HTTP URL, routes, table events, NOTIFY channels, schedule. */
 export function triggerList(name: string, config: ConfigLike, origin: string, compact = false): Safe {
   const url = `${origin}/functions/v1/${name}`;
-  const items: Safe[] = [h`<li>HTTP <a href="${url}" class="mono">${compact ? `/functions/v1/${name}` : url}</a>${config.auth && config.auth !== "public" ? h` <span class="muted">(auth: ${config.auth})</span>` : ""}</li>`];
+  const items: Safe[] = [];
+  if (servesHttp(config.handlers)) items.push(h`<li>HTTP <a href="${url}" class="mono">${compact ? `/functions/v1/${name}` : url}</a>${config.auth && config.auth !== "public" ? h` <span class="muted">(auth: ${config.auth})</span>` : ""}</li>`);
   const routes = Array.isArray(config.routes) ? config.routes.filter((r): r is string => typeof r === "string") : [];
   for (const r of routes) items.push(h`<li>route <code>${r}</code></li>`);
   for (const e of config.events ?? []) items.push(h`<li>event <code>${e.schema}.${e.table}:${e.ops.join(",")}</code></li>`);
