@@ -10,6 +10,7 @@ import type { ActiveFunction } from "../registry/index.ts";
 import { FAILURE_CODES } from "./failures.ts";
 import type { InvokeError, InvokeErrorKind, InvokeRequest, InvokeResult, Invoker } from "./types.ts";
 import { uuid7 } from "./uuid7.ts";
+import { nameCallee } from "./callee.ts";
 import { ConcurrencyGates } from "./concurrency.ts";
 import { effectiveLimits } from "./limits.ts";
 import { lazyBindings } from "./lazy-bindings.ts";
@@ -120,7 +121,8 @@ export function createInvoker(deps: InvokerDeps): Invoker {
     }
     const raw = outcome.error.stack;
     const stack = raw && bundle?.map ? mapStack(raw, bundle.map, BUNDLE_FILENAME) : raw && capStack(raw);
-    return { error: failure(outcome.error.kind as InvokeErrorKind, outcome.error.message, stack ? { stack } : {}), stats: outcome.stats };
+    const message = bundle ? nameCallee(outcome.error.message, raw, bundle.code, BUNDLE_FILENAME) : outcome.error.message;
+    return { error: failure(outcome.error.kind as InvokeErrorKind, message, stack ? { stack } : {}), stats: outcome.stats };
   }
 
   return {
