@@ -16,10 +16,6 @@ export interface MemoryImage {
   data: Uint8Array;
 }
 
-function words(buf: ArrayBufferLike, byteOffset = 0, length?: number): BigUint64Array {
-  return new BigUint64Array(buf, byteOffset, length ?? (buf.byteLength - byteOffset) / 8);
-}
-
 function isZero(w: BigUint64Array, at: number): boolean {
   for (let i = at; i < at + WORDS; i++) if (w[i] !== 0n) return false;
   return true;
@@ -32,7 +28,7 @@ function isZero(w: BigUint64Array, at: number): boolean {
  */
 export function captureMemory(memory: WebAssembly.Memory, gap?: [number, number]): MemoryImage {
   const u8 = new Uint8Array(memory.buffer);
-  const w = words(memory.buffer);
+  const w = new BigUint64Array(memory.buffer);
   const held: number[] = [];
   const [skipFrom, skipTo] = gap ? [Math.ceil(gap[0] / CHUNK), Math.floor(gap[1] / CHUNK)] : [0, 0];
   for (let c = 0; c < u8.byteLength / CHUNK; c++) if ((c < skipFrom || c >= skipTo) && !isZero(w, c * WORDS)) held.push(c);
