@@ -6,7 +6,8 @@ import { HostBindingError } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
 import { installNatives, nativeTable, urlFields, type NativeFunctions, type NativeHost } from "./natives.ts";
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
-import { packMemory, restoreMemory, scanMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
+import { captureMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
+import { restoreImage, scanDiff, type DiffImage, type ScannedDiff } from "./snapshot/diff.ts";
 import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { preludeSource } from "./prelude.ts";
 import { encode, decode, type Wire } from "./contract.js";
@@ -55,7 +56,8 @@ const ENTRY_NAMES = ["invoke", "settle", "fireTimer", "cleanup", "describe", "pu
 
 /** A prepared or loaded instance as a snapshot holds it: its memory and what lives outside it. */
 export interface InstanceImage {
-  memory: MemoryImage;
+  /** A prepared instance's: the whole image; a loaded one's: a diff against the prepared one's. */
+  memory: MemoryImage | DiffImage;
   engine: EngineState;
   /** Guest handles the instance keeps (JSValue pointers in the heap). */
   entry: Record<keyof Entry, number>;
@@ -176,7 +178,7 @@ export class Instance implements FunctionInstance {
     if (engine.memory.buffer.byteLength < img.memory.bytes && !engine.resize(img.memory.bytes)) {
       throw new SnapshotRefused(`the snapshot needs ${img.memory.bytes} bytes, more than this instance may hold`);
     }
-    restoreMemory(engine.memory, img.memory, engine.used ? rc.usedDirty(engine.memory) : { chunks: rc.dirty });
+    restoreImage(engine.memory, img.memory, engine.used ? rc.usedDirty(engine.memory) : { chunks: rc.dirty });
     engine.used = true;
     reseed(engine.memory, img.engine.ctx, rc.randomOffset);
     const { rt, ctx, handle, register } = adopt(engine.module, img.engine);
@@ -200,20 +202,22 @@ export class Instance implements FunctionInstance {
 
   /**
    * Snapshot this instance (prepared, or loaded and not yet invoked): only
-   * when nothing is in flight, so the image holds no half-done work. With a
-   * base image, only the memory that differs from it is kept.
+   * when nothing is in flight, so the image holds no half-done work.
    */
-  capture(base?: MemoryImage): InstanceImage {
-    const { memory, ...state } = this.captureState(base);
-    return { ...state, memory: packMemory(memory, base) };
+  capture(): InstanceImage & { memory: MemoryImage } {
+    return this.captureWith((memory) => captureMemory(memory, stackGap()));
   }
 
   /**
-   * What capture returns, with the memory image not copied out: its chunk
-   * list and the live memory to copy them from (a snapshot's bytes are
-   * written straight from there, one copy).
+   * What capture returns, its memory as the blocks that differ from `base`,
+   * not copied out: a snapshot's bytes are written straight from the live
+   * memory, one copy.
    */
-  captureState(base?: MemoryImage): Omit<InstanceImage, "memory"> & { memory: { bytes: number; chunks: Uint32Array; source: Uint8Array } } {
+  captureState(base: MemoryImage): Omit<InstanceImage, "memory"> & { memory: ScannedDiff } {
+    return this.captureWith((memory) => scanDiff(memory, base, stackGap()));
+  }
+
+  private captureWith<M>(scan: (memory: WebAssembly.Memory) => M): Omit<InstanceImage, "memory"> & { memory: M } {
     if (!this.alive) throw new SnapshotRefused("the instance is not alive");
     if (this.invs.size || this.timerOwner.size || this.rt.hasPendingJob()) throw new SnapshotRefused("the instance has work in flight");
     const names = new Map<unknown, string>(Object.entries(this.natives).map(([k, v]) => [v, k]));
@@ -224,7 +228,7 @@ export class Instance implements FunctionInstance {
     // nor does free heap memory: zeroed, it is neither captured nor restored
     zeroFreeHeap(this.engine.memory, stackTop);
     return {
-      memory: { bytes: this.engine.memory.buffer.byteLength, chunks: scanMemory(this.engine.memory, base, stackGap()), source: new Uint8Array(this.engine.memory.buffer) },
+      memory: scan(this.engine.memory),
       engine,
       entry: Object.fromEntries(ENTRY_NAMES.map((n) => [n, this.entry[n].value as unknown as number])) as Record<keyof Entry, number>,
       identity: (this.identity?.value as unknown as number) ?? 0,

@@ -11,6 +11,7 @@ import { preludeSource } from "../prelude.ts";
 import { findRandomState, SnapshotRefused } from "./adopt.ts";
 import { decodeSnapshot, encodeSnapshot } from "./format.ts";
 import { CHUNK, dirtyChunks, type Dirty, type MemoryImage } from "./image.ts";
+import { BLOCK } from "./diff.ts";
 import { SnapshotCache, snapshotKey } from "./cache.ts";
 
 export { snapshotKey };
@@ -19,9 +20,9 @@ export { snapshotKey };
 const RECYCLE_KEEP = 4;
 const RECYCLE_MAX_BYTES = 24 * 1024 * 1024;
 /** Snapshot format version: part of every fingerprint. */
-const FORMAT = 1;
+const FORMAT = 2;
 
-interface Base { image: InstanceImage; rc: RestoreContext; fingerprint: string }
+interface Base { image: InstanceImage & { memory: MemoryImage }; rc: RestoreContext; fingerprint: string }
 
 export interface FactoryStats { restored: number; evaluated: number; refused: number }
 
@@ -183,7 +184,7 @@ async function makeBase(): Promise<Base> {
     const again = inst.capture();
     return { volatile: differing(image.memory, again.memory), randomOffset: findRandomState(inst.context, engine.memory, inst.contextPointer) };
   });
-  const h = createHash("sha256").update(`${FORMAT}\0${engineLayout().buildHash}\0${Instance.preludeSource ?? preludeSource()}\0`);
+  const h = createHash("sha256").update(`${FORMAT}\0${BLOCK}\0${engineLayout().buildHash}\0${Instance.preludeSource ?? preludeSource()}\0`);
   const data = image.memory.data.slice();
   for (const at of volatile) data.fill(0, at, at + 8);
   h.update(data).update(new Uint8Array(image.memory.chunks.buffer)).update(JSON.stringify(image.engine));

@@ -4,10 +4,13 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { InstanceFactory, snapshotKey } from "../../runtime/snapshot/factory.ts";
-import type { Instance } from "../../runtime/instance.ts";
+import type { Instance, RestoreContext } from "../../runtime/instance.ts";
 import type { HostFunctions } from "../../runtime/types.ts";
 import { createRuntime } from "../../runtime/index.ts";
-import { engineLayout } from "../../runtime/engine.ts";
+import { engineLayout, newEngineModule, PAGE, stackGap, type EngineModule } from "../../runtime/engine.ts";
+import { decodeSnapshot } from "../../runtime/snapshot/format.ts";
+import { restoreImage } from "../../runtime/snapshot/diff.ts";
+import type { MemoryImage } from "../../runtime/snapshot/image.ts";
 import { zeroFreeHeap } from "../../runtime/snapshot/heap.ts";
 import type { SandboxPool } from "../../runtime/worker/pool.ts";
 import { LIMITS, ROOMY, input, moduleBundle, req } from "./helpers.ts";
@@ -67,6 +70,36 @@ test("a restored instance behaves like the evaluated one: module state, timers, 
   for (const i of [fresh, a, b]) await i.close();
 });
 
+test("a snapshot restores the evaluated instance's memory at capture byte for byte, into a fresh or a used module", async () => {
+  const { inst, snapshot } = await factory.loadFrom("v-bytes", BUNDLE, opts());
+  const bytes = snapshot!()!;
+  const want = new Uint8Array((inst as unknown as { engine: EngineModule }).engine.memory.buffer).slice();
+  await inst.close();
+  const base = await (factory as unknown as { baseImage(): Promise<{ image: { memory: MemoryImage }; fingerprint: string; rc: RestoreContext }> }).baseImage();
+  const img = decodeSnapshot(bytes, base.fingerprint, base.image.memory);
+  assert.ok("base" in img.memory && img.memory.data.byteLength < 256 * 1024, "a small version's snapshot carries blocks, not pages");
+  const [gapFrom, gapTo] = stackGap();
+  const outsideGap = (m: Uint8Array) => [m.subarray(0, gapFrom), m.subarray(gapTo, want.byteLength)];
+
+  const fresh = await newEngineModule(ROOMY.memoryMb, want.byteLength / PAGE);
+  restoreImage(fresh.memory, img.memory, { chunks: base.rc.dirty });
+  assert.deepEqual(outsideGap(new Uint8Array(fresh.memory.buffer)), outsideGap(want), "into a fresh module");
+
+  const used = await newEngineModule(ROOMY.memoryMb, want.byteLength / PAGE);
+  const junk = new Uint8Array(used.memory.buffer);
+  for (let i = 0; i < junk.length; i += 4093) junk.fill((i >> 12) | 1, i, i + 2048); // another instance's bytes, everywhere
+  restoreImage(used.memory, img.memory, base.rc.usedDirty(used.memory));
+  assert.deepEqual(outsideGap(new Uint8Array(used.memory.buffer)), outsideGap(want), "into a used module");
+
+  // and an instance restored into a module another version used works from the snapshot's state
+  await (await factory.load("v-junk", moduleBundle(`
+    globalThis.junk = Array.from({ length: 20000 }, (_, i) => ({ i, s: "junk" + i }));
+    const handler = { async fetch() { return new Response("x"); } };`), opts())).close();
+  const { inst: restored } = await factory.loadFrom("v-bytes", BUNDLE, opts(), bytes);
+  assert.equal(((await call(restored)) as { count: number }).count, 1);
+  await restored.close();
+});
+
 test("limits hold in a restored instance: CPU, then memory (the module is thrown away)", async () => {
   await factory.load("v-limits", BUNDLE, opts()).then((i) => i.close());
   const inst = await factory.load("v-limits", BUNDLE, opts());
@@ -92,7 +125,9 @@ test("a snapshot from another engine build, or a corrupted one, is refused and t
   const corrupted = good.slice();
   corrupted[corrupted.length - 100] ^= 0xff; // one flipped bit deep in the memory image
 
-  for (const bad of [otherBuild, corrupted]) {
+  const truncated = good.slice(0, good.length - 64); // a block short
+
+  for (const bad of [otherBuild, corrupted, truncated]) {
     factory.cache.set(key, bad);
     const refused = factory.stats.refused;
     logs.length = 0;
