@@ -57,7 +57,7 @@ const FUNCTIONS: Record<string, string> = {
 
 /** A chunked POST (no content-length) through node:http, so the test decides when each chunk goes. */
 function openUpload(url: string): { write(chunk: string | Uint8Array): void; end(): void; response: Promise<IncomingMessage> } {
-  const req = httpRequest(url, { method: "POST", headers: { "transfer-encoding": "chunked", "content-type": "application/octet-stream" } });
+  const req = httpRequest(url, { agent: false, method: "POST", headers: { "transfer-encoding": "chunked", "content-type": "application/octet-stream" } });
   // the server may close its side once it has answered and stopped reading: the answer is what counts
   req.on("error", () => {});
   const response = new Promise<IncomingMessage>((resolve, reject) => { req.on("response", resolve); req.on("close", () => reject(new Error("closed before a response"))); });
