@@ -324,7 +324,7 @@ export class Instance implements FunctionInstance {
   fetchRaw(data: RequestInput, input: InvocationInput): Promise<Outcome<ResponseData>> {
     // the URL parsed here, once: the guest's `new URL(request.url)` then runs no parser and makes no crossing
     const stream = data.body instanceof ReadableStream ? data.body : undefined;
-    const request = { ...data, body: stream ? null : data.body, stream: stream !== undefined, parsed: parsedUrl(data.url) };
+    const request = stream ? { ...data, body: null, stream: true, parsed: parsedUrl(data.url) } : { ...data, parsed: parsedUrl(data.url) };
     return this.start("fetch", { request }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv)), stream) as Promise<Outcome<ResponseData>>;
   }
 
