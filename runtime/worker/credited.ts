@@ -1,5 +1,6 @@
 // A ReadableStream fed by chunk messages from another thread. It grants the
-// sender credit for at most STREAM_WINDOW chunks beyond what has been read, so
+// sender credit for at most STREAM_WINDOW chunks beyond what has been read
+// (queued here or on their way), so
 // a reader that stops reading stops the sender: a guest's response body read
 // on the main thread, and a request body read on a sandbox thread.
 import { STREAM_WINDOW } from "./protocol.ts";
@@ -19,9 +20,11 @@ export class CreditedStream {
       start: (c) => { this.controller = c; },
       pull: () => {
         if (this.done) return;
-        if (this.outstanding < STREAM_WINDOW) {
-          credit(STREAM_WINDOW - this.outstanding);
-          this.outstanding = STREAM_WINDOW;
+        // room left in the window, counting chunks queued and chunks already granted
+        const room = (this.controller.desiredSize ?? 0) - this.outstanding;
+        if (room > 0) {
+          credit(room);
+          this.outstanding += room;
         }
         return new Promise<void>((resolve) => { this.wake = resolve; });
       },

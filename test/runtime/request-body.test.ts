@@ -63,7 +63,8 @@ for (const threads of [0, 1]) {
       assert.ok(o.ok, JSON.stringify(!o.ok && o.error));
       assert.deepEqual(await o.value.json(), { first: 16 * 1024 });
       await src.cancelled;
-      assert.ok(src.pulls() <= STREAM_WINDOW + 2, `pulled ${src.pulls()} chunks`);
+      // one read, plus at most a window on its way (a sandbox thread asks that far ahead)
+      assert.ok(src.pulls() <= 1 + STREAM_WINDOW, `pulled ${src.pulls()} chunks`);
     });
 
     test("a guest that never touches its body: the source is cancelled when the invocation ends", async () => {
