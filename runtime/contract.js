@@ -14,8 +14,11 @@ export const HOST_FUNCTION_NAMES = /** @type {const} */ ([
   "cache.match", "cache.put", "cache.delete",
 ]);
 
-/** Host functions the runtime serves itself, in the sandbox's thread (runtime/natives). */
-export const BUILTIN_FUNCTION_NAMES = /** @type {const} */ (["hangar:subtle"]);
+/**
+ * Host functions the runtime serves itself, in the sandbox's thread: crypto.subtle (runtime/natives) and
+ * "request.read", the next chunk of the invocation's streamed request body (runtime/request-body.ts).
+ */
+export const BUILTIN_FUNCTION_NAMES = /** @type {const} */ (["hangar:subtle", "request.read"]);
 
 /** @typedef {(typeof HOST_FUNCTION_NAMES)[number] | (typeof BUILTIN_FUNCTION_NAMES)[number]} HostFunctionName */
 

@@ -13,6 +13,7 @@ import { preludeSource } from "./prelude.ts";
 import { encode, decode, type Wire } from "./contract.js";
 import { BundleEvalError } from "./errors.ts";
 import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
+import { RequestBody, WHOLE_BODY_BYTES } from "./request-body.ts";
 
 /** The host's side of the value codec: views go out as they are (call() copies them into the guest), Uint8Arrays come in. */
 const WIRE: Wire<Uint8Array> = { out: (bytes) => bytes, in: (buffer) => buffer ?? new Uint8Array(0) };
@@ -49,6 +50,8 @@ interface Invocation {
   onValue: (v: unknown, inv: Invocation) => Outcome<unknown>;
   /** The response body, when the guest answered with a stream. */
   body?: GuestBody;
+  /** The request body, when it reaches the guest as a stream ("request.read"). */
+  request?: RequestBody;
 }
 
 interface Entry { invoke: QuickJSHandle; settle: QuickJSHandle; fireTimer: QuickJSHandle; cleanup: QuickJSHandle; describe: QuickJSHandle; pullBody: QuickJSHandle; cancelBody: QuickJSHandle }
@@ -103,8 +106,8 @@ function limitMessage(kind: FailureKind, limits: Limits): string {
   }
 }
 
-/** Request data as the guest receives it. */
-export interface RequestInput { url: string; method: string; headers: [string, string][]; body: Uint8Array | null }
+/** Request data as the guest receives it: a body given as a stream reaches the guest's `Request.body` as one, read on demand. */
+export interface RequestInput { url: string; method: string; headers: [string, string][]; body: Uint8Array | ReadableStream<Uint8Array> | null }
 
 /**
  * Watchdog hooks of the thread running instances (see worker/thread.ts): told
@@ -293,11 +296,12 @@ export class Instance implements FunctionInstance {
   }
 
   async fetch(request: Request | IncomingRequest, input: InvocationInput): Promise<Outcome<Response>> {
-    let body: Uint8Array | null = null;
+    let body: RequestInput["body"] = null;
     const method = request.method;
     if (method !== "GET" && method !== "HEAD" && request.body !== null) {
-      body = request instanceof Request ? new Uint8Array(await request.arrayBuffer())
-        : request.body instanceof Uint8Array ? request.body : new Uint8Array(await new Response(request.body).arrayBuffer());
+      // a Request's body streams unless it declares a small length (read whole, one crossing)
+      const declared = request instanceof Request ? request.headers.get("content-length") : null;
+      body = declared !== null && Number(declared) <= WHOLE_BODY_BYTES ? new Uint8Array(await (request as Request).arrayBuffer()) : request.body;
     }
     const headers = request instanceof Request ? requestHeaders(request.headers) : request.headers;
     return this.fetchData({ url: request.url, method, headers, body }, input);
@@ -323,8 +327,9 @@ export class Instance implements FunctionInstance {
    */
   fetchRaw(data: RequestInput, input: InvocationInput): Promise<Outcome<ResponseData>> {
     // the URL parsed here, once: the guest's `new URL(request.url)` then runs no parser and makes no crossing
-    const request = { ...data, parsed: parsedUrl(data.url) };
-    return this.start("fetch", { request }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv))) as Promise<Outcome<ResponseData>>;
+    const stream = data.body instanceof ReadableStream ? data.body : undefined;
+    const request = stream ? { ...data, body: null, stream: true, parsed: parsedUrl(data.url) } : { ...data, parsed: parsedUrl(data.url) };
+    return this.start("fetch", { request }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv)), stream) as Promise<Outcome<ResponseData>>;
   }
 
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
@@ -349,16 +354,17 @@ export class Instance implements FunctionInstance {
 
   // ---- invocations ----
 
-  private start(kind: Kind, data: Record<string, unknown>, input: InvocationInput, onValue: Invocation["onValue"]): Promise<Outcome<unknown>> {
+  private start(kind: Kind, data: Record<string, unknown>, input: InvocationInput, onValue: Invocation["onValue"], body?: ReadableStream<Uint8Array>): Promise<Outcome<unknown>> {
     const now = performance.now();
     const limits = input.limits;
     const inv: Invocation = {
       id: this.nextInvId++, input, limits, started: now, wallEnd: now + limits.wallMs,
       cpuMs: 0, subrequests: 0, calls: new Set(), timers: new Map(), waitDone: false, responded: false, ended: false, consoleLines: 0, consoleBytes: 0,
-      resolve: () => {}, onValue,
+      resolve: () => {}, onValue, request: body && new RequestBody(body),
     };
     const promise = new Promise<Outcome<unknown>>((resolve) => { inv.resolve = resolve; });
     if (!this.alive) {
+      inv.request?.cancel();
       inv.responded = true;
       inv.resolve({ ok: false, error: this.dead ?? { kind: "threw", message: "the function instance is closed" }, stats: this.stats(inv) });
       return promise;
@@ -390,6 +396,7 @@ export class Instance implements FunctionInstance {
     for (const [id, t] of inv.timers) { clearTimeout(t); this.timerOwner.delete(id); }
     this.invs.delete(inv.id);
     inv.controller?.abort();
+    inv.request?.cancel();
     if (inv.body?.open) {
       if (failure) inv.body.error(failure.message); else inv.body.end();
     }
@@ -688,7 +695,8 @@ export class Instance implements FunctionInstance {
     let value: unknown;
     try {
       const input = inv.input;
-      const fn: HostFunction | undefined = Object.hasOwn(input.host, name) ? input.host[name] : Object.hasOwn(this.builtins, name) ? this.builtins[name]
+      const fn: HostFunction | undefined = name === "request.read" ? (a) => readRequest(inv, a)
+        : Object.hasOwn(input.host, name) ? input.host[name] : Object.hasOwn(this.builtins, name) ? this.builtins[name]
         : input.forward ? (a) => input.forward!(name, a) : undefined;
       if (!fn) throw Object.assign(new Error(`host function "${name}" is not available`), { code: "ENOSYS" });
       if (name === "fetch" && ++inv.subrequests > inv.limits.subrequests) {
@@ -706,6 +714,15 @@ export class Instance implements FunctionInstance {
     try { enc = encode(value, WIRE); } catch (e) { ok = false; enc = encode(errorInfo(e), WIRE); }
     this.segment(inv, () => this.call(this.entry.settle, [id, ok ? 1 : 0, enc[0], ...enc[1]]));
   }
+}
+
+/** "request.read" (args: [invocation id, "cancel"?]): the next chunk of the invocation's own request body, null at its end. */
+async function readRequest(inv: Invocation, args: unknown[]): Promise<Uint8Array | null> {
+  if (args[0] !== inv.id || !inv.request) {
+    throw Object.assign(new Error("Cannot read the request body of a different request"), { code: "CROSS_REQUEST_IO" });
+  }
+  if (args[1] === "cancel") { inv.request.cancel("the function cancelled the request body"); return null; }
+  return inv.request.read();
 }
 
 function errorInfo(e: unknown): Record<string, unknown> {

@@ -2,7 +2,8 @@ import { Hono, type Context, type Next } from "hono";
 import type { Invoker } from "../invoke/types.ts";
 import type { ActiveFunction } from "../registry/index.ts";
 import type { AuthResult } from "./auth.ts";
-import { readCapped } from "../util/read-capped.ts";
+import { WHOLE_BODY_BYTES } from "../../runtime/request-body.ts";
+import { capStream } from "../util/read-capped.ts";
 import { errorResponse } from "./errors.ts";
 import { responseOf } from "./result.ts";
 
@@ -62,29 +63,46 @@ async function serve(deps: Omit<FunctionRoutesDeps, "lookup">, c: Context, fn: A
   if (declared > deps.maxBodyBytes) return tooLarge(c, deps.maxBodyBytes);
   const auth = await deps.authenticate(fn, c.req.raw.headers);
   if (!auth.ok) return errorResponse(c, auth.status, auth.code, auth.message);
-  let body: Uint8Array | null = null;
   const method = c.req.method;
-  // Touching `.body` makes the node adapter build a full Request: only do it when a body may come.
-  if (method !== "GET" && method !== "HEAD") {
-    if (c.req.header("content-length") !== undefined) {
-      // Declared and already checked against the cap: the adapter's direct read is the fast path.
-      body = new Uint8Array(await c.req.raw.arrayBuffer());
-    } else if (c.req.raw.body) {
-      body = await readCapped(c.req.raw.body, deps.maxBodyBytes);
-      if (!body) return tooLarge(c, deps.maxBodyBytes);
-    }
-  }
+  const { body, capped } = method === "GET" || method === "HEAD" ? { body: null } : await requestBody(c, declared, deps.maxBodyBytes);
   const requestId = c.get("requestId") as string;
   const result = await deps.invoker.invoke({
     fn,
     functionName: fn.name,
     trigger: "http",
-    request: { url: guestUrl, method, headers: guestHeaders(c, requestId), body: body && body.byteLength ? body : null },
+    request: { url: guestUrl, method, headers: guestHeaders(c, requestId), body },
     requestId,
     correlationId: c.get("correlationId") ?? null,
     auth: auth.claims,
   });
+  // the body passed the cap before the function answered: the request was refused, whatever the function made of it
+  if (capped?.over()) {
+    void result.response?.body?.cancel().catch(() => {});
+    return tooLarge(c, deps.maxBodyBytes);
+  }
   return responseOf(result, { expose: deps.expose });
+}
+
+/**
+ * The body as the guest gets it: read whole when it declares a small length
+ * (the fast path: one buffer, one crossing), else a stream read as the guest
+ * reads it, capped at `max` bytes while it streams. A declared length over the
+ * cap was refused before. Under Node an HTTP/1.1 request with neither length
+ * nor transfer-encoding has no body.
+ */
+async function requestBody(c: Context, declared: number, max: number): Promise<{ body: Uint8Array | ReadableStream<Uint8Array> | null; capped?: ReturnType<typeof capStream> }> {
+  const length = c.req.header("content-length");
+  if (length !== undefined && declared <= WHOLE_BODY_BYTES) {
+    // Touching `.body` makes the node adapter build a full Request: its direct read is the fast path.
+    const bytes = declared ? new Uint8Array(await c.req.raw.arrayBuffer()) : null;
+    return { body: bytes?.byteLength ? bytes : null };
+  }
+  const node = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+  if (length === undefined && node && c.req.header("transfer-encoding") === undefined) return { body: null };
+  const raw = c.req.raw.body;
+  if (!raw) return { body: null };
+  const capped = capStream(raw, max);
+  return { body: capped.stream, capped };
 }
 
 /**

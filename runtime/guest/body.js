@@ -7,7 +7,8 @@ import { URL, URLSearchParams, knownUrl } from "./url.js";
 import { TextEncoder, TextDecoder } from "./encoding.js";
 import { AbortController, AbortSignal } from "./events.js";
 import { bytesOf } from "./native.js";
-import { isReadableStream, isDisturbed, streamOfBytes, readAll } from "./streams.js";
+import { isReadableStream, isDisturbed, streamOfBytes, readAll, pulledStream } from "./streams.js";
+import { hostCall } from "./bridge.js";
 import { Blob, FormData, blobBytes, encodeMultipart, parseFormBody } from "./forms.js";
 
 const encoder = new TextEncoder();
@@ -125,10 +126,15 @@ class Body {
 // normalised and its header names lower-cased, so nothing is parsed again.
 const FROM_HOST = {};
 
-/** The incoming request of a fetch invocation, without re-validating what the host already did. */
-export function hostRequest(r) {
+/**
+ * The incoming request of invocation `invId`, without re-validating what the host already did.
+ * A large or unknown-length body comes as a stream the guest pulls from the host ("request.read").
+ */
+export function hostRequest(r, invId) {
   knownUrl(r.url, r.parsed);
-  return new Request(FROM_HOST, r);
+  const req = new Request(FROM_HOST, r);
+  if (r.stream) req._initBody(null, pulledStream(() => hostCall("request.read", [invId]), () => { hostCall("request.read", [invId, "cancel"]).catch(() => {}); }).stream);
+  return req;
 }
 
 export class Request extends Body {

@@ -2,7 +2,7 @@
 import { Request, responseFromHost } from "./body.js";
 import { headerPairs } from "./headers.js";
 import { hostCall, HOST_ERROR } from "./bridge.js";
-import { streams } from "./streams.js";
+import { pulledStream } from "./streams.js";
 
 export async function fetch(input, init) {
   const req = new Request(input, init);
@@ -31,23 +31,8 @@ export async function fetch(input, init) {
 
 /** The rest of a response body still arriving: pulled from the host chunk by chunk ("fetch.read"). */
 function bodyStream(first, id, signal) {
-  let done = false;
-  const cancel = () => { if (!done) { done = true; hostCall("fetch.read", [id, "cancel"]).catch(() => {}); } };
-  const stream = new (streams().ReadableStream)({
-    start(c) { if (first && first.byteLength) c.enqueue(first); },
-    async pull(c) {
-      let chunk;
-      try {
-        chunk = await hostCall("fetch.read", [id]);
-      } catch (e) {
-        done = true;
-        c.error(new TypeError(`fetch failed while reading the body: ${e && e.message}`, { cause: e }));
-        return;
-      }
-      if (chunk === null) { done = true; c.close(); } else c.enqueue(chunk);
-    },
-    cancel,
-  }, { highWaterMark: 0 });
-  if (!signal.aborted) signal.addEventListener("abort", () => { if (!done) stream.cancel(signal.reason).catch(() => {}); }, { once: true });
+  const { stream, ended } = pulledStream(() => hostCall("fetch.read", [id]), () => { hostCall("fetch.read", [id, "cancel"]).catch(() => {}); }, first,
+    (e) => new TypeError(`fetch failed while reading the body: ${e && e.message}`, { cause: e }));
+  if (!signal.aborted) signal.addEventListener("abort", () => { if (!ended()) stream.cancel(signal.reason).catch(() => {}); }, { once: true });
   return stream;
 }

@@ -119,7 +119,7 @@ const invocations = new Map();
 /** The invocation whose code is running now, for EdgeRuntime.waitUntil (set around each handler call). */
 let current = null;
 
-async function run(kind, data, state) {
+async function run(kind, data, state, invId) {
   const handler = handlerFor(kind);
   if (!handler) return { ok: false, error: { kind: "no-handler", name: "Error", message: `the module exports no ${kind} handler` } };
   const env = Object.assign(Object.create(null), data.env);
@@ -132,7 +132,7 @@ async function run(kind, data, state) {
   const envObj = Object.freeze(Object.assign({}, env));
   if (kind === "fetch") {
     const r = data.request;
-    const request = hostRequest(r);
+    const request = hostRequest(r, invId);
     current = state;
     let pending;
     try { pending = handler(request, envObj, ctx); } finally { current = null; }
@@ -166,7 +166,7 @@ async function invoke(invId, kind, json, ...buffers) {
   invocations.set(invId, state);
   let report;
   try {
-    report = await run(kind, decode(json, buffers, WIRE), state);
+    report = await run(kind, decode(json, buffers, WIRE), state, invId);
   } catch (e) {
     report = { ok: false, error: describeError(e) };
   }

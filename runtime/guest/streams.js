@@ -26,6 +26,35 @@ export function streamOfBytes(bytes) {
   });
 }
 
+/**
+ * A stream whose chunks the guest pulls from the host one call at a time: `read()` resolves
+ * the next chunk or null at the end; `cancel()` tells the host to stop. `first` is enqueued
+ * at once; `failed` turns a read's error into the stream's.
+ * @param {() => Promise<Uint8Array | null>} read
+ * @param {() => void} cancel
+ * @param {Uint8Array | null} [first]
+ * @param {(e: any) => unknown} [failed]
+ */
+export function pulledStream(read, cancel, first = null, failed = (e) => e) {
+  let done = false;
+  const stream = new (streams().ReadableStream)({
+    start(c) { if (first && first.byteLength) c.enqueue(first); },
+    async pull(c) {
+      let chunk;
+      try {
+        chunk = await read();
+      } catch (e) {
+        done = true;
+        c.error(failed(e));
+        return;
+      }
+      if (chunk === null) { done = true; c.close(); } else c.enqueue(chunk);
+    },
+    cancel() { if (!done) { done = true; cancel(); } },
+  }, { highWaterMark: 0 });
+  return { stream, ended: () => done };
+}
+
 /** Every chunk of a byte stream, joined (chunks must be BufferSources). */
 export async function readAll(stream, what = "body") {
   const reader = stream.getReader();

@@ -18,6 +18,8 @@ import { SnapshotCache, snapshotKey } from "../snapshot/cache.ts";
 import { preludeSource } from "../prelude.ts";
 import type { LoadOptions, Runtime } from "../index.ts";
 import { singleFlight } from "../single-flight.ts";
+import { WHOLE_BODY_BYTES } from "../request-body.ts";
+import { CreditedStream } from "./credited.ts";
 import {
   CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
   claimSlot, type ErrorData, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
@@ -94,13 +96,7 @@ interface Pending {
   controller?: AbortController;
   guard: ReturnType<typeof setTimeout>;
   req?: ReadableStreamDefaultReader<Uint8Array>;
-  res?: ResStream;
-}
-
-interface ResStream {
-  controller: ReadableStreamDefaultController<Uint8Array>;
-  outstanding: number;
-  wake?: () => void;
+  res?: CreditedStream;
 }
 
 interface Replica {
@@ -129,8 +125,8 @@ function threadSource(): string {
   return threadCode;
 }
 
-/** Request bodies up to this size travel inside the invoke message. */
-const INLINE_BODY_BYTES = 64 * 1024;
+/** Request bodies up to this size travel inside the invoke message (as in process, one crossing). */
+const INLINE_BODY_BYTES = WHOLE_BODY_BYTES;
 
 function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } });
@@ -260,7 +256,7 @@ class Thread {
       inv.answered = true;
       inv.resolve({ ok: false, error, stats: { cpuMs: 0, wallMs: performance.now() - inv.started, memoryBytes: inv.replica.memoryBytes } });
     }
-    inv.res?.controller.error(new Error(error.message));
+    inv.res?.push(null, new Error(error.message));
     inv.res = undefined;
     this.finish(inv);
   }
@@ -363,23 +359,13 @@ class Thread {
     for (const [k, v] of head.headers) headers.append(k, v);
     let body: ReadableStream<Uint8Array> | null = null;
     if (head.body) {
-      body = new ReadableStream<Uint8Array>({
-        start: (controller) => { inv.res = { controller, outstanding: STREAM_WINDOW }; },
-        pull: () => {
-          const s = inv.res;
-          if (!s) return;
-          if (s.outstanding < STREAM_WINDOW) {
-            this.send({ t: "credit", inv: inv.id, n: STREAM_WINDOW - s.outstanding });
-            s.outstanding = STREAM_WINDOW;
-          }
-          return new Promise<void>((resolve) => { s.wake = resolve; });
-        },
-        cancel: () => {
-          inv.res = undefined;
-          this.send({ t: "cancel", inv: inv.id });
-          if (inv.ended) this.invs.delete(inv.id);
-        },
-      }, { highWaterMark: STREAM_WINDOW });
+      // the thread starts with a window's credit
+      inv.res = new CreditedStream((n) => this.send({ t: "credit", inv: inv.id, n }), () => {
+        inv.res = undefined;
+        this.send({ t: "cancel", inv: inv.id });
+        if (inv.ended) this.invs.delete(inv.id);
+      }, STREAM_WINDOW);
+      body = inv.res.stream;
     }
     const init = head.statusText ? { status: head.status, statusText: head.statusText, headers } : { status: head.status, headers };
     try {
@@ -393,18 +379,11 @@ class Thread {
     const inv = this.invs.get(m.inv);
     const s = inv?.res;
     if (!inv || !s) return;
-    if (m.chunk) {
-      s.outstanding--;
-      s.controller.enqueue(m.chunk);
-    } else {
+    if (!m.chunk) {
       inv.res = undefined;
-      if (m.error !== undefined) s.controller.error(new Error(m.error));
-      else s.controller.close();
       if (inv.ended) this.invs.delete(inv.id);
     }
-    const wake = s.wake;
-    s.wake = undefined;
-    wake?.();
+    s.push(m.chunk, m.error !== undefined ? new Error(m.error) : undefined);
   }
 
   private async sendBody(invId: number, n: number): Promise<void> {
@@ -420,7 +399,8 @@ class Thread {
       }
     } catch (e) {
       inv.req = undefined;
-      this.send({ t: "reqChunk", inv: invId, chunk: null, error: (e as Error)?.message ?? String(e) });
+      const code = (e as { code?: unknown })?.code;
+      this.send({ t: "reqChunk", inv: invId, chunk: null, error: (e as Error)?.message ?? String(e), code: typeof code === "string" ? code : undefined });
     }
   }
 

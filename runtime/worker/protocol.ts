@@ -80,8 +80,8 @@ export type ToThread =
   | { t: "invoke"; inv: number; key: number; kind: EventKind; payload: unknown; input: InvokeInputData }
   /** A host call finished: `value` is its result, or when !ok an error description. */
   | { t: "hostReply"; call: number; ok: boolean; value: unknown }
-  /** Request body of `inv` (main -> thread stream); `chunk` null ends it. */
-  | { t: "reqChunk"; inv: number; chunk: Uint8Array | null; error?: string }
+  /** Request body of `inv` (main -> thread stream), one chunk per credit; `chunk` null ends it (failed when `error` is set). */
+  | { t: "reqChunk"; inv: number; chunk: Uint8Array | null; error?: string; code?: string }
   /** The main thread may take `n` more response-body chunks of `inv`. */
   | { t: "credit"; inv: number; n: number }
   /** The client stopped reading the response body of `inv`. */
@@ -129,7 +129,7 @@ export type FromThread =
   | { t: "ended"; inv: number; end?: InvocationEnd }
   /** Response body of `inv` (thread -> main stream), one chunk per credit; null ends it. */
   | { t: "resChunk"; inv: number; chunk: Uint8Array | null; error?: string }
-  /** The thread may take `n` more request-body chunks. */
+  /** The thread may take `n` more request-body chunks (it grants them as the guest reads). */
   | { t: "reqCredit"; inv: number; n: number }
   | { t: "memory"; key: number; bytes: number };
 

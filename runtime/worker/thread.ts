@@ -7,6 +7,7 @@ import { Instance, type RequestInput, type ResponseData } from "../instance.ts";
 import { useCompiledModule } from "../engine.ts";
 import { InstanceFactory } from "../snapshot/factory.ts";
 import type { HostFunctions, InvocationEnd, InvocationInput, Outcome } from "../types.ts";
+import { CreditedStream } from "./credited.ts";
 import {
   CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
   type ErrorData, type FromThread, type InvokeInputData, type ThreadData, type ToThread,
@@ -53,8 +54,8 @@ const active = new Map<number, number>(); // key -> invocations in flight
 let nextCall = 1;
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 
-interface ReqBody { chunks: Uint8Array[]; done: (body: Uint8Array | null, error?: string) => void }
-const reqBodies = new Map<number, ReqBody>();
+/** Request bodies streaming in from the main thread, by invocation. */
+const reqBodies = new Map<number, CreditedStream>();
 interface ResBody { reader: ReadableStreamDefaultReader<Uint8Array>; credit: number; pumping: boolean; done: boolean }
 const resBodies = new Map<number, ResBody>();
 
@@ -156,26 +157,18 @@ function recycle(key: number): void {
   post({ t: "dead", key });
 }
 
-function requestBody(inv: number, method: string, hasBody: boolean): Promise<Uint8Array | null> {
-  if (!hasBody) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const chunks: Uint8Array[] = [];
-    reqBodies.set(inv, {
-      chunks,
-      done: (body, error) => (error ? reject(new Error(error)) : resolve(body)),
-    });
-    post({ t: "reqCredit", inv, n: STREAM_WINDOW });
-    void method;
-  });
+/** The request body of `inv` as a stream: chunks are asked of the main thread as the guest reads (the instance cancels it when the invocation ends). */
+function requestBody(inv: number): ReadableStream<Uint8Array> {
+  const body = new CreditedStream((n) => post({ t: "reqCredit", inv, n }), () => reqBodies.delete(inv));
+  reqBodies.set(inv, body);
+  return body.stream;
 }
 
 function onReqChunk(m: Extract<ToThread, { t: "reqChunk" }>): void {
   const b = reqBodies.get(m.inv);
   if (!b) return;
-  if (m.error !== undefined) { reqBodies.delete(m.inv); b.done(null, m.error); return; }
-  if (m.chunk) { b.chunks.push(m.chunk); post({ t: "reqCredit", inv: m.inv, n: 1 }); return; }
-  reqBodies.delete(m.inv);
-  b.done(Buffer.concat(b.chunks));
+  if (!m.chunk) reqBodies.delete(m.inv);
+  b.push(m.chunk, m.error !== undefined ? Object.assign(new Error(m.error), m.code ? { code: m.code } : {}) : undefined);
 }
 
 async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
@@ -187,14 +180,7 @@ async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
   const input = inputFor(m.inv, m.key, m.input);
   let outcome: Outcome<unknown>;
   if (m.kind === "fetch") {
-    let body: Uint8Array | null;
-    try {
-      body = m.request.bytes ?? await requestBody(m.inv, m.request.method, m.request.body);
-    } catch (e) {
-      result(m.inv, { t: "result", inv: m.inv, ok: false, error: { kind: "threw", message: `reading the request body failed: ${(e as Error).message}` }, stats: { cpuMs: 0, wallMs: 0, memoryBytes: 0 } });
-      input.onEnd!();
-      return;
-    }
+    const body = m.request.bytes ?? (m.request.body ? requestBody(m.inv) : null);
     const data: RequestInput = { url: m.request.url, method: m.request.method, headers: m.request.headers, body };
     outcome = await inst.fetchRaw(data, input);
   } else {
