@@ -12,6 +12,7 @@ import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { preludeSource } from "./prelude.ts";
 import { encode, decode, type Wire } from "./contract.js";
 import { BundleEvalError } from "./errors.ts";
+import { runPendingJobs } from "./jobs.ts";
 import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
 import { RequestBody, WHOLE_BODY_BYTES } from "./request-body.ts";
 
@@ -501,8 +502,7 @@ export class Instance implements FunctionInstance {
 
   private drain(): void {
     while (this.rt.hasPendingJob()) {
-      const r = this.rt.executePendingJobs();
-      if (r.error) r.error.dispose();
+      runPendingJobs(this.rt, this.ctx, this.engine.memory)?.dispose();
       if (this.interruptReason === "memory") throw new Killed("memory", "");
       if (this.interruptReason && performance.now() > this.deadline + RUNAWAY_GRACE_MS) {
         throw new Killed(this.interruptReason, "");
