@@ -16,6 +16,7 @@ import { startServer, type HangarServer } from "../../host/server/index.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { launchBrowser, type Browser } from "./browser.ts";
 import { deadEvent, signupTables, writeExtras, writeFunctions } from "./fixtures.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const TOKEN = "dashboard-admin-token";
 const SHOTS = process.env.HANGAR_SCREENSHOTS === "1" ? new URL("../../docs/dashboard/", import.meta.url).pathname : null;
@@ -28,15 +29,6 @@ let browser: Browser;
 let page: Page;
 let base: string;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function deploy(): Promise<void> {
   const ctx = { db: t.db, config, runtime: server.core.runtime, actor: "test" };

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { runCli, startServerProcess, type ServerProcess } from "../helpers/cli.ts";
 import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 let readme: string;
@@ -37,15 +38,6 @@ function sh(cmd: string, cwd: string, env: Record<string, string> = {}): Promise
   });
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false | null>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 before(async () => {
   readme = await readFile(join(root, "README.md"), "utf8");
@@ -78,13 +70,13 @@ test("README walkthrough: new, .env, dev, the user's own test, delete; then depl
   const env = { DATABASE_URL: devDb, HANGAR_SECRET_KEY: "k", HANGAR_ADMIN_TOKEN: "t" };
   const dev = await startServerProcess(["dev"], env, { cwd: project });
   servers.push(dev);
-  await until("greeter deployed", async () => dev.output().includes("/functions/v1/greeter"));
+  await waitFor("greeter deployed", async () => dev.output().includes("/functions/v1/greeter"), 30_000);
   const curl = steps.findIndex((l) => l.startsWith("curl "));
   const path = /localhost:8787(\/[^']+)'/.exec(steps[curl])![1];
   const res = await fetch(`${dev.url}${path}`);
   assert.equal(res.status, 200);
   assert.equal(await res.text(), steps[curl + 1]);
-  await until("the request line and its console line", async () => /http greeter 200 .*\n\s+\| greeting Ada/.test(dev.output()));
+  await waitFor("the request line and its console line", async () => /http greeter 200 .*\n\s+\| greeting Ada/.test(dev.output()), 30_000);
 
   // The user's own test, as the README shows it, run the way it says.
   const testCode = /<!-- readme-test: greeter -->\s*```ts\n([\s\S]*?)```/.exec(readme)![1];
@@ -100,7 +92,7 @@ test("README walkthrough: new, .env, dev, the user's own test, delete; then depl
   assert.match(readme, /`hangar delete greeter`/);
   const del = await runCli(["delete", "greeter"], env, { cwd: project });
   assert.equal(del.code, 0, del.stderr);
-  await until("greeter gone", async () => (await fetch(`${dev.url}${path}`)).status === 404);
+  await waitFor("greeter gone", async () => (await fetch(`${dev.url}${path}`)).status === 404, 30_000);
   await dev.stop();
 
   // Production, on a fresh database: the README's commands in order.
@@ -120,17 +112,17 @@ test("README walkthrough: new, .env, dev, the user's own test, delete; then depl
     assert.equal(r.code, 0, `${line}\n${r.stdout}\n${r.stderr}`);
   }
   assert.ok(server, "the production block starts a server");
-  const greeted = await until("greeter served in production", async () => {
+  const greeted = await waitFor("greeter served in production", async () => {
     const r = await fetch(`${server!.url}${path}`);
     return r.status === 200 ? r.json() : null;
-  });
+  }, 30_000);
   assert.deepEqual(greeted, { message: "Ahoy, Ada!" });
   // on-signup deployed on the fresh database: its table exists and its trigger delivers.
   const signed = await fetch(`${server.url}/functions/v1/on-signup`, { method: "POST", body: JSON.stringify({ email: "ada@example.com", name: "Ada" }) });
   assert.equal(signed.status, 201);
-  const welcomes = await until("welcome written", async () => {
+  const welcomes = await waitFor("welcome written", async () => {
     const list = (await (await fetch(`${server!.url}/functions/v1/on-signup`)).json()) as { email: string }[];
     return list.length ? list : null;
-  });
+  }, 30_000);
   assert.equal(welcomes[0].email, "ada@example.com");
 });
