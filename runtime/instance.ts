@@ -11,7 +11,7 @@ import { restoreImage, scanDiff, type DiffImage, type ScannedDiff } from "./snap
 import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { preludeSource } from "./prelude.ts";
 import { encode, decode, type Wire } from "./contract.js";
-import { BundleEvalError } from "./errors.ts";
+import { BundleEvalError, INVOCATION_ENDED } from "./errors.ts";
 import { runPendingJobs } from "./jobs.ts";
 import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
 import { RequestBody, WHOLE_BODY_BYTES } from "./request-body.ts";
@@ -396,7 +396,7 @@ export class Instance implements FunctionInstance {
     clearTimeout(inv.wallTimer);
     for (const [id, t] of inv.timers) { clearTimeout(t); this.timerOwner.delete(id); }
     this.invs.delete(inv.id);
-    inv.controller?.abort();
+    inv.controller?.abort(INVOCATION_ENDED);
     inv.request?.cancel();
     if (inv.body?.open) {
       if (failure) inv.body.error(failure.message); else inv.body.end();

@@ -12,7 +12,7 @@ import type {
   ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome,
 } from "../types.ts";
 import { HostBindingError } from "../types.ts";
-import { BundleEvalError, RuntimeClosedError } from "../errors.ts";
+import { BundleEvalError, INVOCATION_ENDED, RuntimeClosedError } from "../errors.ts";
 import { compiledModule, engineLayout } from "../engine.ts";
 import { SnapshotCache, snapshotKey } from "../snapshot/cache.ts";
 import { preludeSource } from "../prelude.ts";
@@ -265,7 +265,7 @@ class Thread {
     if (inv.ended) return;
     inv.ended = true;
     clearTimeout(inv.guard);
-    inv.controller?.abort();
+    inv.controller?.abort(INVOCATION_ENDED);
     void inv.req?.cancel().catch(() => {});
     if (!inv.res && inv.answered) this.invs.delete(inv.id);
     inv.replica.inflight--;
