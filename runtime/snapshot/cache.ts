@@ -1,52 +1,42 @@
 // Snapshot bytes by key, least recently used dropped first past a byte cap.
 // Held in SharedArrayBuffers: sending one to a sandbox thread shares it, no copy.
 import { createHash } from "node:crypto";
+import { ByteLru } from "../byte-lru.ts";
 
 /** Default cap on the bytes of version snapshots a process keeps. */
 export const SNAPSHOT_CACHE_BYTES = 256 * 1024 * 1024;
 
 export class SnapshotCache {
-  private map = new Map<string, Uint8Array>();
-  private total = 0;
+  private lru: ByteLru<Uint8Array>;
 
-  constructor(readonly capBytes = SNAPSHOT_CACHE_BYTES) {}
+  constructor(readonly capBytes = SNAPSHOT_CACHE_BYTES) {
+    this.lru = new ByteLru(capBytes);
+  }
 
   get(key: string): Uint8Array | undefined {
-    const b = this.map.get(key);
-    if (b) { this.map.delete(key); this.map.set(key, b); }
-    return b;
+    return this.lru.get(key);
   }
 
   set(key: string, bytes: Uint8Array): void {
-    this.delete(key);
+    this.lru.delete(key);
     if (bytes.byteLength > this.capBytes) return;
     let shared = bytes;
     if (!(bytes.buffer instanceof SharedArrayBuffer)) {
       shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
       shared.set(bytes);
     }
-    this.map.set(key, shared);
-    this.total += shared.byteLength;
-    for (const [k, b] of this.map) {
-      if (this.total <= this.capBytes) break;
-      this.map.delete(k);
-      this.total -= b.byteLength;
-    }
+    this.lru.set(key, shared, shared.byteLength);
   }
 
   delete(key: string): void {
-    const old = this.map.get(key);
-    if (!old) return;
-    this.map.delete(key);
-    this.total -= old.byteLength;
+    this.lru.delete(key);
   }
 
-  get size(): number { return this.map.size; }
-  get bytes(): number { return this.total; }
+  get size(): number { return this.lru.size; }
+  get bytes(): number { return this.lru.bytes; }
 
   clear(): void {
-    this.map.clear();
-    this.total = 0;
+    this.lru.clear();
   }
 }
 

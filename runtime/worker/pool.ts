@@ -125,9 +125,6 @@ function threadSource(): string {
   return threadCode;
 }
 
-/** Request bodies up to this size travel inside the invoke message (as in process, one crossing). */
-const INLINE_BODY_BYTES = WHOLE_BODY_BYTES;
-
 function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } });
 }
@@ -620,7 +617,7 @@ class FunctionProxy implements FunctionInstance {
       } else headers = request.headers;
       const given = request.method !== "GET" && request.method !== "HEAD" ? request.body : null;
       // a small whole body goes in the invoke message itself (copied: a revoked offer sends it again); others stream on request
-      const inline = given instanceof Uint8Array && given.byteLength <= INLINE_BODY_BYTES ? given : undefined;
+      const inline = given instanceof Uint8Array && given.byteLength <= WHOLE_BODY_BYTES ? given : undefined; // inside the invoke message, one crossing as in process
       const body = inline ? null : given instanceof Uint8Array ? oneChunk(given) : given;
       void this.schedule({
         kind: "fetch", request: { url: request.url, method: request.method, headers, body: body !== null, bytes: inline?.byteLength ? inline : undefined },

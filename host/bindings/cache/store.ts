@@ -4,6 +4,8 @@
 // function sees another's. Sandbox threads reach it through their host calls,
 // which the main thread serves: every instance of a function shares it.
 
+import { ByteLru } from "../../../runtime/byte-lru.ts";
+
 /** Bytes every cached entry together may take in one process. */
 export const CACHE_MAX_BYTES = 32 * 1024 * 1024;
 /** Bytes one entry (body, headers and URL) may take; a larger put fails. */
@@ -24,8 +26,6 @@ export interface CacheStoreOptions {
   now?: () => number;
 }
 
-interface Entry extends CachedResponse { bytes: number }
-
 export class CacheEntryTooLargeError extends Error {
   readonly code = "CACHE_ENTRY_TOO_LARGE";
   constructor(bytes: number, max: number) {
@@ -37,25 +37,22 @@ export class CacheEntryTooLargeError extends Error {
 /** A byte-bounded LRU of cached responses. */
 export class CacheStore {
   readonly now: () => number;
-  private entries = new Map<string, Entry>();
-  private total = 0;
-  private readonly maxBytes: number;
+  private entries: ByteLru<CachedResponse>;
   private readonly maxEntryBytes: number;
 
   constructor(opts: CacheStoreOptions = {}) {
-    this.maxBytes = opts.maxBytes ?? CACHE_MAX_BYTES;
-    this.maxEntryBytes = Math.min(opts.maxEntryBytes ?? CACHE_MAX_ENTRY_BYTES, this.maxBytes);
+    const maxBytes = opts.maxBytes ?? CACHE_MAX_BYTES;
+    this.entries = new ByteLru(maxBytes);
+    this.maxEntryBytes = Math.min(opts.maxEntryBytes ?? CACHE_MAX_ENTRY_BYTES, maxBytes);
     this.now = opts.now ?? Date.now;
   }
 
-  /** The fresh entry for key (now the most recently used), or undefined. */
+  /** The fresh entry for key (now the most recently used), or undefined; a stale one is dropped. */
   get(key: string): CachedResponse | undefined {
     const e = this.entries.get(key);
-    if (!e) return undefined;
+    if (!e || e.expires > this.now()) return e;
     this.entries.delete(key);
-    if (e.expires <= this.now()) { this.total -= e.bytes; return undefined; }
-    this.entries.set(key, e);
-    return e;
+    return undefined;
   }
 
   /** Store value under key, evicting the least recently used entries past the byte cap; throws when the entry alone is too large. */
@@ -63,26 +60,16 @@ export class CacheStore {
     let bytes = key.length * 2 + value.body.byteLength;
     for (const [k, v] of value.headers) bytes += (k.length + v.length) * 2;
     if (bytes > this.maxEntryBytes) throw new CacheEntryTooLargeError(bytes, this.maxEntryBytes);
-    this.delete(key);
-    this.entries.set(key, { ...value, bytes });
-    this.total += bytes;
-    for (const [k, e] of this.entries) {
-      if (this.total <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.total -= e.bytes;
-    }
+    this.entries.set(key, value, bytes);
   }
 
   /** Remove key; true when a fresh entry was there. */
   delete(key: string): boolean {
-    const e = this.entries.get(key);
-    if (!e) return false;
-    this.entries.delete(key);
-    this.total -= e.bytes;
-    return e.expires > this.now();
+    const e = this.entries.delete(key);
+    return e !== undefined && e.expires > this.now();
   }
 
   stats(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.total };
+    return { entries: this.entries.size, bytes: this.entries.bytes };
   }
 }
