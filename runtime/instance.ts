@@ -1,7 +1,7 @@
 // One function version: a QuickJS context in its own WASM module, serving
 // concurrent invocations through its event loop, with limits enforced here.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
-import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationEnd, InvocationInput, Limits, Outcome } from "./types.ts";
+import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome } from "./types.ts";
 import { HostBindingError } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
 import { installNatives, nativeTable, urlFields, type NativeFunctions, type NativeHost } from "./natives.ts";
@@ -418,7 +418,9 @@ export class Instance implements FunctionInstance {
     inv.responded = true;
     if (!r.ok) { inv.resolve({ ok: false, error: r.error!, stats: this.stats(inv) }); return; }
     const o = inv.onValue(r.value, inv);
-    inv.resolve({ ...o, stats: { ...o.stats, ...this.stats(inv) } } as Outcome<unknown>);
+    const stats: InvocationStats = this.stats(inv);
+    if (o.stats.responseBytes !== undefined) stats.responseBytes = o.stats.responseBytes;
+    inv.resolve({ ...o, stats } as Outcome<unknown>);
   }
 
   // ---- running guest code ----
