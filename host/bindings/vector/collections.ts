@@ -83,6 +83,19 @@ export function remember(db: Db, c: Collection, role: string): void {
   g.add(`${c.table}\u0000${role}`);
 }
 
+/** Whether the host has set `hangar.vector_table` to this collection's table. */
+const setFor = (c: { table: string }) => `pg_catalog.current_setting('hangar.vector_table', true) = ${pg.escapeLiteral(c.table)}`;
+
+/**
+ * The rows a guest role sees: all while the setting names this table, none
+ * otherwise. Written as `tableoid = <this table's oid, or null>` rather than
+ * as the bare setting test: RLS evaluates a Var-free qual at the table with
+ * the default 0.5% selectivity, which makes the planner prefer a sequential
+ * scan to the HNSW index; `tableoid` has one distinct value (selectivity 1).
+ * See sql/0011_vector_policy_plan.sql.
+ */
+const rowPolicy = (c: { table: string }) => `tableoid = case when ${setFor(c)} then ${pg.escapeLiteral(tableOf(c))}::regclass::oid end`;
+
 /** Create the collection unless it exists; `s` must be inside a transaction, acting as the host. */
 export async function ensureCollection(db: Db, s: Sql, want: Omit<Collection, "table">): Promise<Collection> {
   const found = await findCollection(db, s, want.scope, want.name);
@@ -101,8 +114,7 @@ export async function ensureCollection(db: Db, s: Sql, want: Omit<Collection, "t
     updated_at timestamptz not null default now())`);
   await s.query(createIndexSql(c));
   await s.query(`alter table ${table} enable row level security`);
-  const mine = `pg_catalog.current_setting('hangar.vector_table', true) = ${pg.escapeLiteral(c.table)}`;
-  await s.query(`create policy scoped on ${table} using (${mine}) with check (${mine})`);
+  await s.query(`create policy scoped on ${table} using (${rowPolicy(c)}) with check (${setFor(c)})`);
   await s.query("insert into hangar.vector_collections (scope, name, table_name, dimension, metric) values ($1, $2, $3, $4, $5)", [
     c.scope,
     c.name,

@@ -41,6 +41,11 @@ export interface VectorBindings {
   close(): Promise<void>;
 }
 
+/** A search's statement: $1 the query vector, $2 k, $3 the metadata filter (when `filter`). */
+export const searchSql = (c: Collection, filter: boolean) =>
+  `select id, content, metadata, embedding ${METRICS[c.metric].op} $1::vector as distance from ${tableOf(c)}
+         ${filter ? "where metadata @> $3::jsonb" : ""} order by embedding ${METRICS[c.metric].op} $1::vector limit $2`;
+
 const BATCH = 500;
 const BULK_MIN = 1000;
 
@@ -161,9 +166,6 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
   }
 
   type Hit = { id: string; content: string | null; metadata: Record<string, unknown>; distance: number };
-  const searchSql = (c: Collection, filter: boolean) =>
-    `select id, content, metadata, embedding ${METRICS[c.metric].op} $1::vector as distance from ${tableOf(c)}
-         ${filter ? "where metadata @> $3::jsonb" : ""} order by embedding ${METRICS[c.metric].op} $1::vector limit $2`;
   const hits = (c: Collection, rows: Hit[]) =>
     rows.map((r) => ({ id: r.id, score: METRICS[c.metric].score(Number(r.distance)), content: r.content, metadata: r.metadata }));
 

@@ -27,7 +27,10 @@ export function embeddingText(op: string, collection: string, e: unknown, expect
   if (expected !== null && e.length !== expected) {
     throw new VectorError(`${op}("${collection}"): ${what} has ${e.length} dimensions; collection "${collection}" expects ${expected}`, "VECTOR_DIMENSION");
   }
-  return `[${e.join(",")}]`;
+  // pgvector's text form is a JSON array of numbers; JSON.stringify formats
+  // fresh doubles about 2.5x faster than join (which only wins on V8's
+  // number-string cache, i.e. on the same numbers again).
+  return JSON.stringify(e);
 }
 
 export function topK(k: unknown): number {

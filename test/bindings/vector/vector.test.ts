@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { HostCallInfo } from "../../../runtime/types.ts";
 import { createSqlBindings } from "../../../host/bindings/sql/index.ts";
-import { createVectorBindings } from "../../../host/bindings/vector/index.ts";
+import { createVectorBindings, searchSql } from "../../../host/bindings/vector/index.ts";
+import { readFileSync } from "node:fs";
+import { gaussianVectors } from "./prng.ts";
 import { backend, createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
 
 let t: TestDatabase;
@@ -129,4 +131,35 @@ test(`${backend}: inside an open sql.begin (PGlite: on the held session) and an 
   });
   const { rows } = await t.db.query("select name from hangar.vector_collections where name = 'once'");
   assert.equal(rows.length, 0);
+});
+
+test(`${backend}: a search as the function's role plans the HNSW index scan; the row policy hides nothing from the planner`, async () => {
+  const { call, close } = vec();
+  const data = gaussianVectors(3_000, 16, 7);
+  await call("vector.upsert", "planned", data.map((embedding, i) => ({ id: String(i), embedding })));
+  const [{ table_name: table }] = (await t.db.query<{ table_name: string }>("select table_name from hangar.vector_collections where scope = 'test-fn' and name = 'planned'")).rows;
+  const c = { scope: "test-fn", name: "planned", table, dimension: 16, metric: "cosine" as const };
+  // What the binding runs, in the context it runs it: the setting, then the guest role.
+  const asGuest = (setting: string) =>
+    t.db.transaction(async (tx) => {
+      await tx.query(`set local "hangar.vector_table" = '${setting}'; set local role hangar_guest`);
+      const plan = (await tx.query<{ "QUERY PLAN": unknown }>(`explain (format json) ${searchSql(c, false)}`, [`[${data[5].join(",")}]`, 10])).rows[0]["QUERY PLAN"];
+      const { rows } = await tx.query<{ n: number }>(`select count(*)::int as n from hangar_vectors.${table}`);
+      return { plan: JSON.stringify(plan), visible: rows[0].n };
+    });
+  const mine = await asGuest(table);
+  assert.match(mine.plan, /"Index Scan"/, mine.plan);
+  assert.equal(mine.visible, 3_000);
+  assert.equal((await asGuest("c_other")).visible, 0);
+  assert.equal((await call("vector.search", "planned", data[5], { k: 1 }))[0].id, "5");
+
+  // A collection made before migration 0011 (the bare setting test) gets the planner-visible policy from it.
+  await t.db.query(`alter policy scoped on hangar_vectors.${table} using (pg_catalog.current_setting('hangar.vector_table', true) = '${table}')`);
+  assert.match((await asGuest(table)).plan, /"Seq Scan"/, "the old policy's plan (else this test proves nothing)");
+  await t.db.query(readFileSync(new URL("../../../sql/0011_vector_policy_plan.sql", import.meta.url), "utf8"));
+  const migrated = await asGuest(table);
+  assert.match(migrated.plan, /"Index Scan"/, migrated.plan);
+  assert.equal(migrated.visible, 3_000);
+  assert.equal((await asGuest("")).visible, 0);
+  await close();
 });
