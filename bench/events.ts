@@ -14,7 +14,8 @@ import { sleep } from "./lib/time.ts";
 const PACED = 200;
 const PACE_MS = 20;
 const BURST = Number(process.env.BENCH_EVENTS) || 2000;
-const CONCURRENCY = 4;
+/** Handlers at once on both sides: graphile-worker's concurrency, Hangar's HANGAR_EVENT_CONCURRENCY (its default). */
+const CONCURRENCY = 16;
 
 const CAPTURE_ROWS = 10_000;
 
@@ -169,7 +170,7 @@ async function hangar(db: string, collector: Collector, log: (m: string) => void
   await c.connect();
   await c.query(TABLE);
   await c.end();
-  const h = await startHangar({ databaseUrl: db, env: { HANGAR_FETCH_ALLOW_PRIVATE: "1" } });
+  const h = await startHangar({ databaseUrl: db, env: { HANGAR_FETCH_ALLOW_PRIVATE: "1", HANGAR_EVENT_CONCURRENCY: String(CONCURRENCY) } });
   try {
     const dir = scratchDir("events");
     writeFileSync(
@@ -237,7 +238,7 @@ export const events: Benchmark = {
       const cpuCell = (v: number | null) => (v === null ? "n/a" : fmt(v, 2));
       const rows = [
         ["system", "events/s (burst drain)", "burst", "CPU ms/event (process)", "CPU ms/event (its Postgres backends)", "commit-to-handler p50 ms", "p99 ms", "paced delivered"],
-        row("Hangar (`events: [\"public.bench_items:insert\"]`)", hv),
+        row(`Hangar (\`events: ["public.bench_items:insert"]\`, HANGAR_EVENT_CONCURRENCY ${CONCURRENCY})`, hv),
         row(`graphile-worker (trigger calls add_job, concurrency ${CONCURRENCY})`, g),
       ];
       const markdown = `${skip ? `**Hangar side skipped**: ${skip}\n\n` : ""}Latency: ${PACED} single-row autocommit inserts, one every ${PACE_MS} ms; latency is from the client seeing

@@ -47,12 +47,17 @@ export interface HangarConfig {
   cronDeadAfterMs: number;
   /** Runs of scheduled functions started per second across the fleet; 0: no limit (HANGAR_CRON_MAX_RUNS_PER_SECOND). */
   cronMaxRunsPerSecond: number;
+  /** Table events of one function an instance handles at once (HANGAR_EVENT_CONCURRENCY), within its limits.concurrency. */
+  eventConcurrency: number;
   /** Pools, timeouts and start-up patience for the database (HANGAR_POOL_SIZE, HANGAR_GUEST_POOL_SIZE, ...). */
   db: DbSettings;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
 type Env = Record<string, string | undefined>;
+
+/** Table events of one function an instance handles at once, by default: handlers mostly wait on I/O. */
+export const DEFAULT_EVENT_CONCURRENCY = 16;
 
 export const DEFAULT_LIMITS: Limits = { cpuMs: 1000, wallMs: 30_000, memoryMb: 128, subrequests: 50, concurrency: 64 };
 
@@ -118,6 +123,7 @@ export function resolveConfig(mode: "dev" | "start" | "cli", flags: Flags = {}, 
     metricsToken: str(undefined, "HANGAR_METRICS_TOKEN") ?? null,
     cronDeadAfterMs: int(undefined, "HANGAR_CRON_DEAD_AFTER_MS", 30_000, 1_000, 3_600_000),
     cronMaxRunsPerSecond: int(undefined, "HANGAR_CRON_MAX_RUNS_PER_SECOND", 100, 0, 1_000_000),
+    eventConcurrency: int(undefined, "HANGAR_EVENT_CONCURRENCY", DEFAULT_EVENT_CONCURRENCY, 1, 1000),
     db: {
       poolSize: int(undefined, "HANGAR_POOL_SIZE", DEFAULT_DB_SETTINGS.poolSize, 2, 1000),
       guestPoolSize: int(undefined, "HANGAR_GUEST_POOL_SIZE", DEFAULT_DB_SETTINGS.guestPoolSize, 1, 1000),

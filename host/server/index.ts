@@ -84,7 +84,7 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
       functions,
       nodeId: config.nodeId,
       logger: logger.child({ component: "events" }),
-      options: { defaultWallMs: config.defaultLimits.wallMs },
+      options: { defaultWallMs: config.defaultLimits.wallMs, concurrencyPerFunction: config.eventConcurrency },
     });
     closers.push(() => events.close());
     const notify = await startNotifyListener({ db, invoker: core.invoker, functions, nodeId: config.nodeId, logger: logger.child({ component: "notify" }) });

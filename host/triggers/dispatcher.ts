@@ -1,3 +1,4 @@
+import { DEFAULT_EVENT_CONCURRENCY } from "../config/index.ts";
 import type { Db } from "../db/index.ts";
 import { inTransaction } from "../db/pool.ts";
 import { isInfrastructureError } from "../db/index.ts";
@@ -23,8 +24,14 @@ export interface DispatcherOptions {
   backoffBaseMs?: number;
   /** Cap on the retry delay. Default 1 hour. */
   maxBackoffMs?: number;
-  /** Events of one function handled at once (never two of one row). Default 4. */
+  /**
+   * Events of one function handled at once (never two of one row), never
+   * more than its `limits.concurrency`. Default 16 (HANGAR_EVENT_CONCURRENCY):
+   * handlers mostly wait on I/O, so throughput grows with it.
+   */
   concurrencyPerFunction?: number;
+  /** The same for exactly-once functions, whose handlers each hold a session of the host pool. Default 4. */
+  exactlyOnceConcurrency?: number;
   /** wallMs for functions that set none (the host's default limit). Default 30000. */
   defaultWallMs?: number;
   /** Done events are deleted this long after they finished. Default 7 days; 0 keeps them. */
@@ -87,7 +94,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
   const maxAttempts = o.maxAttempts ?? 5;
   const baseMs = o.backoffBaseMs ?? 1000;
   const maxBackoff = o.maxBackoffMs ?? 3_600_000;
-  const concurrency = Math.max(1, o.concurrencyPerFunction ?? 4);
+  const concurrency = Math.max(1, o.concurrencyPerFunction ?? DEFAULT_EVENT_CONCURRENCY);
+  const exactlyOnce = Math.max(1, Math.min(concurrency, o.exactlyOnceConcurrency ?? 4));
   const retainDoneMs = o.retainDoneMs ?? 7 * 24 * 3_600_000;
   const maxInfraBackoff = o.maxInfraBackoffMs ?? 5_000;
   const stats: DispatcherStats = { infraRetries: 0 };
@@ -101,6 +109,8 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
 
   const wallOf = (fn: ActiveFunction) => fn.config.limits.wallMs ?? o.defaultWallMs ?? 30_000;
   const leaseFor = (fn: ActiveFunction) => Math.max(o.leaseMs ?? 60_000, wallOf(fn) + LEASE_MARGIN_MS);
+  /** Handlers of `fn` run at once here: its lane's slots. */
+  const slotsOf = (fn: ActiveFunction) => Math.max(1, Math.min(fn.config.delivery === "exactly-once" ? exactlyOnce : concurrency, fn.config.limits.concurrency ?? concurrency));
   const tablesOf = (fn: ActiveFunction) => fn.config.events.map((e) => `${e.schema}.${e.table}`);
   const retryIn = (attempt: number) => backoffMs(attempt, baseMs, maxBackoff);
   const infraRetryIn = (ev: ClaimedEvent) => backoffMs((ev.infra_failures ?? 0) + 1, 500, maxInfraBackoff);
@@ -252,7 +262,7 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
 
   /** Start queued events while the lane has free slots. */
   function pump(lane: Lane): void {
-    while (!closed && lane.running < concurrency && lane.queue.length) {
+    while (!closed && lane.running < slotsOf(lane.fn) && lane.queue.length) {
       const ev = lane.queue.shift()!;
       lane.running++;
       track(lane.fn.name, () =>
@@ -280,8 +290,9 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
       lane.queue = lane.queue.filter((ev) => !stale.includes(ev));
       await releaseClaimed(db, stale, nodeId);
     }
-    const free = Math.max(0, concurrency - lane.running - lane.queue.length);
-    const limit = closed ? 0 : Math.max(0, 2 * concurrency - lane.running - lane.queue.length);
+    const slots = slotsOf(fn);
+    const free = Math.max(0, slots - lane.running - lane.queue.length);
+    const limit = closed ? 0 : Math.max(0, 2 * slots - lane.running - lane.queue.length);
     if (!limit && !lane.finished.length) return false;
     const finished = lane.finished.splice(0);
     const lease = leaseFor(fn);
@@ -322,7 +333,7 @@ export async function startEventDispatcher(deps: DispatcherDeps): Promise<EventD
       active.add(fn.name);
       try {
         if (fn.config.delivery === "exactly-once") {
-          const free = concurrency - (inflight.get(fn.name) ?? 0);
+          const free = slotsOf(fn) - (inflight.get(fn.name) ?? 0);
           if (free <= 0) continue;
           // Claimed in a statement of their own (each attempt counted durably, even if its handler
           // kills this instance); then each holds a transaction (a session) while it runs.

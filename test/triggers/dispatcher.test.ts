@@ -195,3 +195,35 @@ test(`${backend}: close waits for in-flight handlers and is safe twice`, async (
   assert.deepEqual(await statusOf("drain-fn"), { done: 1 });
   await d.close();
 });
+
+test(`${backend}: a function's events run up to the event concurrency at once (16 by default), never past its limits.concurrency`, async () => {
+  for (const [name, table, limit, want] of [["wide-fn", "wide_t", undefined, 16], ["narrow-fn", "narrow_t", 3, 3]] as const) {
+    const fn = await watch(name, table, ["insert"]);
+    if (limit) fn.config.limits = { concurrency: limit };
+    let active = 0;
+    let max = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const inv = callbackInvoker(db, {
+      [name]: async () => {
+        max = Math.max(max, ++active);
+        await gate;
+        active--;
+      },
+    });
+    const d = await startEventDispatcher({ db, invoker: inv, functions: () => [fn], nodeId: "n1", options: fast });
+    try {
+      await db.query(`insert into ${table} select g, 'x' from generate_series(1, 40) g`);
+      await waitFor(() => active === want, 15_000, `${want} handlers at once`);
+      // The lane has claimed as many again to start next: none of them starts while every slot is busy.
+      await waitFor(async () => (await statusOf(name)).running === 2 * want, 15_000, "the next ones claimed");
+      assert.equal(active, want);
+      release();
+      await waitFor(async () => (await statusOf(name)).done === 40, 30_000, "all done");
+      assert.equal(max, want);
+    } finally {
+      release();
+      await d.close();
+    }
+  }
+});
