@@ -74,6 +74,7 @@ async function serve(deps: Omit<FunctionRoutesDeps, "lookup">, c: Context, fn: A
     requestId,
     correlationId: c.get("correlationId") ?? null,
     auth: auth.claims,
+    refused: () => (capped?.over() ? tooLargeMessage(deps.maxBodyBytes) : null),
   });
   // the body passed the cap before the function answered: the request was refused, whatever the function made of it
   if (capped?.over()) {
@@ -133,6 +134,8 @@ function unmount(url: string, mount: string): string {
   return url.slice(0, pathAt) + url.slice(pathAt + mount.length);
 }
 
+const tooLargeMessage = (max: number) => `request body exceeds the limit of ${max} bytes`;
+
 function tooLarge(c: Context, max: number): Response {
-  return errorResponse(c, 413, "PAYLOAD_TOO_LARGE", `request body exceeds the limit of ${max} bytes`);
+  return errorResponse(c, 413, "PAYLOAD_TOO_LARGE", tooLargeMessage(max));
 }

@@ -16,6 +16,7 @@ export const FAILURE_STATUS: Record<InvokeErrorKind, number> = {
   "not-found": 404,
   concurrency: 503,
   "memory-budget": 503,
+  "too-large": 413,
   internal: 500,
 };
 

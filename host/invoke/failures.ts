@@ -14,5 +14,6 @@ export const FAILURE_CODES: Record<InvokeErrorKind, string> = {
   "not-found": "NOT_FOUND",
   concurrency: "CONCURRENCY_LIMIT",
   "memory-budget": "MEMORY_BUDGET",
+  "too-large": "PAYLOAD_TOO_LARGE",
   internal: "INTERNAL",
 };

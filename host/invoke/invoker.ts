@@ -150,27 +150,33 @@ export function createInvoker(deps: InvokerDeps): Invoker {
           : { ...base, error: failure("concurrency", `function "${fn.name}" is running ${limits.concurrency} invocations and its queue is full; retry shortly`, { retryAfterS: 1 }), stats: ZERO };
       }
       const answeredMs = performance.now() - t0;
-      const error = result.error;
+      // the client gets the host's refusal (413), whatever the function answered: the record says so
+      const refusal = req.refused?.();
       // a streamed response lasts until its last byte: its duration, bytes and CPU time are known only then
-      const record = (last?: InvocationEnd) => deps.recorder?.record({
-        id: uuid7(startedAt),
-        requestId,
-        correlationId: req.correlationId ?? null,
-        functionName: base.functionName,
-        versionId: result.versionId,
-        trigger: req.trigger,
-        status: error ? error.code : "ok",
-        httpStatus: statusOf(result),
-        startedAt: new Date(startedAt),
-        durationMs: last?.streamedBytes !== undefined ? performance.now() - t0 : answeredMs,
-        cpuMs: Math.max(result.stats.cpuMs, last?.cpuMs ?? 0),
-        memoryBytes: result.stats.memoryBytes,
-        responseBytes: last?.streamedBytes ?? result.stats.responseBytes ?? null,
-        streamed: last?.streamedBytes !== undefined,
-        error: error ? { message: error.message, stack: error.stack } : null,
-        nodeId: deps.nodeId,
-        logs,
-      });
+      const record = (last?: InvocationEnd) => {
+        const shown = refusal ? { ...result, response: undefined, error: failure("too-large", refusal) } : result;
+        const error = shown.error;
+        const streamed = !refusal && last?.streamedBytes !== undefined;
+        deps.recorder?.record({
+          id: uuid7(startedAt),
+          requestId,
+          correlationId: req.correlationId ?? null,
+          functionName: base.functionName,
+          versionId: result.versionId,
+          trigger: req.trigger,
+          status: error ? error.code : "ok",
+          httpStatus: statusOf(shown),
+          startedAt: new Date(startedAt),
+          durationMs: streamed ? performance.now() - t0 : answeredMs,
+          cpuMs: Math.max(result.stats.cpuMs, last?.cpuMs ?? 0),
+          memoryBytes: result.stats.memoryBytes,
+          responseBytes: refusal ? null : last?.streamedBytes ?? result.stats.responseBytes ?? null,
+          streamed,
+          error: error ? { message: error.message, stack: error.stack } : null,
+          nodeId: deps.nodeId,
+          logs,
+        });
+      };
       if (ended) record(end);
       else recordWhenOver = record;
       return result;

@@ -27,6 +27,13 @@ export interface InvokeRequest {
    * caller's open transaction, so its effects commit with the caller's claim.
    */
   sqlSession?: Sql;
+  /**
+   * HTTP: why the host refuses the request although the function ran, if it
+   * does (a streamed body passed HANGAR_MAX_BODY_BYTES before the function
+   * answered): asked once, when it has answered, so the invocation's record
+   * shows what the client got.
+   */
+  refused?: () => string | null;
 }
 
 /**
@@ -34,7 +41,7 @@ export interface InvokeRequest {
  * failures, or the invoker's own (nothing deployed, the function's queue or
  * the sandbox memory budget full, an unexpected host error).
  */
-export type InvokeErrorKind = FailureKind | "not-found" | "concurrency" | "memory-budget" | "internal";
+export type InvokeErrorKind = FailureKind | "not-found" | "concurrency" | "memory-budget" | "too-large" | "internal";
 
 export interface InvokeError {
   kind: InvokeErrorKind;

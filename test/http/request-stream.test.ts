@@ -14,6 +14,7 @@ import { after, before, describe, test } from "node:test";
 import type { HangarServer } from "../../host/server/index.ts";
 import { devConfig, serveDeployed } from "../helpers/server.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const CAP = 6 * 1024 * 1024;
 
@@ -181,6 +182,12 @@ for (const mode of [{ name: "in process", threads: 0 }, { name: "on a sandbox th
       const text = collect(res2);
       await text.ended;
       assert.match(text.text(), new RegExp(`\\nerror:request body exceeds the limit of ${CAP} bytes\\n$`));
+      // each invocation's record says what its client got: the refusal, and the echo's streamed 200
+      const row = (id: string) => waitFor(`the record of ${id}`, async () =>
+        (await t.db.query<{ status: string; http_status: number; error_message: string | null; streamed: boolean }>(
+          "select status, http_status, error_message, streamed from hangar.invocations where request_id = $1", [id])).rows[0]);
+      assert.deepEqual(await row(String(res.headers["x-request-id"])), { status: "PAYLOAD_TOO_LARGE", http_status: 413, error_message: `request body exceeds the limit of ${CAP} bytes`, streamed: false });
+      assert.deepEqual(await row(String(res2.headers["x-request-id"])), { status: "ok", http_status: 200, error_message: null, streamed: true });
     });
 
     test("a function that ignores its body ends cleanly, and the next request on the instance works", async () => {
