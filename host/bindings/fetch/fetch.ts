@@ -1,15 +1,15 @@
 // One guest fetch: manual redirect loop, every hop re-checked, one deadline.
-import { fetch as undiciFetch, Headers, type Agent } from "undici";
+import { Headers, type Agent } from "undici";
 import type { FetchRequestData, FetchResponseData } from "../../../runtime/types.ts";
 import { checkDeclaredLength, readCapped } from "./body.ts";
 import { FetchError, findFetchError, rootMessage } from "./errors.ts";
-import { bodyWasDecoded, incomingHeaders, outgoingHeaders, withoutBodyHeaders, withoutCredentials } from "./headers.ts";
+import { incomingHeaders, outgoingHeaders, withoutBodyHeaders, withoutCredentials } from "./headers.ts";
 import type { ResolvedFetchPolicy } from "./policy.ts";
 import { checkHop, parseRequestData, parseUrl } from "./request.ts";
+import { send, type Sent } from "./send.ts";
 import type { BodyStreams } from "./stream.ts";
 
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
-type UndiciResponse = Awaited<ReturnType<typeof undiciFetch>>;
 
 /** Run `fn` under the policy deadline and the invocation's signal; the timer is cleared in finally. */
 async function withDeadline<T>(policy: ResolvedFetchPolicy, outer: AbortSignal, url: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -38,7 +38,7 @@ function networkError(err: unknown, url: URL): FetchError {
   return findFetchError(err) ?? new FetchError("FETCH_FAILED", `fetch to ${url.host} failed: ${rootMessage(err)}`, { cause: err });
 }
 
-async function discard(res: UndiciResponse): Promise<void> {
+async function discard(res: Sent): Promise<void> {
   await res.body?.cancel().catch(() => {});
 }
 
@@ -70,9 +70,9 @@ export async function performFetch(
       if (++sent.n > policy.maxRequests) {
         throw new FetchError("SUBREQUEST_LIMIT", `fetch to ${url.host} refused: subrequest limit of ${policy.maxRequests} requests per invocation reached (redirects count)`);
       }
-      let res: UndiciResponse;
+      let res: Sent;
       try {
-        res = await undiciFetch(url, { method, headers, body, redirect: "manual", dispatcher: agent, signal });
+        res = await send(url, { method, headers, body, agent, signal });
       } catch (err) {
         throw networkError(err, url);
       }
@@ -97,11 +97,11 @@ export async function performFetch(
         continue;
       }
       try {
-        const decoded = bodyWasDecoded(method, res.status, res.headers.get("content-encoding"));
+        const decoded = res.decoded;
         if (!decoded) checkDeclaredLength(res.headers.get("content-length"), policy.maxResponseBytes, url.host);
         const head = { status: res.status, statusText: res.statusText, headers: incomingHeaders(res.headers as unknown as globalThis.Headers, decoded), url: url.href, redirected: hop > 0 };
-        if (streams && wantsStream) return { ...head, ...(await streams.start(res.body as ReadableStream<Uint8Array> | null, url.host, outer)) };
-        const bytes = await readCapped(res.body as ReadableStream<Uint8Array> | null, policy.maxResponseBytes, url.host);
+        if (streams && wantsStream) return { ...head, ...(await streams.start(res.body, url.host, outer)) };
+        const bytes = await readCapped(res.body, policy.maxResponseBytes, url.host);
         return { ...head, body: bytes };
       } catch (err) {
         await discard(res);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type http from "node:http";
 import { after, before, describe, test } from "node:test";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { createFetchBinding, createFetcher, closeSharedFetchAgents } from "../../../host/bindings/fetch/index.ts";
 import { call, rejection, req, startServer, text, watchConnections, type TestServer } from "./helpers.ts";
 
@@ -39,6 +39,15 @@ function route(r: http.IncomingMessage, res: http.ServerResponse, body: Buffer):
     case "/gzip":
       res.writeHead(200, { "content-encoding": "gzip", "content-type": "text/plain" });
       return void res.end(gzipSync("hello, compressed"));
+    case "/coded": {
+      // ?as=<content-encoding value>: the codings applied in the order listed
+      const codings = q("as")!.split(",").map((c) => c.trim());
+      const encode: Record<string, (b: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, "deflate-raw": deflateRawSync, br: brotliCompressSync };
+      let out = Buffer.from("hello, " + q("as"));
+      for (const c of codings) out = encode[c](out);
+      res.writeHead(200, { "content-encoding": q("as")!.replace("deflate-raw", "deflate") });
+      return void res.end(out);
+    }
     case "/bomb":
       res.writeHead(200, { "content-encoding": "gzip" });
       return void res.end(gzipSync(Buffer.alloc(8 * 1024 * 1024)));
@@ -120,6 +129,21 @@ describe("round trips", () => {
     const res = await call(fetcher.binding, req(`${base}/gzip`));
     assert.equal(text(res), "hello, compressed");
     assert.ok(!res.headers.some(([k]) => k === "content-encoding" || k === "content-length"));
+  });
+
+  test("deflate (zlib-wrapped or raw), br and stacked codings arrive decoded; the request says what fetch accepts", async () => {
+    for (const as of ["deflate", "deflate-raw", "br", "gzip, br"]) {
+      const res = await call(fetcher.binding, req(`${base}/coded?as=${encodeURIComponent(as)}`));
+      assert.equal(text(res), `hello, ${as}`, as);
+      assert.ok(!res.headers.some(([k]) => k === "content-encoding"), as);
+    }
+    const h = last().headers;
+    assert.equal(h["accept-encoding"], "gzip, deflate");
+    assert.equal(h.accept, "*/*");
+    // what the guest sets is what goes
+    await call(fetcher.binding, req(`${base}/echo`, { headers: [["accept", "application/json"], ["user-agent", "mine/1"]] }));
+    assert.equal(last().headers.accept, "application/json");
+    assert.equal(last().headers["user-agent"], "mine/1");
   });
 
   test("non-2xx statuses and status text pass through", async () => {
