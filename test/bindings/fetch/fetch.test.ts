@@ -43,7 +43,7 @@ function route(r: http.IncomingMessage, res: http.ServerResponse, body: Buffer):
       // ?as=<content-encoding value>: the codings applied in the order listed
       const codings = q("as")!.split(",").map((c) => c.trim());
       const encode: Record<string, (b: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, "deflate-raw": deflateRawSync, br: brotliCompressSync };
-      let out = Buffer.from("hello, " + q("as"));
+      let out: Buffer = Buffer.from("hello, " + q("as"));
       for (const c of codings) out = encode[c](out);
       res.writeHead(200, { "content-encoding": q("as")!.replace("deflate-raw", "deflate") });
       return void res.end(out);
