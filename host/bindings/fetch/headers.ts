@@ -46,9 +46,9 @@ const DECODED = new Set(["gzip", "x-gzip", "deflate", "br", ...(hasZstd ? ["zstd
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
- * Whether undici decoded the body (mirrors its fetch: every listed coding known,
- * and a response that has a body). Then content-encoding / content-length no
- * longer describe the bytes handed to the guest.
+ * Whether the body is decoded before the guest gets it (as fetch does: every
+ * listed coding known, and a response that has a body; send.ts decodes).
+ * Then content-encoding / content-length no longer describe its bytes.
  */
 export function bodyWasDecoded(method: string, status: number, contentEncoding: string | null): boolean {
   if (!contentEncoding || method === "HEAD" || method === "CONNECT" || NULL_BODY_STATUS.has(status)) return false;
