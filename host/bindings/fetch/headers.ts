@@ -43,7 +43,8 @@ export function withoutCredentials(headers: [string, string][]): [string, string
 
 const hasZstd = typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === "function";
 const DECODED = new Set(["gzip", "x-gzip", "deflate", "br", ...(hasZstd ? ["zstd"] : [])]);
-const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+/** Statuses whose responses have no body. */
+export const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
  * Whether the body is decoded before the guest gets it (as fetch does: every

@@ -7,7 +7,7 @@
 import { Readable, Transform, pipeline, type TransformCallback } from "node:stream";
 import * as zlib from "node:zlib";
 import { Headers, type Agent } from "undici";
-import { bodyWasDecoded } from "./headers.ts";
+import { bodyWasDecoded, NULL_BODY_STATUS } from "./headers.ts";
 
 export interface Sent {
   status: number;
@@ -26,8 +26,6 @@ export interface SendOptions {
   agent: Agent;
   signal: AbortSignal;
 }
-
-const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** The request headers as a flat [name, value, ...] list, with those undici's fetch adds when the guest set none of that name. */
 function withFetchDefaults(url: URL, headers: [string, string][]): string[] {
