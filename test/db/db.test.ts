@@ -71,3 +71,27 @@ test(`${backend}: close is safe to call twice`, async () => {
   await other.db.close();
   await other.close();
 });
+
+test(`${backend}: versions' bundle and source map are lz4-compressed where the server has lz4 (migration 0012)`, async () => {
+  const { rows } = await db.query<{ attname: string; attcompression: string }>(
+    "select attname, attcompression::text from pg_catalog.pg_attribute where attrelid = 'hangar.versions'::regclass and attname in ('bundle', 'source_map') order by attname",
+  );
+  // whether the server has lz4: whether a column may be declared with it
+  const lz4 = await db
+    .transaction(async (tx) => {
+      await tx.query("create temporary table lz4_probe (v text compression lz4) on commit drop");
+      return true;
+    })
+    .catch(() => false);
+  assert.deepEqual(rows, [
+    { attname: "bundle", attcompression: lz4 ? "l" : "" },
+    { attname: "source_map", attcompression: lz4 ? "l" : "" },
+  ]);
+  if (backend === "postgres") assert.ok(lz4, "the test cluster's PostgreSQL has lz4");
+  // a bundle goes in and comes out whole either way
+  const big = "x".repeat(200_000) + "y";
+  const { rows: fn } = await db.query<{ name: string }>("insert into hangar.functions (name) values ('lz4-fn') returning name");
+  await db.query("insert into hangar.versions (function_name, version, hash, bundle, source_map, config, deployed_by) values ($1, 1, 'h', $2, $2, '{}', 't')", [fn[0].name, big]);
+  const { rows: back } = await db.query<{ bundle: string }>("select bundle from hangar.versions where function_name = 'lz4-fn'");
+  assert.equal(back[0].bundle, big);
+});
