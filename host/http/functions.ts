@@ -3,7 +3,7 @@ import type { Invoker } from "../invoke/types.ts";
 import type { ActiveFunction } from "../registry/index.ts";
 import type { AuthResult } from "./auth.ts";
 import { WHOLE_BODY_BYTES } from "../../runtime/request-body.ts";
-import { capStream } from "../util/read-capped.ts";
+import { bodyTooLargeMessage, capStream } from "../util/read-capped.ts";
 import { errorResponse } from "./errors.ts";
 import { responseOf } from "./result.ts";
 
@@ -74,13 +74,9 @@ async function serve(deps: Omit<FunctionRoutesDeps, "lookup">, c: Context, fn: A
     requestId,
     correlationId: c.get("correlationId") ?? null,
     auth: auth.claims,
-    refused: () => (capped?.over() ? tooLargeMessage(deps.maxBodyBytes) : null),
+    // the body passed the cap before the function answered: the request is refused, whatever the function made of it
+    refused: () => (capped?.over() ? bodyTooLargeMessage(deps.maxBodyBytes) : null),
   });
-  // the body passed the cap before the function answered: the request was refused, whatever the function made of it
-  if (capped?.over()) {
-    void result.response?.body?.cancel().catch(() => {});
-    return tooLarge(c, deps.maxBodyBytes);
-  }
   return responseOf(result, { expose: deps.expose });
 }
 
@@ -134,8 +130,6 @@ function unmount(url: string, mount: string): string {
   return url.slice(0, pathAt) + url.slice(pathAt + mount.length);
 }
 
-const tooLargeMessage = (max: number) => `request body exceeds the limit of ${max} bytes`;
-
 function tooLarge(c: Context, max: number): Response {
-  return errorResponse(c, 413, "PAYLOAD_TOO_LARGE", tooLargeMessage(max));
+  return errorResponse(c, 413, "PAYLOAD_TOO_LARGE", bodyTooLargeMessage(max));
 }

@@ -150,12 +150,15 @@ export function createInvoker(deps: InvokerDeps): Invoker {
           : { ...base, error: failure("concurrency", `function "${fn.name}" is running ${limits.concurrency} invocations and its queue is full; retry shortly`, { retryAfterS: 1 }), stats: ZERO };
       }
       const answeredMs = performance.now() - t0;
-      // the client gets the host's refusal (413), whatever the function answered: the record says so
+      // the host refuses the request (413) whatever the function answered: the result, and its record, say so
       const refusal = req.refused?.();
+      if (refusal) {
+        void result.response?.body?.cancel().catch(() => {});
+        result = { ...result, response: undefined, error: failure("too-large", refusal) };
+      }
       // a streamed response lasts until its last byte: its duration, bytes and CPU time are known only then
       const record = (last?: InvocationEnd) => {
-        const shown = refusal ? { ...result, response: undefined, error: failure("too-large", refusal) } : result;
-        const error = shown.error;
+        const error = result.error;
         const streamed = !refusal && last?.streamedBytes !== undefined;
         deps.recorder?.record({
           id: uuid7(startedAt),
@@ -165,7 +168,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
           versionId: result.versionId,
           trigger: req.trigger,
           status: error ? error.code : "ok",
-          httpStatus: statusOf(shown),
+          httpStatus: statusOf(result),
           startedAt: new Date(startedAt),
           durationMs: streamed ? performance.now() - t0 : answeredMs,
           cpuMs: Math.max(result.stats.cpuMs, last?.cpuMs ?? 0),

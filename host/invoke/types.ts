@@ -30,8 +30,8 @@ export interface InvokeRequest {
   /**
    * HTTP: why the host refuses the request although the function ran, if it
    * does (a streamed body passed HANGAR_MAX_BODY_BYTES before the function
-   * answered): asked once, when it has answered, so the invocation's record
-   * shows what the client got.
+   * answered): asked once, when it has answered; the result is then that
+   * refusal (a "too-large" error) and is recorded as such.
    */
   refused?: () => string | null;
 }

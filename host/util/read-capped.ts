@@ -26,11 +26,14 @@ export async function readCapped(stream: ReadableStream<Uint8Array>, max: number
   return out;
 }
 
+/** What a request body over the `max`-byte cap is told (the 413's message, and the guest's failed read). */
+export const bodyTooLargeMessage = (max: number) => `request body exceeds the limit of ${max} bytes`;
+
 /** A body passing its byte cap while it streams; `code` is the HTTP error code the cap maps to. */
 export class BodyTooLargeError extends Error {
   readonly code = "PAYLOAD_TOO_LARGE";
   constructor(readonly max: number) {
-    super(`request body exceeds the limit of ${max} bytes`);
+    super(bodyTooLargeMessage(max));
     this.name = "BodyTooLargeError";
   }
 }
