@@ -10,7 +10,11 @@ let t: TestDatabase;
 before(async () => (t = await createTestDatabase()));
 after(() => t.close());
 
-const skewed = (base: ReturnType<typeof manualClock>, skewMs: number): Clock => ({ now: async () => new Date(base.peek().getTime() + skewMs) });
+/** A clock `skewMs` off the shared one, counting how often its scheduler has read it. */
+const skewed = (base: ReturnType<typeof manualClock>, skewMs: number): Clock & { reads: number } => {
+  const clock = { reads: 0, now: async () => (clock.reads++, new Date(base.peek().getTime() + skewMs)) };
+  return clock;
+};
 
 /** Start one scheduler per clock on the same database, all seeing the same functions. */
 async function fleet(clocks: Clock[], functions: ActiveFunction[], invoker: ReturnType<typeof callbackInvoker>["invoker"]): Promise<Scheduler[]> {
@@ -71,10 +75,16 @@ test(`${backend}: clocks seconds apart still give one run per occurrence`, async
   try {
     await waitFor("first sight of the schedule", () => cursorOf(t.db, "skew"));
     await drive(base, 40);
-    // Let the slowest clock pass the fastest one's last occurrence: no one may run it again.
+    // Let the slowest clock (now 12:00:44.75) pass the occurrences the fastest one ran
+    // before the jump (up to 43): no one may run them again. The fastest reaches 12:00:50.95.
     base.advance(7_000);
-    await waitFor("the last occurrence", async () => (await ledger(t.db, "skew")).some((r) => iso(r.scheduled_at) === "2026-06-02T12:00:43.000Z" && r.status === "succeeded"));
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor("every occurrence up to the fastest clock's last, run and recorded", async () => {
+      const rows = await ledger(t.db, "skew");
+      return rows.at(-1)?.scheduled_at.toISOString() === "2026-06-02T12:00:50.000Z" && rows.every((r) => r.status === "succeeded") && callsOf("skew").length >= rows.length;
+    });
+    // Each scheduler then completes two more ticks at its final time (its third read has begun).
+    const reads = clocks.map((c) => c.reads);
+    await waitFor("two more ticks of every scheduler", () => clocks.every((c, i) => c.reads >= reads[i] + 3));
   } finally {
     await Promise.all(s.map((x) => x.close()));
   }
