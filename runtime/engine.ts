@@ -54,6 +54,11 @@ export interface EngineModule {
   onGrowFailed?: () => void;
   /** The instance this module serves has been restored into it before (its memory is no longer fresh). */
   used?: boolean;
+  /**
+   * The image the memory holds exactly, written ahead of need (off the request
+   * path): a restore on top of it writes only what differs. Unset once used.
+   */
+  holds?: object;
 }
 
 let compiled: WebAssembly.Module | undefined;

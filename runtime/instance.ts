@@ -182,8 +182,9 @@ export class Instance implements FunctionInstance {
     if (engine.memory.buffer.byteLength < img.memory.bytes && !engine.resize(img.memory.bytes)) {
       throw new SnapshotRefused(`the snapshot needs ${img.memory.bytes} bytes, more than this instance may hold`);
     }
-    restoreImage(engine.memory, img.memory, engine.used ? rc.usedDirty(engine.memory) : { chunks: rc.dirty });
+    restoreImage(engine.memory, img.memory, engine.used ? rc.usedDirty(engine.memory) : { chunks: rc.dirty }, engine.holds);
     engine.used = true;
+    engine.holds = undefined;
     reseed(engine.memory, img.engine.ctx, rc.randomOffset);
     const { rt, ctx, handle, register } = adopt(engine.module, img.engine);
     const inst = new Instance(engine, { rt, ctx });

@@ -6,18 +6,30 @@ import { ByteLru } from "../byte-lru.ts";
 /** Default cap on the bytes of version snapshots a process keeps. */
 export const SNAPSHOT_CACHE_BYTES = 256 * 1024 * 1024;
 
+/** What a version's load reported (taken from the load that made the snapshot): a restore reports the same. */
+export interface SnapshotMeta {
+  handlers: string[];
+  config: unknown;
+  memoryBytes: number;
+}
+
 export class SnapshotCache {
-  private lru: ByteLru<Uint8Array>;
+  private lru: ByteLru<{ bytes: Uint8Array; meta?: SnapshotMeta }>;
 
   constructor(readonly capBytes = SNAPSHOT_CACHE_BYTES) {
     this.lru = new ByteLru(capBytes);
   }
 
   get(key: string): Uint8Array | undefined {
+    return this.lru.get(key)?.bytes;
+  }
+
+  /** The snapshot under `key` with what its load reported, when that is known. */
+  entry(key: string): { bytes: Uint8Array; meta?: SnapshotMeta } | undefined {
     return this.lru.get(key);
   }
 
-  set(key: string, bytes: Uint8Array): void {
+  set(key: string, bytes: Uint8Array, meta?: SnapshotMeta): void {
     this.lru.delete(key);
     if (bytes.byteLength > this.capBytes) return;
     let shared = bytes;
@@ -25,7 +37,7 @@ export class SnapshotCache {
       shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
       shared.set(bytes);
     }
-    this.lru.set(key, shared, shared.byteLength);
+    this.lru.set(key, { bytes: shared, meta }, shared.byteLength);
   }
 
   delete(key: string): void {

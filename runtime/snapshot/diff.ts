@@ -163,14 +163,16 @@ export function packDiff(d: ScannedDiff, out: Uint8Array): void {
 /**
  * Write `img` into a module's memory so that it equals the captured memory: a
  * full image, or a diff's base and then its blocks over it (a page the base
- * does not hold is cleared with the other pages the base leaves zero).
+ * does not hold is cleared with the other pages the base leaves zero). When
+ * the memory `holds` the image, or the diff's base, exactly, that is not
+ * written again.
  */
-export function restoreImage(memory: WebAssembly.Memory, img: MemoryImage | DiffImage, dirty: Dirty): void {
-  if (!("base" in img)) { restoreMemory(memory, img, dirty); return; }
+export function restoreImage(memory: WebAssembly.Memory, img: MemoryImage | DiffImage, dirty: Dirty, holds?: object): void {
+  if (!("base" in img)) { if (holds !== img) restoreMemory(memory, img, dirty); return; }
   if (memory.buffer.byteLength < img.bytes) throw new RangeError(`memory of ${memory.buffer.byteLength} bytes is smaller than the image (${img.bytes})`);
   const slot = slotsOf(img.base);
   // the diff's own pages are written whole below (carried or zeroed block by block): not cleared twice
-  const u8 = restoreMemory(memory, img.base, dirty, img.pages.filter((p) => p >= slot.length || slot[p] < 0));
+  const u8 = holds === img.base ? new Uint8Array(memory.buffer) : restoreMemory(memory, img.base, dirty, img.pages.filter((p) => p >= slot.length || slot[p] < 0));
   let from = 0;
   walk(img, (at, count) => {
     u8.set(img.data.subarray(from, from + count * BLOCK), at);

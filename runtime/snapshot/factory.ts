@@ -11,7 +11,7 @@ import { preludeSource } from "../prelude.ts";
 import { findRandomState, SnapshotRefused } from "./adopt.ts";
 import { decodeSnapshot, encodeSnapshot } from "./format.ts";
 import { CHUNK, dirtyChunks, type Dirty, type MemoryImage } from "./image.ts";
-import { BLOCK } from "./diff.ts";
+import { BLOCK, restoreImage } from "./diff.ts";
 import { SnapshotCache, snapshotKey } from "./cache.ts";
 
 export { snapshotKey };
@@ -27,13 +27,21 @@ interface Base { image: InstanceImage & { memory: MemoryImage }; rc: RestoreCont
 export interface FactoryStats { restored: number; evaluated: number; refused: number }
 
 export class InstanceFactory {
-  private bare = new SparePool<EngineModule>((mb) => newEngineModule(mb), async () => {});
+  /** Spare modules, made ahead; once the prelude snapshot exists they hold its image (see imprint). */
+  private bare = new SparePool<EngineModule>(async (mb) => {
+    const engine = await newEngineModule(mb);
+    if (this.ready) this.imprint(engine, this.ready);
+    return engine;
+  }, async () => {});
   /**
    * Modules of closed instances, by memory class: restoring into memory already
    * touched skips the page faults a fresh module pays (the bulk of a restore).
+   * Each is given the prelude image again as soon as the thread is free.
    */
   private recycled = new Map<number, EngineModule[]>();
   private base: Promise<Base | null> | undefined;
+  /** The prelude snapshot once made. */
+  private ready: Base | undefined;
   /** Version snapshots kept here (the in-process runtime); a sandbox thread's are kept by the pool. */
   readonly cache: SnapshotCache;
   private closed = false;
@@ -51,7 +59,8 @@ export class InstanceFactory {
     this.base ??= (async () => {
       if (this.disabled) return null;
       try {
-        return await makeBase();
+        this.ready = await makeBase();
+        return this.ready;
       } catch (e) {
         this.disabled = `snapshots are off: ${(e as Error).message}`;
         return null;
@@ -78,13 +87,19 @@ export class InstanceFactory {
     return inst;
   }
 
-  /** A module for a restore needing `bytes`: a recycled one (the smallest that is large enough), else a fresh spare. */
+  /**
+   * A module for a restore needing `bytes`: a recycled one (holding the
+   * prelude image if one does; the smallest that is large enough), else a spare.
+   */
   private async engine(memoryMb: number, bytes = 0): Promise<EngineModule> {
     const list = this.recycled.get(limitBytesFor(memoryMb));
     if (list?.length) {
-      let best = list.length - 1;
+      let best = -1;
       list.forEach((e, i) => {
-        const size = e.memory.buffer.byteLength, bestSize = list[best].memory.buffer.byteLength;
+        if (best < 0) { best = i; return; }
+        const b = list[best];
+        if (!!e.holds !== !!b.holds) { if (e.holds) best = i; return; }
+        const size = e.memory.buffer.byteLength, bestSize = b.memory.buffer.byteLength;
         if (size >= bytes ? bestSize < bytes || size < bestSize : size > bestSize) best = i;
       });
       return list.splice(best, 1)[0];
@@ -94,11 +109,28 @@ export class InstanceFactory {
 
   private giveBack(engine: EngineModule): void {
     engine.used = true;
+    engine.holds = undefined;
     if (this.closed || engine.memory.buffer.byteLength > RECYCLE_MAX_BYTES) return;
     const list = this.recycled.get(engine.limitBytes) ?? [];
     if (list.length >= RECYCLE_KEEP) return;
     list.push(engine);
     this.recycled.set(engine.limitBytes, list);
+    setImmediate(() => {
+      if (!this.closed && this.ready && !engine.holds && list.includes(engine)) this.imprint(engine, this.ready);
+    });
+  }
+
+  /**
+   * Write the prelude image into `engine` ahead of need (a spare being made, a
+   * module given back): a restore into it then writes only a version's diff,
+   * and a fresh module's page faults are paid here, not on a cold start.
+   */
+  private imprint(engine: EngineModule, base: Base): void {
+    const img = base.image.memory;
+    if (engine.memory.buffer.byteLength < img.bytes && !engine.resize(img.bytes)) return;
+    restoreImage(engine.memory, img, engine.used ? base.rc.usedDirty(engine.memory) : { chunks: base.rc.dirty });
+    engine.used = true;
+    engine.holds = img;
   }
 
   /** An instance of version `id` with its bundle loaded, using and filling this factory's cache. */

@@ -70,6 +70,16 @@ function errorData(e: unknown): ErrorData {
   };
 }
 
+/** Loads under way, by key: work for an instance still being made waits for it. */
+const loading = new Map<number, Promise<void>>();
+
+async function unload(key: number): Promise<void> {
+  await loading.get(key);
+  const inst = instances.get(key);
+  instances.delete(key);
+  await inst?.close();
+}
+
 async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
   try {
     const { inst, snapshot } = await factory.loadFrom(m.id, m.bundle, {
@@ -174,6 +184,9 @@ function onReqChunk(m: Extract<ToThread, { t: "reqChunk" }>): void {
 async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
   // revoked while this thread was busy: the main thread started it elsewhere
   if (Atomics.compareExchange(claims, claimSlot(m.inv), m.inv, CLAIMED) !== m.inv) return;
+  // sent right behind its instance's restore (the pool's replica took work at once): run after it
+  const pending = loading.get(m.key);
+  if (pending) await pending;
   const inst = instances.get(m.key);
   if (!inst) { post({ t: "requeue", inv: m.inv }); return; }
   active.set(m.key, (active.get(m.key) ?? 0) + 1);
@@ -266,13 +279,12 @@ async function close(): Promise<void> {
 
 port.on("message", (m: ToThread) => {
   switch (m.t) {
-    case "load": void load(m); break;
-    case "unload": {
-      const inst = instances.get(m.key);
-      instances.delete(m.key);
-      void inst?.close();
+    case "load": {
+      const done = load(m).finally(() => loading.delete(m.key));
+      loading.set(m.key, done);
       break;
     }
+    case "unload": void unload(m.key); break;
     case "invoke": void invoke(m); break;
     case "hostReply": hostReply(m); break;
     case "reqChunk": onReqChunk(m); break;
@@ -289,15 +301,28 @@ port.on("message", (m: ToThread) => {
     case "close": void close(); break;
   }
 });
-/** Run one invocation of each kind through a throwaway instance: a fresh thread's first real call is then not its slowest. */
+/**
+ * Run one invocation of each kind through a throwaway instance, then restore
+ * it from its snapshot and run one more: a fresh thread's first real call, and
+ * its first cold start from a snapshot, are then not its slowest.
+ */
 async function warmUp(): Promise<void> {
   const limits = { cpuMs: 10_000, wallMs: 10_000, memoryMb: 128, subrequests: 0 };
-  const inst = await (await factory.prepare(limits.memoryMb)).load("warm-up", WARM_BUNDLE, { limits });
+  const opts = { limits };
   const input: InvocationInput = { requestId: "warm-up", env: {}, auth: null, limits, host: {} };
-  const o = await inst.fetchData({ url: "http://localhost/", method: "POST", headers: [["content-type", "text/plain"]], body: new Uint8Array([104, 105]) }, input);
-  if (o.ok) await (o.value as Response).arrayBuffer();
+  const fetchOnce = async (inst: Instance) => {
+    const o = await inst.fetchData({ url: "http://localhost/", method: "POST", headers: [["content-type", "text/plain"]], body: new Uint8Array([104, 105]) }, input);
+    if (o.ok) await (o.value as Response).arrayBuffer();
+  };
+  const { inst, snapshot } = await factory.loadFrom("warm-up", WARM_BUNDLE, opts);
+  const made = snapshot?.();
+  await fetchOnce(inst);
   await inst.dispatch("event", { a: 1 }, input);
   await inst.close();
+  if (!made) return;
+  const restored = (await factory.loadFrom("warm-up", WARM_BUNDLE, opts, made)).inst;
+  await fetchOnce(restored);
+  await restored.close();
 }
 
 const WARM_BUNDLE = `globalThis.__hangar_exports = { default: {

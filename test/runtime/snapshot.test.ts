@@ -14,6 +14,7 @@ import type { MemoryImage } from "../../runtime/snapshot/image.ts";
 import { zeroFreeHeap } from "../../runtime/snapshot/heap.ts";
 import type { SandboxPool } from "../../runtime/worker/pool.ts";
 import { LIMITS, ROOMY, input, moduleBundle, req } from "./helpers.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const factory = new InstanceFactory();
 after(() => factory.close());
@@ -91,6 +92,12 @@ test("a snapshot restores the evaluated instance's memory at capture byte for by
   restoreImage(used.memory, img.memory, base.rc.usedDirty(used.memory));
   assert.deepEqual(outsideGap(new Uint8Array(used.memory.buffer)), outsideGap(want), "into a used module");
 
+  // a module given the prelude image ahead of need (a spare, a recycled module) gets only the diff written
+  const imprinted = await newEngineModule(ROOMY.memoryMb, want.byteLength / PAGE);
+  restoreImage(imprinted.memory, base.image.memory, { chunks: base.rc.dirty });
+  restoreImage(imprinted.memory, img.memory, { chunks: [] as unknown as Uint32Array }, base.image.memory);
+  assert.deepEqual(outsideGap(new Uint8Array(imprinted.memory.buffer)), outsideGap(want), "into a module holding the prelude image");
+
   // and an instance restored into a module another version used works from the snapshot's state
   await (await factory.load("v-junk", moduleBundle(`
     globalThis.junk = Array.from({ length: 20000 }, (_, i) => ({ i, s: "junk" + i }));
@@ -166,6 +173,44 @@ test("sandbox threads: a load is answered before its snapshot is captured; a loa
     assert.deepEqual(logs, ["top level ran"], "the second version id with the same bundle was restored");
     assert.equal(((await call(twin as Instance)) as { count: number }).count, 1);
     assert.equal((rt as SandboxPool).capturing.size, 0, "nothing is left waiting");
+  } finally {
+    await rt.close();
+  }
+});
+
+test("sandbox threads: a cold start from a kept snapshot takes its first request at once, behind the restore; a failed restore's snapshot is dropped", async () => {
+  const rt = (await createRuntime({ threads: 2 })) as SandboxPool;
+  const threads = () => (rt as unknown as { threads: { loads: Map<number, unknown> }[] }).threads;
+  try {
+    const logs: string[] = [];
+    await rt.load("v-fold", BUNDLE, opts(logs));
+    await waitFor("the snapshot kept", () => rt.snapshots?.size === 1 && rt.capturing.size === 0);
+    await rt.evict("v-fold");
+    const again = await rt.load("v-fold", BUNDLE, opts(logs));
+    assert.ok(threads().some((t) => t.loads.size === 1), "the load returned before the thread restored the instance");
+    const r = await call(again as Instance, "/", "erin");
+    assert.ok(!("error" in r) && r.count === 1 && r.who === "erin", JSON.stringify(r));
+    assert.deepEqual(logs, ["top level ran"], "restored, not evaluated");
+
+    // a version whose top level throws when evaluated again (after a deadline), its snapshot corrupted:
+    // the thread refuses the snapshot, evaluates, fails; the request is started again and reports why
+    const deadline = Date.now() + 300;
+    const late = moduleBundle(`
+      if (Date.now() > ${deadline}) throw new Error("evaluated too late");
+      const handler = { async fetch() { return new Response("ok"); } };`);
+    const first = await rt.load("v-late", late, opts());
+    assert.equal(await ((await first.fetch(req("/"), input({ host }))) as { ok: true; value: Response }).value.text(), "ok");
+    await waitFor("the snapshot kept", () => rt.snapshots?.size === 2 && rt.capturing.size === 0);
+    await rt.evict("v-late");
+    await waitFor("the deadline", () => Date.now() > deadline + 5);
+    const key = snapshotKey("v-late", late, opts());
+    const kept = rt.snapshots!.get(key)!;
+    kept[kept.length - 100] ^= 0xff;
+    const cold = await rt.load("v-late", late, opts());
+    const o = await cold.fetch(req("/"), input({ host }));
+    assert.ok(!o.ok && /evaluated too late/.test(o.error.message), JSON.stringify(o));
+    assert.equal(rt.snapshots!.get(key), undefined, "the snapshot is not trusted again");
+    await assert.rejects(rt.load("v-late", late, opts()), /evaluated too late/);
   } finally {
     await rt.close();
   }
