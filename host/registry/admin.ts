@@ -37,11 +37,10 @@ async function deployEnv(ctx: AdminContext, name: string): Promise<Record<string
  * exported config, then validate it. The evaluation's snapshot (runtime/snapshot)
  * is what the version's pre-warm restores: the bundle is evaluated once.
  */
-async function readConfig(ctx: AdminContext, name: string, code: string, hash: string, map: string | null): Promise<FunctionConfig> {
+async function readConfig(ctx: AdminContext, name: string, code: string, hash: string, map: string | null, env: Record<string, string>): Promise<FunctionConfig> {
   const runtime = ctx.runtime ?? (await createRuntime({ memoryBudgetMb: 256 }));
   const id = `deploy:${name}:${hash}`;
   try {
-    const env = await deployEnv(ctx, name);
     const instance = await runtime
       .load(id, code, { filename: BUNDLE_FILENAME, limits: { ...ctx.config.defaultLimits, wallMs: 10_000 }, env })
       .catch((err: Error) => {
@@ -90,11 +89,12 @@ export const registryOps: Record<string, AdminOp> = {
     const code = str(args, "code", "the bundle code");
     const hash = str(args, "hash", "the bundle hash");
     const map = typeof args.map === "string" ? args.map : null;
-    const config = await readConfig(ctx, name, code, hash, map);
+    // the bundle is stored while it is evaluated (deployVersion), which needs no database; a failed one stores nothing
+    const config = readConfig(ctx, name, code, hash, map, await deployEnv(ctx, name));
     const result = await deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
     // this instance's pre-warm of the version finds its bundle here, not in the database
     if (!result.unchanged) ctx.bundles?.seed(result.versionId, { code, map });
-    return { ...result, handlers: config.handlers };
+    return { ...result, handlers: (await config).handlers };
   },
 
   async "functions.rollback"(ctx, args) {

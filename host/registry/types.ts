@@ -14,7 +14,12 @@ export interface DeployInput {
   code: string;
   map: string | null;
   hash: string;
-  config: FunctionConfig;
+  /**
+   * The version's config, or its evaluation still under way: the bundle is
+   * then stored meanwhile, in the deploy's transaction, which a failed
+   * evaluation rolls back.
+   */
+  config: FunctionConfig | Promise<FunctionConfig>;
   actor: string;
 }
 

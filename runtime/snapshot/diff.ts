@@ -68,15 +68,17 @@ export function scanDiff(memory: WebAssembly.Memory, base: MemoryImage, gap?: [n
     let any = false;
     for (let b = 0; b < PER_PAGE; b++) {
       const at = (p * PER_PAGE + b) * BLOCK_INTS;
-      const from = s * (CHUNK / 4) + b * BLOCK_INTS;
-      let differs = false, zero = true;
-      for (let i = 0; i < BLOCK_INTS; i++) {
-        const v = mem[at + i];
-        if (v !== 0) zero = false;
-        if (v !== (s < 0 ? 0 : ref[from + i])) differs = true;
+      // most blocks equal the base (or stay zero): compared word by word until one differs
+      let i = 0;
+      if (s < 0) while (i < BLOCK_INTS && mem[at + i] === 0) i++;
+      else {
+        const from = s * (CHUNK / 4) + b * BLOCK_INTS;
+        while (i < BLOCK_INTS && mem[at + i] === ref[from + i]) i++;
       }
-      if (!differs) continue;
+      if (i === BLOCK_INTS) continue;
       any = true;
+      let zero = s >= 0;
+      for (let j = 0; zero && j < BLOCK_INTS; j++) if (mem[at + j] !== 0) zero = false;
       if (zero) mask[MASK_WORDS + (b >>> 5)] |= 1 << (b & 31);
       else { mask[b >>> 5] |= 1 << (b & 31); blocks++; }
     }

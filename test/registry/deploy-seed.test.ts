@@ -10,6 +10,7 @@ import { registryOps } from "../../host/registry/admin.ts";
 import type { DeployResult } from "../../host/registry/index.ts";
 import { createRuntime, type Runtime } from "../../runtime/index.ts";
 import { backend, createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 let t: TestDatabase;
 let rt: Runtime;
@@ -42,4 +43,24 @@ test(`${backend}: a deploy seeds the bundle cache and its evaluation is what the
   const again = (await registryOps["functions.deploy"](ctx, { name: "seeded-fn", code, hash })) as DeployResult;
   assert.equal(again.unchanged, true);
   assert.equal(seeded.size, 0);
+});
+
+test(`${backend}: the bundle is stored while it is evaluated (on Postgres); an evaluation that fails stores nothing`, async () => {
+  const code = `const t = Date.now(); while (Date.now() - t < 2000) {} throw new Error("top level gave up");`;
+  const hash = createHash("sha256").update(code).digest("hex");
+  const base = resolveConfig("cli", {}, {});
+  const ctx = { db: t.db, config: { ...base, defaultLimits: { ...base.defaultLimits, cpuMs: 10_000 } }, actor: "test", runtime: rt };
+  const deploying = registryOps["functions.deploy"](ctx, { name: "slow-fail", code, hash });
+  deploying.catch(() => {});
+  if (backend === "postgres") {
+    await waitFor("the version written, its transaction waiting on the evaluation", async () => (await t.db.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and state = 'idle in transaction' and query like 'insert into hangar.versions%'`,
+    )).rows[0].n === 1);
+  }
+  await assert.rejects(deploying, /top level gave up/);
+  const { rows } = await t.db.query<{ v: number; f: number }>(
+    "select (select count(*)::int from hangar.versions where function_name = 'slow-fail') as v, (select count(*)::int from hangar.functions where name = 'slow-fail') as f",
+  );
+  assert.deepEqual(rows[0], { v: 0, f: 0 }, "rolled back: no version, no function");
 });
