@@ -11,7 +11,7 @@ import { fmt, median, verdict } from "./lib/stats.ts";
 import { sleep } from "./lib/time.ts";
 
 const SIZES = [10, 500];
-const REPS = 5;
+const REPS = 15;
 
 async function firstOk(url: string, timeoutMs = 30_000): Promise<void> {
   const t0 = performance.now();
