@@ -532,8 +532,9 @@ class FunctionProxy implements FunctionInstance {
         replica.memoryBytes = loaded.memoryBytes;
       }, () => {
         thread.snapshotWaits.delete(key);
-        // not trusted again: the next load evaluates, and a failure there is reported as the load's own
-        if (this.pool.snapshots?.get(skey) === kept.bytes) this.pool.snapshots.delete(skey);
+        // failed on a live thread (the snapshot refused, then the evaluation in its place failed): the snapshot
+        // is not used again, so the next load evaluates and reports why; a thread that died proves nothing
+        if (!thread.dead && this.pool.snapshots?.get(skey) === kept.bytes) this.pool.snapshots.delete(skey);
         if (!replica.alive) return;
         thread.replicas.delete(key);
         this.drop(replica);
