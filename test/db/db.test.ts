@@ -55,7 +55,7 @@ test(`${backend}: LISTEN receives NOTIFY`, async () => {
   const got: string[] = [];
   const unlisten = await db.listen("hangar_test", (p) => got.push(p));
   await db.query("select pg_notify('hangar_test', 'hello')");
-  for (let i = 0; i < 100 && !got.length; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 1000 && !got.length; i++) await new Promise((r) => setTimeout(r, 20));
   await unlisten();
   assert.deepEqual(got, ["hello"]);
 });

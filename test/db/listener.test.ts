@@ -21,10 +21,10 @@ test("the LISTEN session comes back after pg_terminate_backend and tells subscri
       "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name like '%:listen'",
     );
     assert.equal(killed.rowCount, 1);
-    for (let i = 0; i < 200 && reconnects === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 800 && reconnects === 0; i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(reconnects, 1, "reconnected");
     await admin.query("select pg_notify('hangar_test', 'after')");
-    for (let i = 0; i < 100 && !got.length; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1000 && !got.length; i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(got, ["after"]);
   } finally {
     await admin.end();

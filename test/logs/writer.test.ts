@@ -150,7 +150,7 @@ test(`${backend}: each flush notifies hangar_logs`, async () => {
     const w = createLogWriter({ db, flushMs: 10, nodeId: "notifier" });
     w.record(record({ functionName: "notify-me" }));
     await w.close();
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 20_000;
     while (!got.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const msg = JSON.parse(got[0]) as { node: string; count: number; seq: number };
     assert.equal(msg.node, "notifier");

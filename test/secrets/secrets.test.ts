@@ -17,7 +17,7 @@ before(async () => {
 });
 after(() => t.close());
 
-async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<void> {
+async function eventually(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error("condition not met in time");
