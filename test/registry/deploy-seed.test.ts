@@ -46,7 +46,7 @@ test(`${backend}: a deploy seeds the bundle cache and its evaluation is what the
 });
 
 test(`${backend}: the bundle is stored while it is evaluated (on Postgres); an evaluation that fails stores nothing`, async () => {
-  const code = `const t = Date.now(); while (Date.now() - t < 2000) {} throw new Error("top level gave up");`;
+  const code = `const t = Date.now(); while (Date.now() - t < 4000) {} throw new Error("top level gave up");`;
   const hash = createHash("sha256").update(code).digest("hex");
   const base = resolveConfig("cli", {}, {});
   const ctx = { db: t.db, config: { ...base, defaultLimits: { ...base.defaultLimits, cpuMs: 10_000 } }, actor: "test", runtime: rt };
