@@ -2,13 +2,14 @@
 // Held in SharedArrayBuffers: sending one to a sandbox thread shares it, no copy.
 import { createHash } from "node:crypto";
 import { ByteLru } from "../byte-lru.ts";
+import type { EventKind } from "../types.ts";
 
 /** Default cap on the bytes of version snapshots a process keeps. */
 export const SNAPSHOT_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** What a version's load reported (taken from the load that made the snapshot): a restore reports the same. */
 export interface SnapshotMeta {
-  handlers: string[];
+  handlers: ("fetch" | EventKind)[];
   config: unknown;
   memoryBytes: number;
 }

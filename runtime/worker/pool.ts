@@ -550,13 +550,13 @@ class FunctionProxy implements FunctionInstance {
   }
 
   /** A loaded (or loading) instance on `thread` becomes one of this function's replicas. */
-  private register(thread: Thread, key: number, loaded: { handlers: string[]; config: unknown; memoryBytes: number }): Replica {
+  private register(thread: Thread, key: number, loaded: SnapshotMeta): Replica {
     const replica: Replica = { key, thread, proxy: this, inflight: 0, memoryBytes: loaded.memoryBytes, alive: true };
     if (thread.dead || this.dead) {
       thread.send({ t: "unload", key });
       throw new RuntimeClosedError("function instance");
     }
-    for (const h of loaded.handlers) this.handlers.add(h as "fetch" | EventKind);
+    for (const h of loaded.handlers) this.handlers.add(h);
     this.config = loaded.config;
     thread.replicas.set(key, replica);
     this.replicas.push(replica);

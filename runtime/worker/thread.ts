@@ -74,7 +74,8 @@ function errorData(e: unknown): ErrorData {
 const loading = new Map<number, Promise<void>>();
 
 async function unload(key: number): Promise<void> {
-  await loading.get(key);
+  const pending = loading.get(key);
+  if (pending) await pending;
   const inst = instances.get(key);
   instances.delete(key);
   await inst?.close();
