@@ -37,6 +37,13 @@ export interface Runtime {
   load(id: string, bundle: string, opts: LoadOptions): Promise<FunctionInstance>;
   get(id: string): FunctionInstance | undefined;
   evict(id: string): Promise<void>;
+  /**
+   * Done with `id` for now, but a load of the same bundle, memory class and env
+   * may follow (a deploy's evaluation, then its pre-warm as the version): that
+   * load may take this very instance, if it never ran an invocation, instead of
+   * restoring its snapshot. Otherwise the same as evict.
+   */
+  park(id: string): Promise<void>;
   stats(): { instances: number; heapBytes: number };
   /** Close every instance; safe to call twice. */
   close(): Promise<void>;
@@ -96,6 +103,11 @@ class HangarRuntime implements Runtime {
     const inst = this.instances.get(id);
     this.instances.delete(id);
     await inst?.close();
+  }
+
+  /** In process, nothing is set aside: tools and tests load what they inspect. */
+  park(id: string): Promise<void> {
+    return this.evict(id);
   }
 
   stats(): { instances: number; heapBytes: number } {

@@ -40,6 +40,7 @@ async function deployEnv(ctx: AdminContext, name: string): Promise<Record<string
 async function readConfig(ctx: AdminContext, name: string, code: string, hash: string, map: string | null, env: Record<string, string>): Promise<FunctionConfig> {
   const runtime = ctx.runtime ?? (await createRuntime({ memoryBudgetMb: 256 }));
   const id = `deploy:${name}:${hash}`;
+  let valid = false;
   try {
     const instance = await runtime
       .load(id, code, { filename: BUNDLE_FILENAME, limits: { ...ctx.config.defaultLimits, wallMs: 10_000 }, env })
@@ -63,9 +64,11 @@ async function readConfig(ctx: AdminContext, name: string, code: string, hash: s
     const missing = missingHandlers(config, instance.handlers);
     if (missing.length) throw new UserError(missing.map((m) => `function "${name}": ${m}`).join("\n"), "CONFIG_INVALID");
     // recorded with the version, so lists say which triggers it serves (a cron-only function has no URL)
+    valid = true;
     return { ...config, handlers: [...instance.handlers].sort() };
   } finally {
-    await runtime.evict(id).catch(() => {});
+    // a valid module is parked: this instance's pre-warm as the version takes it rather than restoring its snapshot
+    await (valid && ctx.runtime ? runtime.park(id) : runtime.evict(id)).catch(() => {});
     if (!ctx.runtime) await runtime.close();
   }
 }

@@ -48,6 +48,8 @@ const WALL_GUARD_MS = 2000;
  * the prelude's heap; about 1.8 MiB), not the memory it may grow to.
  */
 const MIN_INSTANCE_BYTES = 2 * 1024 * 1024;
+/** How long a parked instance waits for the load that takes it (a deploy's pre-warm comes within milliseconds). */
+const PARK_MS = 10_000;
 
 export interface PoolOptions {
   /** Sandbox threads; default: available cores. */
@@ -482,7 +484,21 @@ class FunctionProxy implements FunctionInstance {
   /** Closed by its owner (evicted, retired, runtime closing), not by its instances dying. */
   private closed = false;
 
-  constructor(readonly id: string, private pool: SandboxPool, private bundle: string, private opts: LoadOptions) {}
+  /** Whether an invocation was ever scheduled here: only an instance that ran none may stand in for a restore. */
+  used = false;
+
+  constructor(public id: string, private pool: SandboxPool, private bundle: string, private opts: LoadOptions) {}
+
+  /** The snapshot key of what this proxy holds (bundle, memory class, env). */
+  snapshotKey(): string {
+    return snapshotKey(this.id, this.bundle, this.opts);
+  }
+
+  /** Serve as `id` from now on, with `opts` for replicas made later (a parked instance taken by a load of the same key). */
+  adopt(id: string, opts: LoadOptions): void {
+    this.id = id;
+    this.opts = opts;
+  }
 
   get busy(): boolean { return this.replicas.some((r) => r.inflight > 0); }
 
@@ -601,6 +617,7 @@ class FunctionProxy implements FunctionInstance {
 
   /** Start `job` on the replica pick() chooses. */
   async schedule(job: Job): Promise<void> {
+    this.used = true;
     const r = this.dead ? undefined : await this.pick();
     if (!r || !r.alive) {
       void job.reader?.cancel().catch(() => {});
@@ -682,6 +699,8 @@ export class SandboxPool implements Runtime {
   private budgetBytes: number;
   private budgetMb: number;
   private proxies = new Map<string, FunctionProxy>();
+  /** Instances set aside by park(), by snapshot key. */
+  private parked = new Map<string, { proxy: FunctionProxy; timer: ReturnType<typeof setTimeout> }>();
   private creating = new Map<string, Promise<FunctionProxy>>();
   private closed = false;
   private watchdog: ReturnType<typeof setInterval> | undefined;
@@ -800,6 +819,8 @@ export class SandboxPool implements Runtime {
   }
 
   private async create(id: string, bundle: string, opts: LoadOptions): Promise<FunctionProxy> {
+    const parked = this.unpark(id, bundle, opts);
+    if (parked) return parked;
     await this.makeRoom(MIN_INSTANCE_BYTES, null);
     if (!this.hasRoom()) throw new MemoryBudgetError(this.budgetMb);
     const proxy = new FunctionProxy(id, this, bundle, opts);
@@ -830,15 +851,61 @@ export class SandboxPool implements Runtime {
     await p?.close();
   }
 
+  /**
+   * Set `id`'s instance aside for the next load of the same bundle, memory
+   * class and env (the snapshot key): that load takes it as it is instead of
+   * restoring the snapshot, which holds exactly this state. Only an instance
+   * that never ran an invocation is kept (one per key, for PARK_MS, evicted
+   * first when memory is short); any other is evicted.
+   */
+  async park(id: string): Promise<void> {
+    const p = this.proxies.get(id);
+    if (!p) return;
+    const skey = this.snapshots && !p.used && !p.dead && !this.closed ? p.snapshotKey() : undefined;
+    if (!skey || this.parked.has(skey)) return this.evict(id);
+    this.proxies.delete(id);
+    const timer = setTimeout(() => void this.dropParked(skey), PARK_MS);
+    timer.unref();
+    this.parked.set(skey, { proxy: p, timer });
+  }
+
+  /** The parked instance of this key, now serving as `id`; undefined when none is (or it has died). */
+  private unpark(id: string, bundle: string, opts: LoadOptions): FunctionProxy | undefined {
+    if (!this.parked.size || !this.snapshots) return undefined;
+    const skey = snapshotKey(id, bundle, opts);
+    const entry = this.parked.get(skey);
+    if (!entry) return undefined;
+    this.parked.delete(skey);
+    clearTimeout(entry.timer);
+    if (entry.proxy.dead || !entry.proxy.replicas.length) return undefined;
+    entry.proxy.adopt(id, opts);
+    this.proxies.set(id, entry.proxy);
+    return entry.proxy;
+  }
+
+  private async dropParked(skey: string): Promise<void> {
+    const entry = this.parked.get(skey);
+    if (!entry) return;
+    this.parked.delete(skey);
+    clearTimeout(entry.timer);
+    await entry.proxy.close();
+  }
+
   stats(): { instances: number; heapBytes: number } {
     let heapBytes = 0;
     for (const p of this.proxies.values()) heapBytes += p.memoryBytes();
+    for (const { proxy } of this.parked.values()) heapBytes += proxy.memoryBytes();
     return { instances: this.proxies.size, heapBytes };
   }
 
-  /** Evict least recently used idle instances until `extra` more bytes fit the budget. */
+  /** Evict parked, then least recently used idle instances until `extra` more bytes fit the budget. */
   private async makeRoom(extra: number, keep: FunctionProxy | null): Promise<void> {
     let total = this.stats().heapBytes + extra;
+    for (const [skey, { proxy }] of [...this.parked]) {
+      if (total <= this.budgetBytes) return;
+      total -= proxy.memoryBytes();
+      await this.dropParked(skey);
+    }
     for (const [id, p] of [...this.proxies]) {
       if (total <= this.budgetBytes) break;
       if (p === keep || p.busy) continue;
@@ -852,6 +919,7 @@ export class SandboxPool implements Runtime {
     this.closed = true;
     this.snapshots?.clear();
     await Promise.allSettled([...this.creating.values()]);
+    await Promise.all([...this.parked.keys()].map((k) => this.dropParked(k)));
     const all = [...this.proxies.values()];
     this.proxies.clear();
     await Promise.all(all.map((p) => p.close()));

@@ -216,6 +216,39 @@ test("sandbox threads: a cold start from a kept snapshot takes its first request
   }
 });
 
+test("sandbox threads: a parked instance that ran nothing (a deploy's evaluation) is the next load of the same bundle, memory and env; a used one is not", async () => {
+  const rt = (await createRuntime({ threads: 2 })) as SandboxPool;
+  try {
+    const logs: string[] = [];
+    const deploy = await rt.load("deploy:v", BUNDLE, opts(logs));
+    await rt.park("deploy:v");
+    assert.equal(rt.get("deploy:v"), undefined, "a parked instance is not served under its own id");
+    assert.ok(rt.stats().heapBytes > 0, "but its memory still counts");
+    const version = await rt.load("v-parked", BUNDLE, opts(logs));
+    assert.equal(version, deploy, "the version's load took the parked instance, no restore");
+    assert.equal(rt.stats().instances, 1);
+    const r = await call(version as Instance, "/", "fay");
+    assert.ok(!("error" in r) && r.count === 1 && r.who === "fay", JSON.stringify(r));
+    assert.deepEqual(logs, ["top level ran"]);
+
+    // one that ran an invocation is evicted instead: the next load of the bundle restores a fresh state
+    await rt.park("v-parked");
+    const next = await rt.load("v-next", BUNDLE, opts(logs));
+    assert.notEqual(next, version);
+    assert.equal(((await call(next as Instance)) as { count: number }).count, 1, "not the used instance's state");
+
+    // another env is another snapshot key: the parked instance is not taken (the runtime's close drops it)
+    const other = await rt.load("deploy:w", BUNDLE, opts(logs));
+    await rt.park("deploy:w");
+    const withEnv = await rt.load("v-env", BUNDLE, { ...opts(logs), env: { GREETING: "hi" } });
+    assert.notEqual(withEnv, other);
+    assert.equal(((await call(withEnv as Instance)) as { count: number }).count, 1);
+    assert.deepEqual(logs, ["top level ran", "top level ran"], "evaluated once more, for the new env");
+  } finally {
+    await rt.close();
+  }
+});
+
 test("free heap memory is zeroed before a capture (dlmalloc's free chunks found and walked), and the instance still works", async () => {
   const inst = await (await factory.prepare(ROOMY.memoryMb)).load("v-heap", moduleBundle(`
     let junk = []; for (let i = 0; i < 2000; i++) junk.push({ i, s: "x" + i }); junk = null;
