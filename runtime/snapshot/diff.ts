@@ -51,11 +51,13 @@ function slotsOf(base: MemoryImage): Int32Array {
  * from zeros). `gap` is a byte range never written (the C stack no code
  * reaches): not read, since reading a page can make the system back it.
  */
-export function scanDiff(memory: WebAssembly.Memory, base: MemoryImage, gap?: [number, number]): ScannedDiff {
-  const mem = new Int32Array(memory.buffer);
+export function scanDiff(memory: WebAssembly.Memory | Uint8Array, base: MemoryImage, gap?: [number, number]): ScannedDiff {
+  // a copy of a memory is its bytes from offset 0
+  const source = memory instanceof Uint8Array ? memory : new Uint8Array(memory.buffer);
+  const mem = new Int32Array(source.buffer, source.byteOffset, source.byteLength >>> 2);
   const ref = new Int32Array(base.data.buffer, base.data.byteOffset, base.data.byteLength / 4);
   const slot = slotsOf(base);
-  const n = memory.buffer.byteLength / CHUNK;
+  const n = source.byteLength / CHUNK;
   const [skipFrom, skipTo] = gap ? [Math.ceil(gap[0] / CHUNK), Math.floor(gap[1] / CHUNK)] : [0, 0];
   const pages: number[] = [];
   const masks: number[] = [];
@@ -86,7 +88,7 @@ export function scanDiff(memory: WebAssembly.Memory, base: MemoryImage, gap?: [n
     pages.push(p);
     for (const w of mask) masks.push(w);
   }
-  return { bytes: memory.buffer.byteLength, pages: Uint32Array.from(pages), masks: Uint32Array.from(masks), blocks, source: new Uint8Array(memory.buffer) };
+  return { bytes: source.byteLength, pages: Uint32Array.from(pages), masks: Uint32Array.from(masks), blocks, source };
 }
 
 /** Bits of a mask word that name blocks (all 32 unless a page has fewer blocks). */

@@ -138,7 +138,7 @@ export class InstanceFactory {
     const key = snapshotKey(id, bundle, opts);
     const { inst, snapshot, refused } = await this.loadFrom(id, bundle, opts, this.cache.get(key));
     if (refused) this.cache.delete(key);
-    const made = snapshot?.();
+    const made = snapshot?.()?.();
     if (made && !this.closed) this.cache.set(key, made);
     return inst;
   }
@@ -146,11 +146,14 @@ export class InstanceFactory {
   /**
    * An instance of version `id` with its bundle loaded: restored from
    * `snapshot` when it is given and accepted, else evaluated. An evaluated
-   * one comes with `snapshot`, which makes the snapshot for next time: the
-   * caller may answer first (a sandbox thread tells the pool the load is done,
-   * then captures) but must call it before the instance runs anything else.
+   * one comes with `snapshot`, which freezes the instance's state for the
+   * snapshot of next time: the caller may answer first (a sandbox thread tells
+   * the pool the load is done, then freezes) but must call it before the
+   * instance runs anything else. What it returns makes the snapshot's bytes,
+   * whenever called (a thread does that after the first invocation); undefined
+   * when the instance cannot be snapshotted.
    */
-  async loadFrom(id: string, bundle: string, opts: InstanceOptions, snapshot?: Uint8Array): Promise<{ inst: Instance; snapshot?: () => Uint8Array | undefined; refused?: boolean }> {
+  async loadFrom(id: string, bundle: string, opts: InstanceOptions, snapshot?: Uint8Array): Promise<{ inst: Instance; snapshot?: () => (() => Uint8Array) | undefined; refused?: boolean }> {
     const base = await this.baseImage();
     let refused = false;
     if (base && snapshot) {
@@ -172,7 +175,8 @@ export class InstanceFactory {
     const { image, fingerprint } = base;
     const capture = () => {
       try {
-        return encodeSnapshot(inst.captureState(image.memory), fingerprint);
+        const frozen = inst.freezeState(image.memory);
+        return () => frozen((state) => encodeSnapshot(state, fingerprint));
       } catch (e) {
         if (!(e instanceof SnapshotRefused)) throw e; // work left in flight at load: evaluated again next time
         return undefined;

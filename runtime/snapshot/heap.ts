@@ -21,8 +21,14 @@ const LINKS = 32;
 /** Byte offset of malloc_state in static data, per process (one engine build); null when not found. */
 let stateAt: number | null | undefined;
 
-function words(memory: WebAssembly.Memory): Uint32Array {
-  return new Uint32Array(memory.buffer);
+/** A module's memory, or a copy of it (its bytes from offset 0). */
+type Bytes = WebAssembly.Memory | Uint8Array;
+
+const bytesOf = (m: Bytes): Uint8Array => (m instanceof Uint8Array ? m : new Uint8Array(m.buffer));
+
+function words(memory: Bytes): Uint32Array {
+  const b = bytesOf(memory);
+  return new Uint32Array(b.buffer, b.byteOffset, b.byteLength >>> 2);
 }
 
 /** Whether the words at `i` look like malloc_state for a heap starting at `heapBase`. */
@@ -48,7 +54,7 @@ function findState(w: Uint32Array, heapBase: number): number | null {
  * break, just past the C stack). Returns the bytes zeroed; 0 (nothing
  * written) when the heap is not laid out as expected.
  */
-export function zeroFreeHeap(memory: WebAssembly.Memory, heapBase: number): number {
+export function zeroFreeHeap(memory: Bytes, heapBase: number): number {
   const w = words(memory);
   if (stateAt === undefined) stateAt = findState(w, heapBase);
   if (stateAt === null || !isState(w, stateAt / 4, heapBase)) return 0;
@@ -72,7 +78,7 @@ export function zeroFreeHeap(memory: WebAssembly.Memory, heapBase: number): numb
   }
   // the top chunk is left alone: part of it may be memory never touched, which writing would make resident
   if (p !== top) return 0;
-  const u8 = new Uint8Array(memory.buffer);
+  const u8 = bytesOf(memory);
   let n = 0;
   for (const [from, to] of free) {
     u8.fill(0, from, to);

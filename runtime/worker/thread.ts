@@ -73,9 +73,29 @@ function errorData(e: unknown): ErrorData {
 /** Loads under way, by key: work for an instance still being made waits for it. */
 const loading = new Map<number, Promise<void>>();
 
+/**
+ * Snapshots frozen at load and not made yet, by instance key. Making one (the
+ * diff of the frozen copy) waits until the instance's first invocation is
+ * answered, or SNAPSHOT_AFTER_MS, or its unload: a deploy's first request does
+ * not wait behind it.
+ */
+const unmade = new Map<number, { make: () => Uint8Array; timer: ReturnType<typeof setTimeout> }>();
+const SNAPSHOT_AFTER_MS = 200;
+
+function makeSnapshot(key: number): void {
+  const u = unmade.get(key);
+  if (!u) return;
+  unmade.delete(key);
+  clearTimeout(u.timer);
+  let made: Uint8Array | undefined;
+  try { made = u.make(); } catch { /* none kept: the next cold start evaluates */ }
+  post({ t: "snapshot", key, snapshot: made }); // shared memory: no copy
+}
+
 async function unload(key: number): Promise<void> {
   const pending = loading.get(key);
   if (pending) await pending;
+  makeSnapshot(key);
   const inst = instances.get(key);
   instances.delete(key);
   await inst?.close();
@@ -98,9 +118,10 @@ async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
     // answered first: the snapshot is captured (before anything else runs here) while the caller goes on
     post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshotFollows: !!snapshot });
     if (snapshot) {
-      let made: Uint8Array | undefined;
-      try { made = snapshot(); } catch { /* none kept: the next cold start evaluates */ }
-      post({ t: "snapshot", key: m.key, snapshot: made }); // shared memory: no copy
+      let make: (() => Uint8Array) | undefined;
+      try { make = snapshot(); } catch { /* none kept: the next cold start evaluates */ }
+      if (!make) post({ t: "snapshot", key: m.key, snapshot: undefined });
+      else unmade.set(m.key, { make, timer: setTimeout(() => makeSnapshot(m.key), SNAPSHOT_AFTER_MS) });
     }
   } catch (e) {
     post({ t: "loadFailed", key: m.key, error: errorData(e) });
@@ -271,6 +292,8 @@ function hostReply(m: Extract<ToThread, { t: "hostReply" }>): void {
 }
 
 async function close(): Promise<void> {
+  for (const u of unmade.values()) clearTimeout(u.timer);
+  unmade.clear();
   await factory.close();
   const all = [...instances.values()];
   instances.clear();
@@ -286,7 +309,7 @@ port.on("message", (m: ToThread) => {
       break;
     }
     case "unload": void unload(m.key); break;
-    case "invoke": void invoke(m); break;
+    case "invoke": void invoke(m).finally(() => { if (unmade.has(m.key)) setImmediate(() => makeSnapshot(m.key)); }); break;
     case "hostReply": hostReply(m); break;
     case "reqChunk": onReqChunk(m); break;
     case "credit": {
@@ -316,7 +339,7 @@ async function warmUp(): Promise<void> {
     if (o.ok) await (o.value as Response).arrayBuffer();
   };
   const { inst, snapshot } = await factory.loadFrom("warm-up", WARM_BUNDLE, opts);
-  const made = snapshot?.();
+  const made = snapshot?.()?.();
   await fetchOnce(inst);
   await inst.dispatch("event", { a: 1 }, input);
   await inst.close();

@@ -73,8 +73,12 @@ test("a restored instance behaves like the evaluated one: module state, timers, 
 
 test("a snapshot restores the evaluated instance's memory at capture byte for byte, into a fresh or a used module", async () => {
   const { inst, snapshot } = await factory.loadFrom("v-bytes", BUNDLE, opts());
-  const bytes = snapshot!()!;
+  const make = snapshot!()!;
+  // the state at capture (its free heap zeroed, which no program can tell), whatever the instance does next
   const want = new Uint8Array((inst as unknown as { engine: EngineModule }).engine.memory.buffer).slice();
+  zeroFreeHeap(want, engineLayout().stackTop);
+  assert.equal(((await call(inst)) as { count: number }).count, 1);
+  const bytes = make();
   await inst.close();
   const base = await (factory as unknown as { baseImage(): Promise<{ image: { memory: MemoryImage }; fingerprint: string; rc: RestoreContext }> }).baseImage();
   const img = decodeSnapshot(bytes, base.fingerprint, base.image.memory);
@@ -154,7 +158,8 @@ test("sandbox threads: an evicted version comes back from the pool's snapshot, w
     const first = await rt.load("v-pool", BUNDLE, opts(logs));
     assert.equal(((await call(first as Instance)) as { count: number }).count, 1);
     await rt.evict("v-pool");
-    assert.equal((rt as SandboxPool).snapshots?.size, 1, "the pool keeps the snapshot the thread made");
+    // made after the first request was answered (or at the unload), then sent
+    await waitFor("the pool keeps the snapshot the thread made", () => (rt as SandboxPool).snapshots?.size === 1);
     const again = await rt.load("v-pool", BUNDLE, opts(logs));
     assert.equal(((await call(again as Instance, "/", "dave")) as { count: number; who: string }).count, 1);
     assert.deepEqual(logs, ["top level ran"], "the second load was a restore");
