@@ -224,7 +224,7 @@ export class Instance implements FunctionInstance {
    */
   freezeState(base: MemoryImage): <T>(use: (state: Omit<InstanceImage, "memory"> & { memory: ScannedDiff }) => T) => T {
     let copy: FrozenCopy | undefined;
-    const state = this.captureWith((memory) => (copy = frozenCopy(new Uint8Array(memory.buffer))), false);
+    const state = this.captureWith((memory) => (copy = frozenCopy(new Uint8Array(memory.buffer), stackGap())), false);
     const { stackTop } = engineLayout();
     return (use) => {
       try {

@@ -21,13 +21,20 @@ export interface FrozenCopy {
 let kept: ArrayBuffer | null = null;
 let inUse = false;
 
-/** A copy of `from`, in the kept buffer when it is free. */
-export function frozenCopy(from: Uint8Array): FrozenCopy {
-  if (inUse || from.byteLength > KEEP_BYTES) return { bytes: from.slice(), release() {} };
-  kept ??= new ArrayBuffer(KEEP_BYTES);
+/**
+ * A copy of `from`, in the kept buffer when it is free, but for the byte range
+ * `gap` (the C stack no code reaches: reading a page the module never wrote can
+ * make the system back it, a copy would then cost each instance megabytes).
+ * What the copy holds in the gap is unspecified.
+ */
+export function frozenCopy(from: Uint8Array, gap: [number, number]): FrozenCopy {
+  const own = inUse || from.byteLength > KEEP_BYTES;
+  if (!own) kept ??= new ArrayBuffer(KEEP_BYTES);
+  const bytes = own ? new Uint8Array(from.byteLength) : new Uint8Array(kept!, 0, from.byteLength);
+  bytes.set(from.subarray(0, gap[0]));
+  bytes.set(from.subarray(gap[1]), gap[1]);
+  if (own) return { bytes, release() {} };
   inUse = true;
-  const bytes = new Uint8Array(kept, 0, from.byteLength);
-  bytes.set(from);
   let released = false;
   return {
     bytes,

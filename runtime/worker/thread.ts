@@ -118,6 +118,8 @@ async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
     // answered first: the snapshot is captured (before anything else runs here) while the caller goes on
     post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshotFollows: !!snapshot });
     if (snapshot) {
+      // one frozen copy at a time (the thread's kept buffer): one still waiting is made now, before this freeze
+      for (const k of [...unmade.keys()]) makeSnapshot(k);
       let make: (() => Uint8Array) | undefined;
       try { make = snapshot(); } catch { /* none kept: the next cold start evaluates */ }
       if (!make) post({ t: "snapshot", key: m.key, snapshot: undefined });
