@@ -68,7 +68,7 @@ export const cold: Benchmark = {
         }
       }
       if (snaps && before) snapshotKiB.set(kb, (snaps.bytes - before.bytes) / Math.max(1, snaps.size - before.size) / 1024);
-      log(`hangar ${kb} KB: first load (eval + snapshot) + first fetch ${fmt(median(evalMs.get(kb)!))} ms, cold start from snapshot + first fetch ${fmt(median(restoreMs.get(kb)!), 2)} ms, snapshot ${fmt(snapshotKiB.get(kb) ?? NaN)} KiB`);
+      log(`hangar ${kb} KB: first load (eval) + first fetch ${fmt(median(evalMs.get(kb)!))} ms, cold start from snapshot + first fetch ${fmt(median(restoreMs.get(kb)!), 2)} ms, snapshot ${fmt(snapshotKiB.get(kb) ?? NaN)} KiB`);
     }
     await rt.close();
     const prelude = await preludeCost();
@@ -129,7 +129,7 @@ export const cold: Benchmark = {
       });
     }
     const t = table([
-      ["bundle", "Hangar sandbox: first load, eval + snapshot + first fetch (ms)", "Hangar sandbox: cold start from snapshot + first fetch (ms)", "snapshot (KiB)", "Hangar: deploy call (ms)", "Hangar: deploy to first 200 (ms)", "workerd: process start to first 200 (ms)", "Deno: process start to first 200 (ms)", "Hangar deploy-to-200 / workerd", "Hangar deploy-to-200 / Deno"],
+      ["bundle", "Hangar sandbox: first load, eval + first fetch (ms)", "Hangar sandbox: cold start from snapshot + first fetch (ms)", "snapshot (KiB)", "Hangar: deploy call (ms)", "Hangar: deploy to first 200 (ms)", "workerd: process start to first 200 (ms)", "Deno: process start to first 200 (ms)", "Hangar deploy-to-200 / workerd", "Hangar deploy-to-200 / Deno"],
       ...rows.map((r) => [
         `${r.kb} KB (${(r.bytes / 1024).toFixed(0)} KiB bundled)`, fmt(r.evalMs), fmt(r.restoreMs, 2), fmt(r.snapshotKiB), fmt(r.deployMs), fmt(r.deployToFirstMs), fmt(r.workerdMs), fmt(r.denoMs),
         `${(r.deployToFirstMs / r.workerdMs).toFixed(2)}x`, `${(r.deployToFirstMs / r.denoMs).toFixed(2)}x`,
@@ -138,12 +138,13 @@ export const cold: Benchmark = {
     const [small, large] = rows;
     const markdown = `Medians of ${REPS}. Sources are generated: many small functions, all reachable from the handler.
 "Sandbox" is \`runtime.load\` + first \`fetch\` in process (the part a request would pay without pre-warm):
-first for a version never loaded (its bundle is evaluated, then its memory snapshotted), then, after the
-instance is evicted, a cold start of the same version (restored from the snapshot, on whichever thread).
+first for a version never loaded (its bundle is evaluated and its memory frozen: one copy; the snapshot is made
+from that copy after the first request is answered, not counted), then, after the instance is evicted, a cold
+start of the same version (restored from the snapshot, on whichever thread).
 "Deploy to first 200" is POST \`/_hangar/api/functions.deploy\` with a bundle built beforehand
 (the CLI's esbuild step is not counted), then GET until the function answers: it includes the
-deploy's validation eval (which snapshots the bundle), the store, the NOTIFY, and the pre-warm (a restore of
-that snapshot when the env and memory class match). workerd and Deno cannot deploy
+deploy's validation eval (its instance is parked, its snapshot made later), the store, the NOTIFY, and the
+pre-warm (which takes the parked instance when the env and memory class match, else restores the snapshot). workerd and Deno cannot deploy
 into a running process, so theirs is process spawn to first 200 (binary start included).
 
 ${t}
