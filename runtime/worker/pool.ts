@@ -877,7 +877,10 @@ export class SandboxPool implements Runtime {
     if (!entry) return undefined;
     this.parked.delete(skey);
     clearTimeout(entry.timer);
-    if (entry.proxy.dead || !entry.proxy.replicas.length) return undefined;
+    if (entry.proxy.dead || !entry.proxy.replicas.length) {
+      void entry.proxy.close();
+      return undefined;
+    }
     entry.proxy.adopt(id, opts);
     this.proxies.set(id, entry.proxy);
     return entry.proxy;

@@ -115,7 +115,7 @@ async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
       post({ t: "dead", key: m.key });
     };
     instances.set(m.key, inst);
-    // answered first: the snapshot is captured (before anything else runs here) while the caller goes on
+    // answered first: the instance is frozen for its snapshot (before anything else runs here) while the caller goes on
     post({ t: "loaded", key: m.key, handlers: [...inst.handlers], config: inst.config, memoryBytes: inst.memoryBytes(), snapshotFollows: !!snapshot });
     if (snapshot) {
       // one frozen copy at a time (the thread's kept buffer): one still waiting is made now, before this freeze
