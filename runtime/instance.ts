@@ -224,12 +224,13 @@ export class Instance implements FunctionInstance {
    */
   freezeState(base: MemoryImage): <T>(use: (state: Omit<InstanceImage, "memory"> & { memory: ScannedDiff }) => T) => T {
     let copy: FrozenCopy | undefined;
-    const state = this.captureWith((memory) => (copy = frozenCopy(new Uint8Array(memory.buffer), stackGap())), false);
+    const gap = stackGap();
+    const state = this.captureWith((memory) => (copy = frozenCopy(new Uint8Array(memory.buffer), gap)), false);
     const { stackTop } = engineLayout();
     return (use) => {
       try {
         zeroFreeHeap(copy!.bytes, stackTop);
-        return use({ ...state, memory: scanDiff(copy!.bytes, base, stackGap()) });
+        return use({ ...state, memory: scanDiff(copy!.bytes, base, gap) });
       } finally {
         copy!.release();
       }

@@ -34,8 +34,10 @@ async function deployEnv(ctx: AdminContext, name: string): Promise<Record<string
 
 /**
  * Evaluate the bundle in a sandbox (with the function's env) to read its
- * exported config, then validate it. The evaluation's snapshot (runtime/snapshot)
- * is what the version's pre-warm restores: the bundle is evaluated once.
+ * exported config, then validate it. A valid module's instance is parked: this
+ * process's pre-warm of the version takes it, and other loads restore its
+ * snapshot (runtime/snapshot), so the bundle is evaluated once (unless the
+ * version's env or memory class differ from the deploy's).
  */
 async function readConfig(ctx: AdminContext, name: string, code: string, hash: string, map: string | null, env: Record<string, string>): Promise<FunctionConfig> {
   const runtime = ctx.runtime ?? (await createRuntime({ memoryBudgetMb: 256 }));

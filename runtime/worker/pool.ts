@@ -525,7 +525,7 @@ class FunctionProxy implements FunctionInstance {
    * is dropped and its work started again (the thread sends it back).
    */
   async grow(exclude: Set<Thread>): Promise<Replica> {
-    const skey = this.pool.snapshots ? snapshotKey(this.id, this.bundle, this.opts) : undefined;
+    const skey = this.pool.snapshots ? this.snapshotKey() : undefined;
     // a snapshot of this bundle still being captured is worth waiting for: restoring it beats evaluating again
     if (skey) await this.pool.capturing.get(skey);
     const thread = this.pool.pickThread(exclude);
@@ -875,12 +875,12 @@ export class SandboxPool implements Runtime {
     const skey = snapshotKey(id, bundle, opts);
     const entry = this.parked.get(skey);
     if (!entry) return undefined;
-    this.parked.delete(skey);
-    clearTimeout(entry.timer);
     if (entry.proxy.dead || !entry.proxy.replicas.length) {
-      void entry.proxy.close();
+      void this.dropParked(skey);
       return undefined;
     }
+    this.parked.delete(skey);
+    clearTimeout(entry.timer);
     entry.proxy.adopt(id, opts);
     this.proxies.set(id, entry.proxy);
     return entry.proxy;
