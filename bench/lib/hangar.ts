@@ -44,7 +44,9 @@ export async function startHangar(opts: HangarOptions): Promise<Hangar> {
   };
   // BENCH_CPU_PROF=dir: profile each `hangar start` (every thread) into dir, as `node --cpu-prof` does.
   const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", resolve(process.env.BENCH_CPU_PROF)] : [];
-  const proc = start("hangar start", process.execPath, [...prof, cli, "start"], { env, cwd: root });
+  // BENCH_NODE_ARGS="--flag ...": extra Node/V8 flags for `hangar start` (e.g. --trace-gc-nvp).
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const proc = start("hangar start", process.execPath, [...prof, ...nodeArgs, cli, "start"], { env, cwd: root });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/_hangar/health`, proc, 60_000);
   const cliEnv = { ...env, HANGAR_URL: url };

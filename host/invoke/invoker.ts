@@ -66,9 +66,9 @@ export function createInvoker(deps: InvokerDeps): Invoker {
   async function run(req: InvokeRequest, fn: ActiveFunction, limits: Limits, requestId: string, logs: ConsoleLine[], release: () => void, over: (end?: InvocationEnd) => void): Promise<Omit<InvokeResult, "requestId" | "functionName" | "versionId">> {
     const bindings = lazyBindings(() => deps.bindings({ fn, requestId, auth: req.auth ?? null, sqlSession: req.sqlSession }));
     // waitUntil work keeps its bindings (and its concurrency slot) until the invocation is over
-    let markEnded!: () => void;
+    let markEnded: (() => void) | undefined;
     let end: InvocationEnd | undefined;
-    const ended = new Promise<void>((resolve) => (markEnded = resolve));
+    let isEnded = false;
     let started = false;
     let outcome: Outcome<unknown>;
     let bundle: { code: string; map: string | null } | undefined;
@@ -82,7 +82,7 @@ export function createInvoker(deps: InvokerDeps): Invoker {
         auth: req.auth ?? null,
         limits,
         host: bindings.host,
-        onEnd: (e?: InvocationEnd) => { end = e; markEnded(); },
+        onEnd: (e?: InvocationEnd) => { end = e; isEnded = true; markEnded?.(); },
         onConsole: (level: ConsoleLine["level"], message: string) => {
           logs.push({ level, message, time: new Date() });
           deps.logger.debug(`[${fn.name}] ${message}`, { requestId, level });
@@ -110,10 +110,11 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       };
       // an exactly-once session belongs to the caller's transaction: it is done with it when invoke returns
       if (!started || req.sqlSession) await close();
+      else if (isEnded) void close();
       else {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, limits.wallMs + END_GRACE_MS); });
-        void Promise.race([ended, bound]).then(() => { clearTimeout(timer); return close(); });
+        // waitUntil work or a streamed body is still running: close when it ends, or a grace period after the wall limit
+        const timer = setTimeout(() => markEnded!(), limits.wallMs + END_GRACE_MS);
+        markEnded = () => { markEnded = undefined; clearTimeout(timer); void close(); };
       }
     }
     if (outcome.ok) {
