@@ -11,7 +11,7 @@ import { restoreImage, scanDiff, type DiffImage, type ScannedDiff } from "./snap
 import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { frozenCopy, type FrozenCopy } from "./snapshot/frozen.ts";
 import { preludeSource } from "./prelude.ts";
-import { encode, decode, type Wire } from "./contract.js";
+import { encode, decode, encodeFetchHead, FETCH_HEAD, type FetchHeadRequest, type Wire } from "./contract.js";
 import { BundleEvalError, INVOCATION_ENDED } from "./errors.ts";
 import { runPendingJobs } from "./jobs.ts";
 import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
@@ -388,14 +388,21 @@ export class Instance implements FunctionInstance {
     }
     this.invs.set(inv.id, inv);
     inv.wallTimer = setTimeout(() => this.end(inv, { kind: "wall", message: limitMessage("wall", limits) }), limits.wallMs);
-    let enc: [string, Uint8Array[]];
+    let args: (number | string | Uint8Array)[];
     try {
-      enc = encode({ ...data, env: input.env, requestId: input.requestId, auth: input.auth }, WIRE);
+      // a request goes as one string the guest splits (see encodeFetchHead), unless a field does not fit one
+      const request = kind === "fetch" ? data.request as FetchHeadRequest : undefined;
+      const head = request && encodeFetchHead(request, input.requestId, input.env, input.auth, WIRE);
+      if (head) args = request.body ? [inv.id, FETCH_HEAD, head, request.body] : [inv.id, FETCH_HEAD, head];
+      else {
+        const enc = encode({ ...data, env: input.env, requestId: input.requestId, auth: input.auth }, WIRE);
+        args = [inv.id, kind, enc[0], ...enc[1]];
+      }
     } catch (e) {
       this.end(inv, { kind: "threw", message: `payload is not JSON-like: ${(e as Error).message}` });
       return promise;
     }
-    this.segment(inv, () => this.call(this.entry.invoke, [inv.id, kind, enc[0], ...enc[1]]));
+    this.segment(inv, () => this.call(this.entry.invoke, args));
     return promise;
   }
 

@@ -6,6 +6,7 @@ import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import { BOUNDS, boundedReaders, newGuestString } from "./natives/bounds.ts";
 import { extraNatives } from "./natives/index.ts";
 import type { HostFunctions } from "./types.ts";
+import { URL_FIELDS } from "./contract.js";
 
 /** What the natives need from the instance that owns the context. */
 export interface NativeHost {
@@ -35,8 +36,6 @@ export interface NativeHost {
  * do no work once the deadline has passed.
  */
 const BOOKKEEPING = new Set(["hostCall", "setTimer", "clearTimer", "console", "envGet", "envAll", "done", "waitDone", "finish", "bodyChunk", "bodyEnd", "bodyError", "now", "timeOrigin"]);
-
-const URL_FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"] as const;
 
 /** A parsed URL as the guest's URL keeps it (guest/url.js): its fields as strings. */
 export function urlFields(u: URL): Record<string, string> {

@@ -1,7 +1,7 @@
 // Guest prelude: installs the Web globals, `__hangar`, `Deno`, and returns the
 // entry points the host calls (invoke, settle, fireTimer, cleanup, describe).
 import { native, bytesOf, bufferOf, evalLib, WIRE } from "./native.js";
-import { encode, decode } from "../contract.js";
+import { encode, decode, decodeFetchHead, FETCH_HEAD } from "../contract.js";
 import { DOMException, Event, EventTarget, AbortController, AbortSignal } from "./events.js";
 import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
 import { crypto, CryptoKey } from "./crypto.js";
@@ -166,7 +166,7 @@ async function invoke(invId, kind, json, ...buffers) {
   invocations.set(invId, state);
   let report;
   try {
-    report = await run(kind, decode(json, buffers, WIRE), state, invId);
+    report = kind === FETCH_HEAD ? await run("fetch", decodeFetchHead(json, buffers, WIRE), state, invId) : await run(kind, decode(json, buffers, WIRE), state, invId);
   } catch (e) {
     report = { ok: false, error: describeError(e) };
   }

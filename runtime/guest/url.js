@@ -1,7 +1,7 @@
 // URL and URLSearchParams; parsing and serialising are Node's (WHATWG URL), over the bridge.
 import { native } from "./native.js";
+import { URL_FIELDS as FIELDS } from "../contract.js";
 
-const FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"];
 const update = Symbol("update");
 
 // Without "%" there is nothing to percent-decode, and without surrogates the
