@@ -57,11 +57,20 @@ export class Headers {
   get(name) {
     name = String(name); checkName(name);
     const lower = name.toLowerCase();
-    const vals = this._list.filter((p) => p[0] === lower).map((p) => p[1]);
-    return vals.length ? vals.join(", ") : null;
+    // a plain loop: the interpreter pays per callback, and most lists hold a handful of headers
+    const list = this._list;
+    let out = null;
+    for (let i = 0; i < list.length; i++) if (list[i][0] === lower) out = out === null ? list[i][1] : `${out}, ${list[i][1]}`;
+    return out;
   }
   getSetCookie() { return this._list.filter((p) => p[0] === "set-cookie").map((p) => p[1]); }
-  has(name) { name = String(name); checkName(name); const lower = name.toLowerCase(); return this._list.some((p) => p[0] === lower); }
+  has(name) {
+    name = String(name); checkName(name);
+    const lower = name.toLowerCase();
+    const list = this._list;
+    for (let i = 0; i < list.length; i++) if (list[i][0] === lower) return true;
+    return false;
+  }
   set(name, value) {
     name = String(name); value = normalizeValue(value);
     checkName(name); checkValue(name, value); this._check();

@@ -108,6 +108,15 @@ test("URL agrees with Node's URL on tricky inputs", async () => {
   assert.deepEqual(sp, [u.href, u.searchParams.getAll("a"), s.toString(), [...s], false, "k=v"]);
 });
 
+test("URLSearchParams and Headers lookups agree with Node's (repeated names, +, pairs and lone surrogates)", async () => {
+  const src = `const queries = ["a=1&a=2&b=&c", "?x=a+b&&y==z", "e=\\ud83d\\ude00&f=\\ud83d", "g=%2B+1&g", ""];
+    const params = queries.map((q) => { const s = new URLSearchParams(q); return [[...s], s.get("a"), s.get("g"), s.get("missing"), s.has("a"), s.has("a", "2"), s.has("a", "3"), s.has("b", ""), s.getAll("g"), s.toString()]; });
+    const h = new Headers([["Accept", "a"], ["x-Two", "1"], ["x-two", "2"], ["set-cookie", "s=1"], ["Set-Cookie", "t=2"]]);
+    return [params, [h.get("accept"), h.get("X-TWO"), h.get("set-cookie"), h.get("none"), h.has("ACCEPT"), h.has("none"), [...h]]];`;
+  const want = new Function(src)();
+  assert.deepEqual(await guest(src), JSON.parse(JSON.stringify(want)));
+});
+
 test("encoding, base64, crypto, structuredClone, timers, AbortController", async () => {
   const out = await guest(`const enc = new TextEncoder().encode("héllo €😀");
     const dec = new TextDecoder().decode(enc);
