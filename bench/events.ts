@@ -6,7 +6,7 @@ import pg from "pg";
 import { startCollector, type Collector } from "./lib/collector.ts";
 import { bundle, root, startHangar } from "./lib/hangar.ts";
 import { scratchDir } from "./lib/peers.ts";
-import { start } from "./lib/procs.ts";
+import { cpuMs, start } from "./lib/procs.ts";
 import { table, type Benchmark } from "./lib/report.ts";
 import { fmt, fmtRatio, percentile, ratio, verdict } from "./lib/stats.ts";
 import { sleep } from "./lib/time.ts";
@@ -65,17 +65,6 @@ interface EventResult {
 }
 
 const TABLE = "create table bench_items (id bigserial primary key, payload text not null default 'x')";
-
-/** CPU ms (user + system) of a process, from /proc; null where there is none. */
-function cpuMs(pid: number): number | null {
-  try {
-    // Fields after the command name; utime and stime are the 14th and 15th of the whole line, in clock ticks (100/s).
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return null;
-  }
-}
 
 /** CPU ms of every Postgres backend connected to `dbName` right now, by pid. */
 function backendCpu(dbName: string): Map<number, number> {

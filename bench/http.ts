@@ -3,25 +3,40 @@ import { availableParallelism } from "node:os";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { root, startHangar } from "./lib/hangar.ts";
-import { warmAndLoad, type LoadResult } from "./lib/load.ts";
+import { load, type LoadResult } from "./lib/load.ts";
 import { hangarFunction } from "./lib/gen.ts";
 import { denoScript, HELLO_HANDLER, scratchDir, startDeno, startNodeScript, startWorkerd, workerdModule, type Served } from "./lib/peers.ts";
 import { measureSse, SSE_HANDLER, SSE_SHAPE, type SseResult } from "./lib/sse.ts";
-import { waitForHttp } from "./lib/procs.ts";
+import { groupCpuMs, waitForHttp } from "./lib/procs.ts";
 import { table, type Benchmark } from "./lib/report.ts";
-import { fmt, fmtRatio, ratio, verdict } from "./lib/stats.ts";
+import { fmt, fmtRatio, median, ratio, verdict } from "./lib/stats.ts";
 import { CONNECTIONS, SECONDS, WARM_SECONDS } from "./lib/time.ts";
 
 const PATH = "/functions/v1/hello?name=bench";
 const SSE_PATH = "/functions/v1/sse";
 
-async function measure(log: (m: string) => void, name: string, url: string): Promise<LoadResult & { sample: string }> {
-  const res = await fetch(url);
-  const sample = await res.text();
-  log(`${name}: ${res.status} ${sample}; ${WARM_SECONDS} s warm-up, ${SECONDS} s at ${CONNECTIONS} connections`);
-  const r = await warmAndLoad(url, { connections: CONNECTIONS, seconds: SECONDS, warmSeconds: WARM_SECONDS });
-  log(`${name}: ${fmt(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
-  return { ...r, sample };
+/** Hello throughput is measured in this many rounds, the systems taking turns, so a drift of the machine's speed touches every system alike. */
+const ROUNDS = 3;
+const ROUND_SECONDS = Math.max(2, Math.round(SECONDS / ROUNDS));
+
+interface System {
+  label: string;
+  short: string;
+  url: string;
+  /** Process group whose CPU is counted (the server and anything it spawned). */
+  pgid: number;
+  sample: string;
+  rounds: (LoadResult & { cpuMs: number | null })[];
+}
+
+/** One round of load on `s`, with the CPU its process group spent meanwhile. */
+async function round(log: (m: string) => void, s: System, n: number): Promise<void> {
+  const c0 = groupCpuMs(s.pgid);
+  const r = await load(s.url, { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+  const c1 = groupCpuMs(s.pgid);
+  const cpu = c0 !== null && c1 !== null ? c1 - c0 : null;
+  s.rounds.push({ ...r, cpuMs: cpu });
+  log(`${s.short} round ${n}: ${fmt(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}${cpu === null ? "" : `, CPU ${fmt((cpu * 1000) / r.total, 0)} us/request`}`);
 }
 
 async function measureSseLogged(log: (m: string) => void, name: string, url: string): Promise<SseResult> {
@@ -34,70 +49,104 @@ export const http: Benchmark = {
   name: "http",
   title: "hello-world JSON over HTTP",
   async run({ cluster, log }) {
-    const results: [string, LoadResult & { sample: string }][] = [];
-
     const db = await cluster.createDb("bench_http");
+    const db1 = await cluster.createDb("bench_http_1");
     const sse: [string, SseResult][] = [];
     const sseDir = scratchDir("sse");
     writeFileSync(join(sseDir, "sse.ts"), hangarFunction(SSE_HANDLER));
-    // all sandbox threads (the default: one per core), then one thread
-    for (const [label, env] of [
-      [`Hangar (\`hangar start\`, functions/hello.ts, ${availableParallelism()} sandbox threads)`, {}],
-      ["Hangar, 1 sandbox thread (`HANGAR_SANDBOX_THREADS=1`)", { HANGAR_SANDBOX_THREADS: "1" }],
-    ] as const) {
-      const h = await startHangar({ databaseUrl: db, env });
-      try {
+    // every system runs from the start: the hello rounds alternate between them
+    const systems: System[] = [];
+    const stops: (() => Promise<void>)[] = [];
+    try {
+      const add = async (label: string, short: string, url: string, pgid: number) => {
+        const res = await fetch(url);
+        const sample = await res.text();
+        log(`${short}: ${res.status} ${sample}; ${WARM_SECONDS} s warm-up`);
+        await load(url, { connections: CONNECTIONS, seconds: WARM_SECONDS });
+        systems.push({ label, short, url, pgid, sample, rounds: [] });
+      };
+      // all sandbox threads (the default: one per core), then one thread
+      for (const [label, short, database, env] of [
+        [`Hangar (\`hangar start\`, functions/hello.ts, ${availableParallelism()} sandbox threads)`, "hangar", db, {}],
+        ["Hangar, 1 sandbox thread (`HANGAR_SANDBOX_THREADS=1`)", "hangar-1", db1, { HANGAR_SANDBOX_THREADS: "1" }],
+      ] as const) {
+        const h = await startHangar({ databaseUrl: database, env });
+        stops.push(() => h.stop());
         await h.cliDeploy(resolve(root, "functions"), ["hello"]);
         await waitForHttp(h.url + PATH, h.proc, 10_000);
-        results.push([label, await measure(log, label.startsWith("Hangar (") ? "hangar" : "hangar-1", h.url + PATH)]);
-        if (label.startsWith("Hangar (")) {
+        if (short === "hangar") {
           await h.cliDeploy(sseDir, ["sse"]);
           await waitForHttp(`${h.url}${SSE_PATH}?n=1`, h.proc, 10_000);
           sse.push(["Hangar", await measureSseLogged(log, "hangar", h.url + SSE_PATH)]);
         }
-      } finally {
-        await h.stop();
+        await add(label, short, h.url + PATH, h.proc.pid);
       }
+
+      for (const [label, start] of [
+        ["workerd", () => startWorkerd(workerdModule(SSE_HANDLER), "/", "sse")],
+        ["Deno", () => startDeno(denoScript(SSE_HANDLER), "/", "sse")],
+      ] as const) {
+        const p = await start();
+        try {
+          sse.push([label, await measureSseLogged(log, label, p.url + SSE_PATH)]);
+        } finally {
+          await p.stop();
+        }
+      }
+
+      const peers: [string, () => Promise<Served>][] = [
+        ["raw Hono on Node (`@hono/node-server`)", () => startNodeScript("hono-hello.ts")],
+        ["workerd (module worker)", () => startWorkerd(workerdModule(HELLO_HANDLER))],
+        ["Deno (`Deno.serve`)", () => startDeno(denoScript(HELLO_HANDLER))],
+      ];
+      for (const [label, startPeer] of peers) {
+        const p = await startPeer();
+        stops.push(() => p.stop());
+        await add(label, label.split(" ")[0], p.url + PATH, p.proc.pid);
+      }
+      log(`${ROUNDS} rounds of ${ROUND_SECONDS} s per system at ${CONNECTIONS} connections, the systems taking turns`);
+      for (let n = 1; n <= ROUNDS; n++) {
+        // each round starts one system further on, so none is always first after the same neighbour
+        for (let i = 0; i < systems.length; i++) await round(log, systems[(i + n - 1) % systems.length], n);
+      }
+    } finally {
+      for (const stop of stops.reverse()) await stop();
     }
 
-    for (const [label, start] of [
-      ["workerd", () => startWorkerd(workerdModule(SSE_HANDLER), "/", "sse")],
-      ["Deno", () => startDeno(denoScript(SSE_HANDLER), "/", "sse")],
-    ] as const) {
-      const p = await start();
-      try {
-        sse.push([label, await measureSseLogged(log, label, p.url + SSE_PATH)]);
-      } finally {
-        await p.stop();
-      }
-    }
-
-    const peers: [string, () => Promise<Served>][] = [
-      ["raw Hono on Node (`@hono/node-server`)", () => startNodeScript("hono-hello.ts")],
-      ["workerd (module worker)", () => startWorkerd(workerdModule(HELLO_HANDLER))],
-      ["Deno (`Deno.serve`)", () => startDeno(denoScript(HELLO_HANDLER))],
-    ];
-    for (const [label, startPeer] of peers) {
-      const p = await startPeer();
-      try {
-        results.push([label, await measure(log, label.split(" ")[0], p.url + PATH)]);
-      } finally {
-        await p.stop();
-      }
-    }
-
+    const results = systems.map((s): [string, LoadResult & { sample: string; cpuUsPerRequest: number | null; perRound: number[] }] => {
+      const total = s.rounds.reduce((a, r) => a + r.total, 0);
+      const cpu = s.rounds.every((r) => r.cpuMs !== null) ? s.rounds.reduce((a, r) => a + r.cpuMs!, 0) : null;
+      return [s.label, {
+        rps: s.rounds.reduce((a, r) => a + r.rps, 0) / s.rounds.length,
+        p50: median(s.rounds.map((r) => r.p50)),
+        p99: median(s.rounds.map((r) => r.p99)),
+        total,
+        errors: s.rounds.reduce((a, r) => a + r.errors, 0),
+        non2xx: s.rounds.reduce((a, r) => a + r.non2xx, 0),
+        sample: s.sample,
+        cpuUsPerRequest: cpu === null || !total ? null : (cpu * 1000) / total,
+        perRound: s.rounds.map((r) => r.rps),
+      }];
+    });
     const get = (prefix: string) => results.find(([l]) => l.startsWith(prefix))?.[1];
     const hangar = get("Hangar (")!;
     const one = get("Hangar, 1")!;
-    const rows: (string | number)[][] = [["system", "req/s", "p50 ms", "p99 ms", "errors + non-2xx", "Hangar / this (req/s)"]];
-    for (const [label, r] of results) rows.push([label, fmt(r.rps, 0), r.p50, r.p99, r.errors + r.non2xx, fmtRatio(ratio(hangar.rps, r.rps))]);
-    const vsWorkerd = ratio(hangar.rps, get("workerd")!.rps);
-    const vsHono = ratio(hangar.rps, get("raw Hono")!.rps);
-    const vsDeno = ratio(hangar.rps, get("Deno")!.rps);
-    const oneVsWorkerd = ratio(one.rps, get("workerd")!.rps);
+    // a ratio is the median of the rounds' ratios (each from two loads a few seconds apart)
+    const vs = (a: typeof hangar, b: typeof hangar) => median(a.perRound.map((x, i) => ratio(x, b.perRound[i])));
+    const rows: (string | number)[][] = [["system", "req/s (mean of rounds)", "req/s by round", "p50 ms", "p99 ms", "errors + non-2xx", "CPU us / request", "Hangar / this (req/s, median of rounds)"]];
+    for (const [label, r] of results) {
+      rows.push([label, fmt(r.rps, 0), r.perRound.map((x) => fmt(x, 0)).join(" / "), r.p50, r.p99, r.errors + r.non2xx,
+        r.cpuUsPerRequest === null ? "n/a" : fmt(r.cpuUsPerRequest, 0), fmtRatio(vs(hangar, r))]);
+    }
+    const vsWorkerd = vs(hangar, get("workerd")!);
+    const vsHono = vs(hangar, get("raw Hono")!);
+    const vsDeno = vs(hangar, get("Deno")!);
+    const oneVsWorkerd = vs(one, get("workerd")!);
+    const cpuVsWorkerd = ratio(hangar.cpuUsPerRequest ?? NaN, get("workerd")!.cpuUsPerRequest ?? NaN);
     const summary = [
       `Hangar ${fmt(hangar.rps, 0)} req/s (p50 ${hangar.p50} ms, p99 ${hangar.p99} ms); Hangar/workerd ${fmtRatio(vsWorkerd)}, Hangar/Hono ${fmtRatio(vsHono)}, Hangar/Deno ${fmtRatio(vsDeno)}`,
       `Hangar on 1 sandbox thread ${fmt(one.rps, 0)} req/s (p99 ${one.p99} ms); /workerd ${fmtRatio(oneVsWorkerd)}`,
+      `CPU per request: Hangar ${fmt(hangar.cpuUsPerRequest ?? NaN, 0)} us, workerd ${fmt(get("workerd")!.cpuUsPerRequest ?? NaN, 0)} us (${fmtRatio(cpuVsWorkerd)})`,
     ];
     const hangarSse = sse.find(([l]) => l === "Hangar")![1];
     const sseRows: (string | number)[][] = [["system", "time to first byte, p50 / p90 ms", "events/s, one stream", `events/s, ${SSE_SHAPE.concurrent} streams at once`, "Hangar / this (one stream)", `Hangar / this (${SSE_SHAPE.concurrent} streams)`]];
@@ -106,11 +155,14 @@ export const http: Benchmark = {
         fmtRatio(ratio(hangarSse.eventsPerSecond, r.eventsPerSecond)), fmtRatio(ratio(hangarSse.concurrentEventsPerSecond, r.concurrentEventsPerSecond))]);
     }
     summary.push(`SSE: Hangar first byte ${fmt(hangarSse.ttfbP50, 2)} ms, ${fmt(hangarSse.eventsPerSecond, 0)} events/s; ${sse.filter(([l]) => l !== "Hangar").map(([l, r]) => `${l} ${fmt(r.ttfbP50, 2)} ms, ${fmt(r.eventsPerSecond, 0)} events/s`).join("; ")}`);
-    const markdown = `GET \`${PATH}\`, same JSON body from every system, ${CONNECTIONS} connections, ${WARM_SECONDS} s warm-up then ${SECONDS} s measured,
-one system at a time; load from autocannon in its own process (latency resolution 1 ms). Hangar runs one
-process (\`hangar start\`, default \`--workers 1\`) against its Postgres, with its default sandbox threads (one
-per core) and again with one; workerd, Deno and Node are single-process too. Ratios come from this one run
-on a shared machine: absolute figures move with its load.
+    const markdown = `GET \`${PATH}\`, same JSON body from every system, ${CONNECTIONS} connections. Every system is started
+first and warmed (${WARM_SECONDS} s); then ${ROUNDS} rounds of ${ROUND_SECONDS} s each, the systems taking turns (one at a time, each
+round starting one system further on), so that a change in the shared machine's speed during the run falls
+on all of them. req/s is the mean of a system's rounds; a ratio is the median of the per-round ratios; p50 and
+p99 are medians of the rounds' (autocannon in its own process, 1 ms resolution). CPU per request is the user +
+system time of the server's process group (from /proc) over the requests it answered: on a loaded machine it
+moves less than rates do. Hangar runs one process (\`hangar start\`, default \`--workers 1\`) against its Postgres,
+with its default sandbox threads (one per core) and again with one; workerd, Deno and Node are single-process too.
 
 ${table(rows)}
 
@@ -121,6 +173,7 @@ ${table(rows)}
 | Hangar p99 <= workerd p99 | ${hangar.p99 <= get("workerd")!.p99 ? "met" : "missed"} (${hangar.p99} ms vs ${get("workerd")!.p99} ms) |
 | Hangar >= 1.5x workerd throughput (stretch) | ${verdict(vsWorkerd, 1.5)} |
 | Hangar >= 0.8x raw Hono throughput | ${verdict(vsHono, 0.8)} |
+| CPU per request, Hangar / workerd | ${fmtRatio(cpuVsWorkerd)} |
 
 Response bodies: Hangar \`${hangar.sample}\`; the peers run the same handler code.
 

@@ -1,7 +1,7 @@
 // Child processes started by the bench: each in its own process group, all
 // killed (by their ids) when the bench ends, however it ends.
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export interface Proc {
   name: string;
@@ -132,4 +132,39 @@ export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/** CPU ms (user + system) of a process, from /proc; null where there is none. */
+export function cpuMs(pid: number): number | null {
+  try {
+    // Fields after the command name; utime and stime are the 14th and 15th of the whole line, in clock ticks (100/s).
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU ms of every live process in process group `pgid` (a spawned server and
+ * any it runs: an npm wrapper's binary, Postgres is not in it); null without /proc.
+ */
+export function groupCpuMs(pgid: number): number | null {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  let ms = 0;
+  for (const d of pids) {
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1].split(" ");
+      // the 5th field of the line (3rd after the name) is the process group
+      if (Number(f[2]) === pgid) ms += (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ms;
 }
