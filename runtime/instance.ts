@@ -14,6 +14,7 @@ import { preludeSource } from "./prelude.ts";
 import { encode, decode, encodeFetchHead, FETCH_HEAD, type FetchHeadRequest, type Wire } from "./contract.js";
 import { BundleEvalError, INVOCATION_ENDED } from "./errors.ts";
 import { runPendingJobs } from "./jobs.ts";
+import { leanHostCalls } from "./host-calls.ts";
 import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
 import { RequestBody, WHOLE_BODY_BYTES } from "./request-body.ts";
 
@@ -171,6 +172,7 @@ export class Instance implements FunctionInstance {
     this.rt = adopted?.rt ?? engine.module.newRuntime();
     this.rt.setMaxStackSize(MAX_STACK_BYTES);
     this.ctx = adopted?.ctx ?? this.rt.newContext();
+    leanHostCalls(this.ctx);
     this.rt.setInterruptHandler(() => this.shouldInterrupt());
   }
 
