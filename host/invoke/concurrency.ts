@@ -29,8 +29,8 @@ export class ConcurrencyGates {
       released = true;
       const next = g!.waiting.shift();
       if (next) { next(); return; } // the slot passes straight to the next in line
+      // the gate stays (one per deployed function): a Map whose entries come and go per request promotes them (runtime/id-map.ts)
       g!.running--;
-      if (g!.running === 0) this.gates.delete(name);
     };
   }
 }

@@ -20,6 +20,7 @@ import type { LoadOptions, Runtime } from "../index.ts";
 import { singleFlight } from "../single-flight.ts";
 import { WHOLE_BODY_BYTES } from "../request-body.ts";
 import { CreditedStream } from "./credited.ts";
+import { IdMap } from "../id-map.ts";
 import {
   CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
   claimSlot, type ErrorData, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
@@ -155,7 +156,7 @@ class Thread {
   private cells: Float64Array;
   private flag: Int32Array;
   private claims: Int32Array;
-  readonly invs = new Map<number, Pending>();
+  readonly invs = new IdMap<Pending>(); // see id-map.ts: a Map here promoted every request
   readonly replicas = new Map<number, Replica>();
   readonly loads = new Map<number, { resolve: (m: Extract<FromThread, { t: "loaded" }>) => void; reject: (e: Error) => void; onConsole?: LoadOptions["onConsole"]; limits: Limits }>();
   /** Loads whose snapshot is still being captured (it follows their "loaded"), by load key. */

@@ -8,6 +8,7 @@ import { useCompiledModule } from "../engine.ts";
 import { InstanceFactory } from "../snapshot/factory.ts";
 import type { HostFunctions, InvocationEnd, InvocationInput, Outcome } from "../types.ts";
 import { CreditedStream } from "./credited.ts";
+import { IdMap } from "../id-map.ts";
 import {
   CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
   type ErrorData, type FromThread, type InvokeInputData, type ThreadData, type ToThread,
@@ -50,9 +51,9 @@ const post = (m: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(m, tr
 // version snapshots are kept by the pool (one copy per process), not here
 const factory = new InstanceFactory({ snapshots: data.snapshots, cacheBytes: 0 });
 const instances = new Map<number, Instance>();
-const active = new Map<number, number>(); // key -> invocations in flight
+const active = new IdMap<number>(); // key -> invocations in flight (IdMaps for what churns per invocation: see id-map.ts)
 let nextCall = 1;
-const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+const calls = new IdMap<{ resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 
 /** Request bodies streaming in from the main thread, by invocation. */
 const reqBodies = new Map<number, CreditedStream>();
@@ -134,16 +135,16 @@ async function load(m: Extract<ToThread, { t: "load" }>): Promise<void> {
 const TRANSFER_BYTES = 64 * 1024;
 
 /** Invocations whose result went out before they ended (an "ended" message follows). */
-const answered = new Set<number>();
+const answered = new IdMap<true>();
 /** Invocations that ended before their result went out (the result carries `ended`), with what their end said. */
-const endedEarly = new Map<number, InvocationEnd | undefined>();
+const endedEarly = new IdMap<{ end?: InvocationEnd }>();
 
 function result(inv: number, m: Extract<FromThread, { t: "result" }>, transfer?: ArrayBuffer[]): void {
   if (endedEarly.has(inv)) {
     m.ended = true;
-    m.end = endedEarly.get(inv);
+    m.end = endedEarly.get(inv)!.end;
     endedEarly.delete(inv);
-  } else answered.add(inv);
+  } else answered.set(inv, true);
   post(m, transfer);
 }
 
@@ -171,7 +172,7 @@ function inputFor(inv: number, key: number, d: InvokeInputData): InvocationInput
     onEnd: (end) => {
       // ended before its result went out (no waitUntil, no stream): the result says so, one message instead of two
       if (answered.delete(inv)) post({ t: "ended", inv, end });
-      else endedEarly.set(inv, end);
+      else endedEarly.set(inv, { end });
       const n = (active.get(key) ?? 1) - 1;
       if (n > 0) active.set(key, n);
       else {
