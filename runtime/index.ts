@@ -54,6 +54,8 @@ const RECYCLE_RATIO = 0.75;
 
 class HangarRuntime implements Runtime {
   private instances = new Map<string, Instance>();
+  /** The instance last put at the end of `instances`: used again, it is not re-inserted (see get). */
+  private latest: Instance | null = null;
   private creating = new Map<string, Promise<Instance>>();
   // Instances are restored from snapshots (the prelude's, a version's after its first evaluation) into spare modules.
   private factory: InstanceFactory;
@@ -79,7 +81,7 @@ class HangarRuntime implements Runtime {
       throw new RuntimeClosedError();
     }
     inst.onDead = () => { if (this.instances.get(id) === inst) this.instances.delete(id); };
-    this.instances.set(id, inst);
+    this.instances.set(id, (this.latest = inst));
     await this.enforceBudget(inst);
     return inst;
   }
@@ -93,9 +95,11 @@ class HangarRuntime implements Runtime {
       void inst.close();
       return undefined;
     }
-    // re-insert: Map order is the LRU order
-    this.instances.delete(id);
-    this.instances.set(id, inst);
+    // re-insert: Map order is the LRU order (not when already last: see worker/pool.ts get)
+    if (inst !== this.latest) {
+      this.instances.delete(id);
+      this.instances.set(id, (this.latest = inst));
+    }
     return inst;
   }
 

@@ -700,6 +700,8 @@ export class SandboxPool implements Runtime {
   private budgetBytes: number;
   private budgetMb: number;
   private proxies = new Map<string, FunctionProxy>();
+  /** The proxy last put at the end of `proxies` (its most recently used): used again, it is not re-inserted (see get). */
+  private latest: FunctionProxy | null = null;
   /** Instances set aside by park(), by snapshot key. */
   private parked = new Map<string, { proxy: FunctionProxy; timer: ReturnType<typeof setTimeout> }>();
   private creating = new Map<string, Promise<FunctionProxy>>();
@@ -831,7 +833,7 @@ export class SandboxPool implements Runtime {
       await proxy.close();
       throw new RuntimeClosedError();
     }
-    this.proxies.set(id, proxy);
+    this.proxies.set(id, (this.latest = proxy));
     await this.makeRoom(0, proxy);
     return proxy;
   }
@@ -840,9 +842,12 @@ export class SandboxPool implements Runtime {
     const p = this.proxies.get(id);
     if (!p) return undefined;
     if (p.dead || !p.replicas.length) { this.proxies.delete(id); return undefined; }
-    // re-insert: Map order is the LRU order
-    this.proxies.delete(id);
-    this.proxies.set(id, p);
+    // re-insert: Map order is the LRU order. Not when it is already last: a delete and set per request
+    // rehashes the table every few requests, and V8 keeps replaced tables linked (see id-map.ts)
+    if (p !== this.latest) {
+      this.proxies.delete(id);
+      this.proxies.set(id, (this.latest = p));
+    }
     return p;
   }
 
@@ -883,7 +888,7 @@ export class SandboxPool implements Runtime {
     this.parked.delete(skey);
     clearTimeout(entry.timer);
     entry.proxy.adopt(id, opts);
-    this.proxies.set(id, entry.proxy);
+    this.proxies.set(id, (this.latest = entry.proxy));
     return entry.proxy;
   }
 
