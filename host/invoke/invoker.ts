@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { FunctionInstance, HostFunctions, InvocationEnd, InvocationStats, Limits, Outcome } from "../../runtime/types.ts";
+import type { FunctionInstance, HostFunctions, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome } from "../../runtime/types.ts";
 import { BundleEvalError, MemoryBudgetError } from "../../runtime/index.ts";
 import { BUNDLE_FILENAME, mapStack } from "../build/index.ts";
 import { capStack } from "../build/stack.ts";
@@ -13,7 +13,7 @@ import { uuid7 } from "./uuid7.ts";
 import { nameCallee } from "./callee.ts";
 import { ConcurrencyGates } from "./concurrency.ts";
 import { effectiveLimits } from "./limits.ts";
-import { lazyBindings } from "./lazy-bindings.ts";
+import { lazyBindings, type LazyBindings } from "./lazy-bindings.ts";
 
 /** What the bindings of one invocation need to know. */
 export interface BindingContext {
@@ -47,6 +47,24 @@ export interface InvokerDeps {
   logger: Logger;
 }
 
+/**
+ * The runtime's input for one invocation. `host` is read only when the function makes its first host
+ * call (never, for most): a getter on the prototype, so every input shares one hidden class.
+ */
+class RunInput implements InvocationInput {
+  constructor(
+    readonly requestId: string,
+    readonly env: Record<string, string>,
+    readonly auth: Record<string, unknown> | null,
+    readonly limits: Limits,
+    private readonly bindings: LazyBindings,
+    readonly onEnd: (end?: InvocationEnd) => void,
+    readonly onConsole: (level: ConsoleLine["level"], message: string) => void,
+  ) {}
+
+  get host(): HostFunctions { return this.bindings.host; }
+}
+
 const ZERO: InvocationStats = { cpuMs: 0, wallMs: 0, memoryBytes: 0 };
 /** Bindings of an invocation whose end was never reported are closed this long after its wall limit. */
 const END_GRACE_MS = 5000;
@@ -76,18 +94,12 @@ export function createInvoker(deps: InvokerDeps): Invoker {
       bundle = await deps.functions.bundle(fn.versionId);
       const env = await deps.env(fn.name);
       const instance = await deps.load(fn.versionId, bundle.code, limits, env);
-      const input = {
-        requestId,
-        env,
-        auth: req.auth ?? null,
-        limits,
-        host: bindings.host,
-        onEnd: (e?: InvocationEnd) => { end = e; isEnded = true; markEnded?.(); },
-        onConsole: (level: ConsoleLine["level"], message: string) => {
+      const input = new RunInput(requestId, env, req.auth ?? null, limits, bindings,
+        (e?: InvocationEnd) => { end = e; isEnded = true; markEnded?.(); },
+        (level: ConsoleLine["level"], message: string) => {
           logs.push({ level, message, time: new Date() });
           deps.logger.debug(`[${fn.name}] ${message}`, { requestId, level });
-        },
-      };
+        });
       started = true;
       outcome =
         req.trigger === "http"
