@@ -210,12 +210,13 @@ export function encodeFetchHead(request, requestId, env, auth, wire) {
 export function decodeFetchHead(head, buffers, wire) {
   const f = head.split(SEP);
   const hasUrl = f[6] === "1";
+  // spelled out in URL_FIELDS order (a literal: one object shape, no loop in the interpreter)
   const parsed = hasUrl
     ? { href: f[7], origin: f[8], protocol: f[9], username: f[10], password: f[11], host: f[12], hostname: f[13], port: f[14], pathname: f[15], search: f[16], hash: f[17] }
     : null;
   /** @type {[string, string][]} */
   const headers = [];
-  for (let i = hasUrl ? 18 : 7; i + 1 < f.length; i += 2) headers.push([f[i], f[i + 1]]);
+  for (let i = hasUrl ? 7 + URL_FIELDS.length : 7; i + 1 < f.length; i += 2) headers.push([f[i], f[i + 1]]);
   const stream = f[3] === "1";
   /** @type {Record<string, unknown>} */
   const request = { url: f[1], method: f[2], headers, body: buffers.length ? wire.in(buffers[0]) : null, parsed };

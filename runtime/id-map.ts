@@ -35,10 +35,6 @@ export class IdMap<V> {
 
   /** The values, ids ascending below 2^32 - 1 (a copy: the map may change while it is walked). */
   values(): V[] { return Object.values(this.o); }
-  /** The ids, ascending. */
-  keys(): number[] { return Object.keys(this.o).map(Number); }
-  /** [id, value] pairs, ids ascending (a copy). */
-  entries(): [number, V][] { return Object.entries(this.o).map(([k, v]) => [Number(k), v]); }
 
   clear(): void {
     this.o = Object.create(null);

@@ -546,6 +546,11 @@ export class Instance implements FunctionInstance {
     }
   }
 
+  /** `inv` has news for afterSegment (a report, or its waitUntil work is done). */
+  private touch(inv: Invocation): void {
+    if (!this.touched.includes(inv)) this.touched.push(inv);
+  }
+
   private afterSegment(): void {
     if (!this.touched.length) return;
     const touched = this.touched;
@@ -698,7 +703,7 @@ export class Instance implements FunctionInstance {
         const inv = this.invs.get(invId);
         if (!inv || inv.responded) return;
         inv.report = decode(json, buffers, WIRE) as Invocation["report"];
-        if (!this.touched.includes(inv)) this.touched.push(inv);
+        this.touch(inv);
       },
       bodyChunk: (invId, bytes) => this.invs.get(invId)?.body?.chunk(bytes),
       bodyEnd: (invId) => this.invs.get(invId)?.body?.end(),
@@ -707,7 +712,7 @@ export class Instance implements FunctionInstance {
         const inv = this.invs.get(invId);
         if (!inv) return;
         inv.waitDone = true;
-        if (!this.touched.includes(inv)) this.touched.push(inv);
+        this.touch(inv);
       },
     };
   }

@@ -134,12 +134,17 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/** The fields of /proc/<pid>/stat after the command name (utime and stime at 11 and 12, in ticks of 10 ms); throws without one. */
+function statFields(pid: number | string): string[] {
+  return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+}
+
+const ticksMs = (f: string[]) => (Number(f[11]) + Number(f[12])) * 10;
+
 /** CPU ms (user + system) of a process, from /proc; null where there is none. */
 export function cpuMs(pid: number): number | null {
   try {
-    // Fields after the command name; utime and stime are the 14th and 15th of the whole line, in clock ticks (100/s).
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10;
+    return ticksMs(statFields(pid));
   } catch {
     return null;
   }
@@ -159,9 +164,9 @@ export function groupCpuMs(pgid: number): number | null {
   let ms = 0;
   for (const d of pids) {
     try {
-      const f = readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1].split(" ");
+      const f = statFields(d);
       // the 5th field of the line (3rd after the name) is the process group
-      if (Number(f[2]) === pgid) ms += (Number(f[11]) + Number(f[12])) * 10;
+      if (Number(f[2]) === pgid) ms += ticksMs(f);
     } catch {
       // gone meanwhile
     }

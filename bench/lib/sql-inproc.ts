@@ -3,11 +3,11 @@
 // same statements, same concurrency, rounds alternated. No HTTP, no sandbox:
 // what the binding itself costs. CPU per statement is this process's and, when
 // the cluster is local, the server backends' (from /proc, by application name).
-import { readFileSync } from "node:fs";
 import pg from "pg";
 import { createSqlBindings } from "../../host/bindings/sql/index.ts";
 import { PostgresDb } from "../../host/db/postgres.ts";
 import type { HostCallInfo } from "../../runtime/types.ts";
+import { cpuMs } from "./procs.ts";
 
 export interface InProcessRow {
   label: string;
@@ -23,12 +23,9 @@ async function serverCpu(admin: pg.Client, app: string): Promise<number> {
   const { rows } = await admin.query<{ pid: number }>("select pid from pg_catalog.pg_stat_activity where application_name = $1", [app]);
   let us = 0;
   for (const { pid } of rows) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      us += (Number(f[11]) + Number(f[12])) * 10_000;
-    } catch {
-      return NaN;
-    }
+    const ms = cpuMs(pid);
+    if (ms === null) return NaN;
+    us += ms * 1000;
   }
   return us;
 }
