@@ -66,6 +66,7 @@ export async function startNotifyListener(deps: NotifyListenerDeps): Promise<Not
   let closed = false;
   let closing: Promise<void> | null = null;
   let refreshing: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
 
   function onNotify(channel: string, payload: string): void {
     const now = performance.now();
@@ -145,15 +146,26 @@ export async function startNotifyListener(deps: NotifyListenerDeps): Promise<Not
     );
   }
 
+  /**
+   * Calls coalesce, but a call always gets a sync that starts after it: one
+   * joining a sync already under way would not see the functions as they are
+   * now, so it queues the next one (which later calls join).
+   */
   function refresh(): Promise<void> {
     if (closed) return Promise.resolve();
-    refreshing ??= sync()
-      .catch((err) => {
-        // A lease held keeps its local deadline, which ends before the database's.
-        log.warn("notify listener refresh failed", { err: coerceError(err) });
-      })
-      .finally(() => (refreshing = null));
-    return refreshing;
+    if (queued) return queued;
+    const start = (): Promise<void> => {
+      queued = null;
+      if (closed) return Promise.resolve();
+      return (refreshing = sync()
+        .catch((err) => {
+          // A lease held keeps its local deadline, which ends before the database's.
+          log.warn("notify listener refresh failed", { err: coerceError(err) });
+        })
+        .finally(() => (refreshing = null)));
+    };
+    if (!refreshing) return start();
+    return (queued = refreshing.then(start));
   }
 
   const timer = setInterval(() => void refresh(), renewMs);
@@ -168,6 +180,7 @@ export async function startNotifyListener(deps: NotifyListenerDeps): Promise<Not
         closed = true;
         clearInterval(timer);
         offReconnect();
+        await queued;
         await refreshing;
         for (const p of pairs.values()) p.leaderUntil = 0;
         for (const unlisten of channels.values()) await unlisten().catch(() => {});

@@ -71,3 +71,18 @@ test(`${backend}: the notify payload reaches the handler as { channel, payload }
     await l.close();
   }
 });
+
+test(`${backend}: a refresh called while one is under way sees the functions as they are at the call`, async () => {
+  let fns = [activeFunction("late-fn", { listen: ["late"] })];
+  const l = await startNotifyListener({ db, invoker: callbackInvoker(db, {}), functions: () => fns, nodeId: "late", options: { renewMs: 60_000 } });
+  try {
+    const first = l.refresh(); // reads the functions now: late-fn still listens
+    fns = [];
+    await l.refresh();
+    await first;
+    const leases = await db.query("select * from hangar.notify_leases where node_id = 'late'");
+    assert.equal(leases.rowCount, 0, "the second refresh ran after the change and released the lease");
+  } finally {
+    await l.close();
+  }
+});
