@@ -5,7 +5,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { startCollector, type Collector } from "./lib/collector.ts";
 import { bundle, root, startHangar } from "./lib/hangar.ts";
-import { scratchDir } from "./lib/peers.ts";
+import { scratchDir, TS_IMPORT } from "./lib/peers.ts";
 import { cpuMs, start } from "./lib/procs.ts";
 import { table, type Benchmark } from "./lib/report.ts";
 import { fmt, fmtRatio, percentile, ratio, verdict } from "./lib/stats.ts";
@@ -134,7 +134,7 @@ async function graphile(db: string, collector: Collector, log: (m: string) => vo
   const c = new pg.Client({ connectionString: db });
   await c.connect();
   await c.query(TABLE);
-  const p = start("graphile-worker", process.execPath, ["--import", "tsx", join(root, "bench/peers/graphile.ts")], {
+  const p = start("graphile-worker", process.execPath, [...TS_IMPORT, join(root, "bench/peers/graphile.ts")], {
     env: { ...process.env, DATABASE_URL: db, COLLECTOR: collector.url, CONCURRENCY: String(CONCURRENCY) },
     cwd: root,
   });

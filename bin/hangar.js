@@ -14,8 +14,7 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
-const { register } = await import("node:module");
-register("./ts-hooks.js", import.meta.url);
+await import("./ts-register.js");
 process.setSourceMapsEnabled(true);
 const { main } = await import("../host/cli/main.ts");
 const io = { out: (l) => process.stdout.write(l + "\n"), err: (l) => process.stderr.write(l + "\n") };

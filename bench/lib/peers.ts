@@ -100,8 +100,11 @@ export async function startDeno(scriptSource: string, path = "/", tag = "d"): Pr
 export const denoScript = (handler: string, extra = "") =>
   `${extra}\n${handler}\nDeno.serve({ hostname: "127.0.0.1", port: Number(Deno.env.get("PORT")), onListen() {} }, (request) => handle(request));\n`;
 
-/** A Node script (run with tsx) from bench/peers, given PORT and extra env. */
+/** `--import` of the module hooks Hangar itself runs under (bin/ts-register.js): a TypeScript peer pays what Hangar pays to load, nothing per call. */
+export const TS_IMPORT = ["--import", join(root, "bin/ts-register.js")];
+
+/** A Node script (TypeScript, see TS_IMPORT) from bench/peers, given PORT and extra env. */
 export async function startNodeScript(script: string, path = "/", env: NodeJS.ProcessEnv = {}): Promise<Served> {
   const port = await freePort();
-  return serve(script, process.execPath, ["--import", "tsx", join(root, "bench/peers", script)], port, path, { PORT: String(port), ...env }, root);
+  return serve(script, process.execPath, [...TS_IMPORT, join(root, "bench/peers", script)], port, path, { PORT: String(port), ...env }, root);
 }
