@@ -9,13 +9,21 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-/** Rows as plain objects with boundary-safe values. */
-export function plainRows(rows: readonly object[]): Record<string, unknown>[] {
-  return rows.map((row) => {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(row)) out[k] = plain(v);
-    return out;
-  });
+/**
+ * Rows with boundary-safe values, converted in place: the rows are this
+ * query's own (made by the wire reader or node-postgres for this call), and
+ * most values are strings, numbers or Dates that need nothing. Copying every
+ * row (Object.entries per row) was most of the binding's own cost on a
+ * 100-row result, in garbage collection.
+ */
+export function plainRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  for (const row of rows) {
+    for (const k in row) {
+      const v = row[k];
+      if (v !== null && typeof v === "object") row[k] = plain(v);
+    }
+  }
+  return rows;
 }
 
 /** Parameters as node-postgres takes them: Uint8Array as Buffer (it would otherwise send an array). */
