@@ -2,7 +2,6 @@
 // concurrent invocations through its event loop, with limits enforced here.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
 import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome } from "./types.ts";
-import { HostBindingError } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
 import { installNatives, nativeTable, urlFields, type NativeFunctions, type NativeHost } from "./natives.ts";
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
@@ -11,7 +10,8 @@ import { restoreImage, scanDiff, type DiffImage, type ScannedDiff } from "./snap
 import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { frozenCopy, type FrozenCopy } from "./snapshot/frozen.ts";
 import { preludeSource } from "./prelude.ts";
-import { encode, decode, encodeFetchHead, FETCH_HEAD, type FetchHeadRequest, type Wire } from "./contract.js";
+import { encode, decode, encodeFetchHead, FETCH_HEAD, type FetchHeadRequest } from "./contract.js";
+import { errorInfo, hostReply, WIRE, type HostReply } from "./host-reply.ts";
 import { BundleEvalError, INVOCATION_ENDED } from "./errors.ts";
 import { runPendingJobs } from "./jobs.ts";
 import { leanHostCalls } from "./host-calls.ts";
@@ -20,7 +20,6 @@ import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
 import { RequestBody, WHOLE_BODY_BYTES } from "./request-body.ts";
 
 /** The host's side of the value codec: views go out as they are (call() copies them into the guest), Uint8Arrays come in. */
-const WIRE: Wire<Uint8Array> = { out: (bytes) => bytes, in: (buffer) => buffer ?? new Uint8Array(0) };
 
 /** QuickJS stack budget: small enough that V8's own stack never overflows first. */
 const MAX_STACK_BYTES = 96 * 1024;
@@ -733,8 +732,7 @@ export class Instance implements FunctionInstance {
 
   private async runHostCall(inv: Invocation, id: number, name: string, json: string, buffers: Uint8Array[]): Promise<void> {
     await null; // never answer inside the segment that made the call
-    let ok = true;
-    let value: unknown;
+    let reply: HostReply;
     try {
       const input = inv.input;
       const fn: HostFunction | undefined = name === "request.read" ? (a) => readRequest(inv, a)
@@ -743,20 +741,17 @@ export class Instance implements FunctionInstance {
       if (name === "fetch" && ++inv.subrequests > inv.limits.subrequests) {
         throw Object.assign(new Error(`subrequest limit of ${inv.limits.subrequests} fetch calls per invocation exceeded`), { code: "SUBREQUEST_LIMIT" });
       }
-      const args = decode(json, buffers, WIRE) as unknown[];
       // a call forwarded to the pool is aborted there, with the invocation: no signal here (making one, and
-      // aborting it at the end, cost a sandbox thread about 3% of its time per host-calling invocation)
-      value = fn
-        ? await fn(args, { requestId: input.requestId, signal: (inv.controller ??= new AbortController()).signal })
-        : await input.forward!(name, args);
+      // aborting it at the end, cost a sandbox thread about 3% of its time per host-calling invocation);
+      // its arguments and answer cross encoded, as the guest reads them
+      reply = fn
+        ? hostReply(true, await fn(decode(json, buffers, WIRE) as unknown[], { requestId: input.requestId, signal: (inv.controller ??= new AbortController()).signal }))
+        : await input.forward!(name, json, buffers);
     } catch (e) {
-      ok = false;
-      value = errorInfo(e);
+      reply = hostReply(false, errorInfo(e));
     }
     if (!this.alive || inv.ended || !inv.calls.delete(id)) return;
-    let enc: [string, Uint8Array[]];
-    try { enc = encode(value, WIRE); } catch (e) { ok = false; enc = encode(errorInfo(e), WIRE); }
-    this.segment(inv, () => this.call(this.entry.settle, [id, ok ? 1 : 0, enc[0], ...enc[1]]));
+    this.segment(inv, () => this.call(this.entry.settle, [id, reply.ok ? 1 : 0, reply.json, ...reply.buffers]));
   }
 }
 
@@ -767,19 +762,6 @@ async function readRequest(inv: Invocation, args: unknown[]): Promise<Uint8Array
   }
   if (args[1] === "cancel") { inv.request.cancel("the function cancelled the request body"); return null; }
   return inv.request.read();
-}
-
-function errorInfo(e: unknown): Record<string, unknown> {
-  const err = e as { name?: unknown; message?: unknown; code?: unknown; detail?: unknown } | null;
-  const host = e instanceof HostBindingError || (err !== null && typeof err === "object" && err.name === "HostBindingError");
-  if (err === null || typeof err !== "object") return { name: "Error", message: String(e), host: false };
-  return {
-    name: typeof err.name === "string" ? err.name : "Error",
-    message: typeof err.message === "string" ? err.message : String(e),
-    code: typeof err.code === "string" || typeof err.code === "number" ? err.code : undefined,
-    detail: typeof err.detail === "string" ? err.detail : undefined,
-    host,
-  };
 }
 
 function requestHeaders(h: Headers): [string, string][] {

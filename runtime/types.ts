@@ -82,6 +82,9 @@ export class HostBindingError extends Error {
 
 export type ConsoleLevel = "debug" | "log" | "info" | "warn" | "error";
 
+/** A host call's answer as the guest reads it: the codec's JSON text and buffers; `ok` false carries an error description. */
+export interface HostReply { ok: boolean; json: string; buffers: Uint8Array[] }
+
 /** Everything one invocation needs besides its trigger payload. */
 export interface InvocationInput {
   requestId: string;
@@ -94,9 +97,11 @@ export interface InvocationInput {
   /**
    * Serves a name neither `host` nor the runtime's own builtins have (a
    * sandbox thread forwards those to the main thread, which holds the real
-   * host functions); without it such a call rejects with ENOSYS.
+   * host functions); without it such a call rejects with ENOSYS. Arguments
+   * and answer are as they cross to and from the guest: the codec's JSON text
+   * and buffers (runtime/host-reply.ts).
    */
-  forward?: (name: string, args: unknown[]) => Promise<unknown>;
+  forward?: (name: string, json: string, buffers: Uint8Array[]) => Promise<HostReply>;
   onConsole?: (level: ConsoleLevel, message: string) => void;
   /** Called once the invocation is over, its streamed body and waitUntil work included (bindings may close then). */
   onEnd?: (end?: InvocationEnd) => void;

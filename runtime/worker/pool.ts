@@ -9,9 +9,10 @@ import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
 import { availableParallelism } from "node:os";
 import type {
-  ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome,
+  ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, HostReply, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome,
 } from "../types.ts";
-import { HostBindingError } from "../types.ts";
+import { decode } from "../contract.js";
+import { errorInfo, hostReply, WIRE } from "../host-reply.ts";
 import { BundleEvalError, INVOCATION_ENDED, RuntimeClosedError } from "../errors.ts";
 import { compiledModule, engineLayout } from "../engine.ts";
 import { SnapshotCache, snapshotKey, type SnapshotMeta } from "../snapshot/cache.ts";
@@ -23,7 +24,7 @@ import { CreditedStream } from "./credited.ts";
 import { IdMap } from "../id-map.ts";
 import {
   CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
-  claimSlot, type ErrorData, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
+  claimSlot, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
 /** Past its segment's deadline by this much, a guest is interrupted from here. */
@@ -137,17 +138,6 @@ let nextInv = 1;
 
 function limitMessage(kind: FailureKind, limits: Limits): string {
   return kind === "cpu" ? `CPU time limit of ${limits.cpuMs} ms exceeded` : `wall-clock limit of ${limits.wallMs} ms exceeded`;
-}
-
-function errorInfo(e: unknown): ErrorData {
-  const err = e as { name?: unknown; message?: unknown; code?: unknown; detail?: unknown } | null;
-  if (err === null || typeof err !== "object") return { message: String(e) };
-  return {
-    name: e instanceof HostBindingError ? "HostBindingError" : typeof err.name === "string" ? err.name : "Error",
-    message: typeof err.message === "string" ? err.message : String(e),
-    code: typeof err.code === "string" || typeof err.code === "number" ? String(err.code) : undefined,
-    detail: typeof err.detail === "string" ? err.detail : undefined,
-  };
 }
 
 /** One sandbox thread and what runs on it. */
@@ -317,23 +307,17 @@ class Thread {
 
   private async hostCall(m: Extract<FromThread, { t: "host" }>): Promise<void> {
     const inv = this.invs.get(m.inv);
-    let ok = true;
-    let value: unknown;
+    let reply: HostReply;
     try {
       if (!inv || inv.ended) throw new Error("the invocation has ended");
       const fn = Object.hasOwn(inv.input.host, m.name) ? inv.input.host[m.name] : undefined;
       if (!fn) throw Object.assign(new Error(`host function "${m.name}" is not available`), { code: "ENOSYS" });
       inv.controller ??= new AbortController();
-      value = await fn(m.args, { requestId: inv.input.requestId, signal: inv.controller.signal });
+      reply = hostReply(true, await fn(decode(m.json, m.buffers, WIRE) as unknown[], { requestId: inv.input.requestId, signal: inv.controller.signal }));
     } catch (e) {
-      ok = false;
-      value = errorInfo(e);
+      reply = hostReply(false, errorInfo(e));
     }
-    try {
-      this.send({ t: "hostReply", call: m.call, ok, value });
-    } catch (e) {
-      this.send({ t: "hostReply", call: m.call, ok: false, value: { message: `the host function's result cannot cross to the sandbox: ${(e as Error).message}` } });
-    }
+    this.send({ t: "hostReply", call: m.call, ok: reply.ok, json: reply.json, buffers: reply.buffers });
   }
 
   private onResult(m: Extract<FromThread, { t: "result" }>): void {

@@ -78,8 +78,8 @@ export type ToThread =
   | { t: "unload"; key: number }
   | { t: "invoke"; inv: number; key: number; kind: "fetch"; request: RequestData; input: InvokeInputData }
   | { t: "invoke"; inv: number; key: number; kind: EventKind; payload: unknown; input: InvokeInputData }
-  /** A host call finished: `value` is its result, or when !ok an error description. */
-  | { t: "hostReply"; call: number; ok: boolean; value: unknown }
+  /** A host call finished: its result, or when !ok an error description, encoded for the guest (runtime/host-reply.ts). */
+  | { t: "hostReply"; call: number; ok: boolean; json: string; buffers: Uint8Array[] }
   /** Request body of `inv` (main -> thread stream), one chunk per credit; `chunk` null ends it (failed when `error` is set). */
   | { t: "reqChunk"; inv: number; chunk: Uint8Array | null; error?: string; code?: string }
   /** The main thread may take `n` more response-body chunks of `inv`. */
@@ -121,7 +121,8 @@ export type FromThread =
   /** The invocation was taken after its instance died (a limit hit by another invocation): start it again on a fresh one. */
   | { t: "requeue"; inv: number }
   | { t: "console"; inv: number; key: number; level: ConsoleLevel; message: string }
-  | { t: "host"; inv: number; call: number; name: string; args: unknown[] }
+  /** A guest's call of a host function the main thread holds; its arguments as the guest encoded them. */
+  | { t: "host"; inv: number; call: number; name: string; json: string; buffers: Uint8Array[] }
   /** The invocation's handler answered (or failed); `ended`: it is over too (no "ended" message follows). */
   | { t: "result"; inv: number; ok: true; value?: unknown; response?: ResponseHead; stats: InvocationStats; ended?: boolean; end?: InvocationEnd }
   | { t: "result"; inv: number; ok: false; error: GuestFailure; stats: InvocationStats; ended?: boolean; end?: InvocationEnd }

@@ -6,7 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Instance, type RequestInput, type ResponseData } from "../instance.ts";
 import { useCompiledModule } from "../engine.ts";
 import { InstanceFactory } from "../snapshot/factory.ts";
-import type { HostFunctions, InvocationEnd, InvocationInput, Outcome } from "../types.ts";
+import type { HostFunctions, HostReply, InvocationEnd, InvocationInput, Outcome } from "../types.ts";
 import { CreditedStream } from "./credited.ts";
 import { IdMap } from "../id-map.ts";
 import {
@@ -53,7 +53,7 @@ const factory = new InstanceFactory({ snapshots: data.snapshots, cacheBytes: 0 }
 const instances = new Map<number, Instance>();
 const active = new IdMap<number>(); // key -> invocations in flight (IdMaps for what churns per invocation: see id-map.ts)
 let nextCall = 1;
-const calls = new IdMap<{ resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+const calls = new IdMap<(reply: HostReply) => void>();
 
 /** Request bodies streaming in from the main thread, by invocation. */
 const reqBodies = new Map<number, CreditedStream>();
@@ -148,12 +148,12 @@ function result(inv: number, m: Extract<FromThread, { t: "result" }>, transfer?:
   post(m, transfer);
 }
 
-/** A call of host function `name` for invocation `inv`, answered by the main thread (ENOSYS there when it has none). */
-function forward(inv: number, name: string, args: unknown[]): Promise<unknown> {
+/** A call of host function `name` for invocation `inv`, answered by the main thread (ENOSYS there when it has none); both ways encoded. */
+function forward(inv: number, name: string, json: string, buffers: Uint8Array[]): Promise<HostReply> {
   const call = nextCall++;
-  return new Promise((resolve, reject) => {
-    calls.set(call, { resolve, reject });
-    post({ t: "host", inv, call, name, args });
+  return new Promise((resolve) => {
+    calls.set(call, resolve);
+    post({ t: "host", inv, call, name, json, buffers });
   });
 }
 
@@ -166,7 +166,7 @@ function inputFor(inv: number, key: number, d: InvokeInputData): InvocationInput
     auth: d.auth,
     limits: d.limits,
     host: NO_HOST,
-    forward: (name, args) => forward(inv, name, args),
+    forward: (name, json, buffers) => forward(inv, name, json, buffers),
     tag: inv,
     onConsole: d.console ? (level, message) => post({ t: "console", inv, key, level, message }) : undefined,
     onEnd: (end) => {
@@ -283,15 +283,10 @@ async function pump(inv: number): Promise<void> {
 }
 
 function hostReply(m: Extract<ToThread, { t: "hostReply" }>): void {
-  const c = calls.get(m.call);
-  if (!c) return;
+  const resolve = calls.get(m.call);
+  if (!resolve) return;
   calls.delete(m.call);
-  if (m.ok) { c.resolve(m.value); return; }
-  const info = m.value as ErrorData;
-  const e = new Error(info.message);
-  if (info.name) e.name = info.name;
-  Object.assign(e, info.code !== undefined ? { code: info.code } : {}, info.detail !== undefined ? { detail: info.detail } : {});
-  c.reject(e);
+  resolve({ ok: m.ok, json: m.json, buffers: m.buffers });
 }
 
 async function close(): Promise<void> {
