@@ -3,7 +3,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
 import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
-import { installNatives, nativeTable, urlFields, type NativeFunctions, type NativeHost } from "./natives.ts";
+import { installNatives, nativeTable, type NativeFunctions, type NativeHost } from "./natives.ts";
 import { adopt, describe, reseed, SnapshotRefused, type EngineState } from "./snapshot/adopt.ts";
 import { captureMemory, type Dirty, type MemoryImage } from "./snapshot/image.ts";
 import { restoreImage, scanDiff, type DiffImage, type ScannedDiff } from "./snapshot/diff.ts";
@@ -12,6 +12,7 @@ import { frozenCopy, type FrozenCopy } from "./snapshot/frozen.ts";
 import { preludeSource } from "./prelude.ts";
 import { encode, decode, encodeFetchHead, FETCH_HEAD, type FetchHeadRequest } from "./contract.js";
 import { errorInfo, hostReply, WIRE, type HostReply } from "./host-reply.ts";
+import { parsedUrl } from "./fetch-head.ts";
 import { BundleEvalError, INVOCATION_ENDED } from "./errors.ts";
 import { runPendingJobs } from "./jobs.ts";
 import { leanHostCalls } from "./host-calls.ts";
@@ -359,6 +360,12 @@ export class Instance implements FunctionInstance {
     return this.start("fetch", { request }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv)), stream) as Promise<Outcome<ResponseData>>;
   }
 
+  /** fetchRaw for a request whose fetch head was made elsewhere (see fetch-head.ts); `body` as fetchRaw's. */
+  fetchHead(head: string, body: Uint8Array | ReadableStream<Uint8Array> | null, input: InvocationInput): Promise<Outcome<ResponseData>> {
+    const stream = body instanceof ReadableStream ? body : undefined;
+    return this.start("fetch", { head, bytes: stream ? null : body }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv)), stream) as Promise<Outcome<ResponseData>>;
+  }
+
   dispatch(kind: EventKind, payload: unknown, input: InvocationInput): Promise<Outcome<unknown>> {
     return this.start(kind, { payload }, input, (v) => ({ ok: true, value: v, stats: zeroStats() }));
   }
@@ -401,9 +408,11 @@ export class Instance implements FunctionInstance {
     let args: (number | string | Uint8Array)[];
     try {
       // a request goes as one string the guest splits (see encodeFetchHead), unless a field does not fit one
-      const request = kind === "fetch" ? data.request as FetchHeadRequest : undefined;
-      const head = request && encodeFetchHead(request, input.requestId, input.env, input.auth, WIRE);
-      if (head) args = request.body ? [inv.id, FETCH_HEAD, head, request.body] : [inv.id, FETCH_HEAD, head];
+      const given = typeof data.head === "string" ? data.head : null;
+      const request = kind === "fetch" && given === null ? data.request as FetchHeadRequest : undefined;
+      const head = given ?? (request && encodeFetchHead(request, input.requestId, input.env, input.auth, WIRE));
+      const bytes = given !== null ? data.bytes as Uint8Array | null : request?.body;
+      if (head) args = bytes ? [inv.id, FETCH_HEAD, head, bytes] : [inv.id, FETCH_HEAD, head];
       else {
         const enc = encode({ ...data, env: input.env, requestId: input.requestId, auth: input.auth }, WIRE);
         args = [inv.id, kind, enc[0], ...enc[1]];
@@ -769,14 +778,6 @@ function requestHeaders(h: Headers): [string, string][] {
   h.forEach((v, k) => { if (k !== "set-cookie") headers.push([k, v]); });
   for (const c of h.getSetCookie()) headers.push(["set-cookie", c]);
   return headers;
-}
-
-/** The guest keeps records of URLs up to this length (guest/url.js): a longer one is not sent twice. */
-const PARSED_URL_CHARS = 2048;
-
-function parsedUrl(url: string): Record<string, string> | null {
-  if (url.length > PARSED_URL_CHARS) return null;
-  try { return urlFields(new URL(url)); } catch { return null; }
 }
 
 function zeroStats() { return { cpuMs: 0, wallMs: 0, memoryBytes: 0 }; }

@@ -13,6 +13,7 @@ import type {
 } from "../types.ts";
 import { decode } from "../contract.js";
 import { errorInfo, hostReply, WIRE } from "../host-reply.ts";
+import { fetchHead } from "../fetch-head.ts";
 import { BundleEvalError, INVOCATION_ENDED, RuntimeClosedError } from "../errors.ts";
 import { compiledModule, engineLayout } from "../engine.ts";
 import { SnapshotCache, snapshotKey, type SnapshotMeta } from "../snapshot/cache.ts";
@@ -652,8 +653,10 @@ class FunctionProxy implements FunctionInstance {
       // a small whole body goes in the invoke message itself (copied: a revoked offer sends it again); others stream on request
       const inline = given instanceof Uint8Array && given.byteLength <= WHOLE_BODY_BYTES ? given : undefined; // inside the invoke message, one crossing as in process
       const body = inline ? null : given instanceof Uint8Array ? oneChunk(given) : given;
+      const head = fetchHead({ url: request.url, method: request.method, headers, stream: body !== null }, input);
+      const fields = head !== null ? { head } : { url: request.url, method: request.method, headers };
       void this.schedule({
-        kind: "fetch", request: { url: request.url, method: request.method, headers, body: body !== null, bytes: inline?.byteLength ? inline : undefined },
+        kind: "fetch", request: { ...fields, body: body !== null, bytes: inline?.byteLength ? inline : undefined },
         reader: body ? body.getReader() : undefined, input, resolve: resolve as Job["resolve"], restarts: 0,
       });
     });

@@ -52,15 +52,19 @@ export const WATCH_TID = 4;
 export const WATCH_INTERRUPT_I32 = 10;
 export const WATCH_BYTES = 48;
 
-/** Request data as the guest sees it (body follows as a stream when `body` is true). */
-export interface RequestData {
-  url: string;
-  method: string;
-  headers: [string, string][];
+/**
+ * A request for the guest (its body follows as a stream when `body` is true):
+ * its fetch head (runtime/fetch-head.ts) made on the main thread, or its
+ * fields when a field does not fit one.
+ */
+export type RequestData = (
+  | { head: string }
+  | { head?: undefined; url: string; method: string; headers: [string, string][] }
+) & {
   body: boolean;
   /** The whole (small) body, sent inline; `body` is then false. */
   bytes?: Uint8Array;
-}
+};
 
 export interface InvokeInputData {
   requestId: string;

@@ -3,7 +3,7 @@
 // protocol.ts for the contract.
 import { readlinkSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { Instance, type RequestInput, type ResponseData } from "../instance.ts";
+import { Instance, type ResponseData } from "../instance.ts";
 import { useCompiledModule } from "../engine.ts";
 import { InstanceFactory } from "../snapshot/factory.ts";
 import type { HostFunctions, HostReply, InvocationEnd, InvocationInput, Outcome } from "../types.ts";
@@ -218,9 +218,9 @@ async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
   const input = inputFor(m.inv, m.key, m.input);
   let outcome: Outcome<unknown>;
   if (m.kind === "fetch") {
-    const body = m.request.bytes ?? (m.request.body ? requestBody(m.inv) : null);
-    const data: RequestInput = { url: m.request.url, method: m.request.method, headers: m.request.headers, body };
-    outcome = await inst.fetchRaw(data, input);
+    const r = m.request;
+    const body = r.bytes ?? (r.body ? requestBody(m.inv) : null);
+    outcome = r.head !== undefined ? await inst.fetchHead(r.head, body, input) : await inst.fetchRaw({ url: r.url, method: r.method, headers: r.headers, body }, input);
   } else {
     outcome = await inst.dispatch(m.kind, m.payload, input);
   }
