@@ -1,5 +1,6 @@
 // One function version: a QuickJS context in its own WASM module, serving
 // concurrent invocations through its event loop, with limits enforced here.
+import { Buffer } from "node:buffer";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, VmCallResult } from "quickjs-emscripten-core";
 import type { EventKind, FailureKind, FunctionInstance, GuestFailure, HostFunction, HostFunctions, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome } from "./types.ts";
 import { engineLayout, stackGap, STACK_TOUCHED_BYTES, usedBytes, type EngineModule } from "./engine.ts";
@@ -13,6 +14,7 @@ import { preludeSource } from "./prelude.ts";
 import { encode, decode, encodeFetchHead, FETCH_HEAD, type FetchHeadRequest } from "./contract.js";
 import { errorInfo, hostReply, WIRE, type HostReply } from "./host-reply.ts";
 import { parsedUrl } from "./fetch-head.ts";
+import { textBody } from "./text-body.ts";
 import { BundleEvalError, INVOCATION_ENDED } from "./errors.ts";
 import { runPendingJobs } from "./jobs.ts";
 import { leanHostCalls } from "./host-calls.ts";
@@ -343,7 +345,8 @@ export class Instance implements FunctionInstance {
     try {
       const headers = new Headers();
       for (const [k, val] of r.headers) headers.append(k, val);
-      return { ok: true, value: new Response((r.stream ?? r.body) as BodyInit | null, { status: r.status, statusText: r.statusText, headers }), stats: o.stats };
+      const body = r.stream ?? (typeof r.body === "string" ? textBody(r.body, r.headers) : r.body as Uint8Array<ArrayBuffer> | null);
+      return { ok: true, value: new Response(body, { status: r.status, statusText: r.statusText, headers }), stats: o.stats };
     } catch (e) {
       return { ok: false, error: { kind: "bad-response", message: `invalid response: ${(e as Error).message}` }, stats: o.stats };
     }
@@ -788,23 +791,26 @@ function endOf(inv: Invocation): InvocationEnd {
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-/** A fetch handler's response as data; `body` bytes or a `stream` (never both), none for a null-body status. */
+/**
+ * A fetch handler's response as data: its body as bytes, as text (what most
+ * functions answer with: a Response made from a string, or Response.json), or
+ * a `stream`, one at most; none for a null-body status. Text stays a string
+ * until the HTTP server writes it: a string crosses between threads for less
+ * than the bytes would (no buffer to allocate and clone) and is encoded once.
+ */
 export interface ResponseData {
   status: number;
   statusText: string;
   headers: [string, string][];
-  body: Uint8Array | null;
+  body: Uint8Array | string | null;
   stream?: ReadableStream<Uint8Array>;
 }
 
-const utf8 = new TextEncoder();
-
 function toResponseData(v: unknown, stream: () => ReadableStream<Uint8Array>): Outcome<unknown> {
-  // a text body comes as its string (guest/body.js): encoded here, into a buffer of its own
   const r = v as { status: number; statusText: string; headers: [string, string][]; body: Uint8Array | string | null; stream?: boolean };
   const nullBody = NULL_BODY.has(r.status);
-  const body = nullBody || r.stream || r.body === null ? null : typeof r.body === "string" ? utf8.encode(r.body) : r.body;
+  const body = nullBody || r.stream ? null : r.body;
   const value: ResponseData = { status: r.status, statusText: r.statusText, headers: r.headers, body };
   if (!nullBody && r.stream) value.stream = stream();
-  return { ok: true, value, stats: body ? { ...zeroStats(), responseBytes: body.byteLength } : zeroStats() };
+  return { ok: true, value, stats: body !== null ? { ...zeroStats(), responseBytes: typeof body === "string" ? Buffer.byteLength(body) : body.byteLength } : zeroStats() };
 }

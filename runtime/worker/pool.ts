@@ -14,6 +14,7 @@ import type {
 import { decode } from "../contract.js";
 import { errorInfo, hostReply, WIRE } from "../host-reply.ts";
 import { fetchHead } from "../fetch-head.ts";
+import { textBody } from "../text-body.ts";
 import { BundleEvalError, INVOCATION_ENDED, RuntimeClosedError } from "../errors.ts";
 import { compiledModule, engineLayout } from "../engine.ts";
 import { SnapshotCache, snapshotKey, type SnapshotMeta } from "../snapshot/cache.ts";
@@ -353,10 +354,11 @@ class Thread {
       body = inv.res.stream;
     }
     const init = head.statusText ? { status: head.status, statusText: head.statusText, headers } : { status: head.status, headers };
+    const whole = head.bytes as Uint8Array<ArrayBuffer> | undefined ?? (head.text !== undefined ? textBody(head.text, head.headers) : null);
     try {
-      return new Response(body ?? (head.bytes as Uint8Array<ArrayBuffer> | undefined) ?? null, init);
+      return new Response(body ?? whole, init);
     } catch {
-      return new Response(body ?? (head.bytes as Uint8Array<ArrayBuffer> | undefined) ?? null, { status: head.status, headers });
+      return new Response(body ?? whole, { status: head.status, headers });
     }
   }
 

@@ -110,6 +110,8 @@ export interface ResponseHead {
   body: boolean;
   /** The whole body, when the guest answered with bytes (sent inline: no stream, no credit). */
   bytes?: Uint8Array;
+  /** The whole body, when the guest answered with text (encoded where it is written). */
+  text?: string;
 }
 
 /** Sandbox thread -> main. */

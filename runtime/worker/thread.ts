@@ -233,9 +233,10 @@ async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
     return;
   }
   const res = outcome.value as ResponseData;
-  // bytes the guest answered with go in the result message itself: no stream, no credit round trips;
-  // a small body is copied by the clone (cheaper than a transfer), a large one is moved
-  let bytes = res.body ?? undefined;
+  // a body the guest answered with whole goes in the result message itself: no stream, no credit round trips;
+  // text as its string, small bytes copied by the clone (cheaper than a transfer), large bytes moved
+  const text = typeof res.body === "string" ? res.body : undefined;
+  let bytes = res.body instanceof Uint8Array ? res.body : undefined;
   let transfer: ArrayBuffer[] | undefined;
   if (bytes && bytes.byteLength >= TRANSFER_BYTES) {
     if (!(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer)) bytes = bytes.slice();
@@ -243,7 +244,7 @@ async function invoke(m: Extract<ToThread, { t: "invoke" }>): Promise<void> {
   }
   result(m.inv, {
     t: "result", inv: m.inv, ok: true,
-    response: { status: res.status, statusText: res.statusText, headers: res.headers, body: res.stream !== undefined, bytes },
+    response: { status: res.status, statusText: res.statusText, headers: res.headers, body: res.stream !== undefined, bytes, text },
     stats: outcome.stats,
   }, transfer);
   if (res.stream) {

@@ -55,3 +55,36 @@ for (const threads of [0, 1]) {
     assert.ok(ends[0]!.cpuMs > s.stats.cpuMs, `whole ${ends[0]!.cpuMs} ms > at the head ${s.stats.cpuMs} ms`);
   });
 }
+
+const BODIES = fetchBundle(`async (request) => {
+  const path = new URL(request.url).pathname;
+  if (path === "/no-type") { const r = new Response("plain"); r.headers.delete("content-type"); return r; }
+  if (path === "/json") return Response.json({ s: "\\u00e9\\ud83d\\ude00" });
+  return new Response(new Uint8Array([0, 255, 1]), { headers: { "x-kind": "bytes" } });
+}`);
+
+for (const threads of [0, 1]) {
+  const where = threads ? "sandbox thread" : "same thread";
+  test(`text and byte bodies reach the host as the guest made them, content type included (${where})`, async (t) => {
+    const rt = await createRuntime({ threads });
+    t.after(() => rt.close());
+    const inst = await rt.load(`bodies-${threads}`, BODIES, { limits: ROOMY });
+    const body = async (path: string) => {
+      const o = await inst.fetch(req(path), input({ limits: ROOMY }));
+      assert.ok(o.ok, JSON.stringify(!o.ok && o.error));
+      return { res: o.value, bytes: o.stats.responseBytes };
+    };
+    // a text body whose content type the guest removed gets none added by the host
+    const plain = await body("/no-type");
+    assert.equal(plain.res.headers.get("content-type"), null);
+    assert.equal(await plain.res.text(), "plain");
+    const json = await body("/json");
+    assert.equal(json.res.headers.get("content-type"), "application/json");
+    assert.deepEqual(await json.res.json(), { s: "é😀" });
+    assert.equal(json.bytes, Buffer.byteLength(JSON.stringify({ s: "é😀" })));
+    const bytes = await body("/bytes");
+    assert.equal(bytes.res.headers.get("x-kind"), "bytes");
+    assert.deepEqual([...new Uint8Array(await bytes.res.arrayBuffer())], [0, 255, 1]);
+    assert.equal(bytes.bytes, 3);
+  });
+}
