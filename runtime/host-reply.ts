@@ -10,7 +10,7 @@ import { HostBindingError, type HostReply } from "./types.ts";
 
 export type { HostReply };
 
-/** Bytes stay Uint8Array on the host side. */
+/** The host's side of the value codec: views go out as they are (the instance copies them into the guest), Uint8Arrays come in. */
 export const WIRE: Wire<Uint8Array> = { out: (bytes) => bytes, in: (buffer) => buffer ?? new Uint8Array(0) };
 
 /** What the guest learns of a failed host call: name, message, code, detail, and whether the host itself failed. */

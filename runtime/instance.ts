@@ -22,8 +22,6 @@ import { IdMap } from "./id-map.ts";
 import { GuestBody, STREAMED_WALL_MS } from "./body-stream.ts";
 import { RequestBody, WHOLE_BODY_BYTES } from "./request-body.ts";
 
-/** The host's side of the value codec: views go out as they are (call() copies them into the guest), Uint8Arrays come in. */
-
 /** QuickJS stack budget: small enough that V8's own stack never overflows first. */
 const MAX_STACK_BYTES = 96 * 1024;
 /** Jobs still running this long past a blown deadline mean a runaway: kill the module. */

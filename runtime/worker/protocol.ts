@@ -1,12 +1,15 @@
 // The contract between the host (main thread) and the sandbox threads: every
 // message either side may send, and the shared watchdog cells. Values cross
 // by structured clone (plain objects, arrays, strings, numbers, booleans,
-// null, Date, Uint8Array): the guest <-> host value codec (runtime/contract.js,
-// one implementation for the guest prelude and the host) runs inside the
-// sandbox thread only. Host functions stay on the main thread; their names
-// are listed in runtime/contract.js (HOST_FUNCTION_NAMES): the thread forwards
-// every call it cannot serve itself, and the main thread answers ENOSYS for a
-// name the invocation was not handed.
+// null, Date, Uint8Array); what the guest reads goes as few values as it can,
+// strings above all (one string clones for a fraction of a nested value): a
+// request as its fetch head (runtime/fetch-head.ts), a host call's arguments
+// and answer in the guest <-> host value codec's text (runtime/contract.js,
+// runtime/host-reply.ts), a text body as its string. Host functions stay on
+// the main thread; their names are listed in runtime/contract.js
+// (HOST_FUNCTION_NAMES): the thread forwards every call it cannot serve
+// itself, and the main thread answers ENOSYS for a name the invocation was
+// not handed.
 import type { ConsoleLevel, EventKind, FailureKind, GuestFailure, InvocationEnd, InvocationStats, Limits } from "../types.ts";
 import type { Layout } from "../engine.ts";
 
