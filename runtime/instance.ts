@@ -708,10 +708,13 @@ export class Instance implements FunctionInstance {
         return env && Object.hasOwn(env, name) ? env[name] : undefined;
       },
       envAll: () => ({ ...(this.caller()?.input.env ?? {}) }),
-      done: (invId, json, buffers) => {
+      done: (invId, json, buffers, text) => {
         const inv = this.invs.get(invId);
         if (!inv || inv.responded) return;
-        inv.report = decode(json, buffers, WIRE) as Invocation["report"];
+        const report = decode(json, buffers, WIRE) as Invocation["report"];
+        // a fetch response's text body comes beside the report (guest/index.js)
+        if (text !== undefined && report?.ok && report.value !== null && typeof report.value === "object") (report.value as { body: unknown }).body = text;
+        inv.report = report;
         this.touch(inv);
       },
       bodyChunk: (invId, bytes) => this.invs.get(invId)?.body?.chunk(bytes),

@@ -16,7 +16,8 @@ export interface NativeHost {
   console(level: string, message: string): void;
   envGet(name: string): string | undefined;
   envAll(): Record<string, string>;
-  done(invId: number, json: string, buffers: Uint8Array[]): void;
+  /** The invocation's result; `text`, when given, is a fetch response's text body, sent beside the report's JSON rather than inside it. */
+  done(invId: number, json: string, buffers: Uint8Array[], text?: string): void;
   waitDone(invId: number): void;
   /** A streamed response body: the next chunk, its end, or its failure. */
   bodyChunk(invId: number, bytes: Uint8Array): void;
@@ -78,6 +79,21 @@ export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: Nativ
     });
     return [text, out];
   };
+  /**
+   * An invocation's result: its report's JSON and buffers, or its JSON and a
+   * fetch response's text body as the one string after it (a body inside the
+   * JSON would be escaped by the interpreter and parsed here again).
+   */
+  const result = (id: QuickJSHandle, json: QuickJSHandle, bufs: QuickJSHandle[]) => {
+    const what = "the function's result";
+    if (bufs.length === 1 && ctx.typeof(bufs[0]) === "string") {
+      const text = str(json, what, BOUNDS.report);
+      host.done(num(id), text, [], str(bufs[0], what, BOUNDS.report - text.length));
+      return;
+    }
+    const [text, buffers] = report(what, json, bufs);
+    host.done(num(id), text, buffers);
+  };
   const newBytes = (what: string, b: Uint8Array): QuickJSHandle => {
     rd.output(what, b.byteLength);
     return ctx.newArrayBuffer(arrayBufferOf(b));
@@ -111,15 +127,11 @@ export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: Nativ
       return v === undefined ? ctx.undefined : newGuestString(ctx, v);
     },
     envAll: () => ctx.newString(JSON.stringify(host.envAll())),
-    done: (id, json, ...bufs) => {
-      const [text, buffers] = report("the function's result", json, bufs);
-      host.done(num(id), text, buffers);
-    },
+    done: (id, json, ...bufs) => result(id, json, bufs),
     waitDone: (id) => host.waitDone(num(id)),
     // done + waitDone in one crossing: the usual invocation has no waitUntil work and no stream
     finish: (id, json, ...bufs) => {
-      const [text, buffers] = report("the function's result", json, bufs);
-      host.done(num(id), text, buffers);
+      result(id, json, bufs);
       host.waitDone(num(id));
     },
     bodyChunk: (id, buf) => host.bodyChunk(num(id), bytes(buf, "response body chunk")),

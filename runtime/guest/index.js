@@ -172,8 +172,15 @@ async function invoke(invId, kind, json, ...buffers) {
   }
   let enc;
   // a fetch report whose body is text (or none) holds only strings and numbers under our own keys, which the
-  // codec passes through as plain JSON: its walk over them is skipped
-  try { enc = state.textReport ? [JSON.stringify(report), []] : encode(report, WIRE); } catch (e) { enc = encode({ ok: false, error: describeError(e) }, WIRE); }
+  // codec passes through as plain JSON: its walk over them is skipped; the text body goes beside the JSON, as
+  // the one string after it (inside, the interpreter would escape every quote of a JSON body)
+  try {
+    if (state.textReport) {
+      const text = report.ok && typeof report.value.body === "string" ? report.value.body : null;
+      if (text !== null) report.value.body = null;
+      enc = [JSON.stringify(report), text !== null ? [text] : []];
+    } else enc = encode(report, WIRE);
+  } catch (e) { enc = encode({ ok: false, error: describeError(e) }, WIRE); }
   if (!state.streamDone && state.waits.length === 0) {
     invocations.delete(invId);
     native.finish(invId, enc[0], ...enc[1]);
