@@ -86,6 +86,31 @@ export async function deployVersion(db: Db, input: DeployInput, hook?: ActivateH
   }
 }
 
+/**
+ * `value` awaited in the transaction of `tx` without the server ending it: a
+ * session idle in a transaction past idle_in_transaction_session_timeout is
+ * closed by Postgres, and an evaluation can outlast a short one (a large
+ * bundle on a busy machine), so the session is touched at a third of it.
+ */
+async function holding<T>(db: Db, tx: Sql, value: T | Promise<T>): Promise<T> {
+  if (!(value instanceof Promise)) return value;
+  const idleMs = (db as { settings?: { idleInTxTimeoutMs?: number } }).settings?.idleInTxTimeoutMs;
+  if (!idleMs) return value;
+  let settled = false;
+  const done = value.then(() => {}, () => {}).finally(() => (settled = true));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    while (!settled) {
+      await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, Math.max(50, idleMs / 3))))]);
+      clearTimeout(timer);
+      if (!settled) await tx.query("select 1");
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return value;
+}
+
 async function store(db: Db, input: DeployInput, pending: boolean, hook?: ActivateHook, opts = STRICT): Promise<DeployResult> {
   return db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1::int8)", [lockKey(`hangar:deploy:${input.name}`)]);
@@ -93,7 +118,7 @@ async function store(db: Db, input: DeployInput, pending: boolean, hook?: Activa
     const current = await tx.query<ActiveRow>(`${ACTIVE_SQL} where f.name = $1`, [input.name]);
     const cur = current.rows[0];
     if (cur && cur.hash === input.hash) {
-      await input.config; // identical content is still evaluated: its env may have changed
+      await holding(db, tx, input.config); // identical content is still evaluated: its env may have changed
       return { name: input.name, version: cur.version, versionId: cur.version_id, hash: cur.hash, unchanged: true };
     }
     const { rows } = await tx.query<{ id: string; version: number }>(
@@ -102,7 +127,7 @@ async function store(db: Db, input: DeployInput, pending: boolean, hook?: Activa
        returning id::text, version`,
       [input.name, input.hash, input.code, input.map, pending ? "null" : JSON.stringify(input.config), input.actor],
     );
-    const config = await input.config;
+    const config = await holding(db, tx, input.config);
     // an unchanged bundle and map keep their stored (compressed) values: only the config is written
     if (pending) await tx.query("update hangar.versions set config = $2 where id = $1", [rows[0].id, JSON.stringify(config)]);
     const warnings = await activate(tx, input.name, rows[0].id, "deploy", input.actor, config, hook, opts);

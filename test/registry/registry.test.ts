@@ -37,3 +37,19 @@ test(`${backend}: the registry follows switches and caches only active versions'
     await registry.close();
   }
 });
+
+test(`${backend}: a deploy whose evaluation outlasts the idle-in-transaction timeout still lands`, { skip: backend === "pglite" && "PGlite evaluates before the transaction" }, async () => {
+  const { PostgresDb } = await import("../../host/db/postgres.ts");
+  const db = new PostgresDb({ url: t.url!, applicationName: "hangar-test-idle", max: 2, settings: { idleInTxTimeoutMs: 300 } });
+  try {
+    const code = "/* slow evaluation */";
+    // the config arrives after three idle timeouts, as from a large bundle's evaluation on a busy machine
+    const config = new Promise<ReturnType<typeof validateConfig>>((r) => setTimeout(() => r(validateConfig("slow-fn", undefined)), 1000));
+    const r = await deployVersion(db, { name: "slow-fn", code, map: null, hash: createHash("sha256").update(code).digest("hex"), config, actor: "test" });
+    assert.equal(r.version, 1);
+    const { rows } = await t.db.query<{ config: unknown }>("select v.config from hangar.functions f join hangar.versions v on v.id = f.active_version where f.name = 'slow-fn'");
+    assert.ok(rows[0]?.config, "the version is active with its config");
+  } finally {
+    await db.close();
+  }
+});
