@@ -15,7 +15,15 @@ export function parsedUrl(url: string): Record<string, string> | null {
   try { return urlFields(new URL(url)); } catch { return null; }
 }
 
-/** The fetch head of a request whose body (if any) travels apart; null when a field needs the general encoding. */
+/**
+ * The fetch head of a request whose body (if any) travels apart; null when a
+ * field needs the general encoding (which also reports a value that is not
+ * JSON-like).
+ */
 export function fetchHead(req: { url: string; method: string; headers: [string, string][]; stream: boolean }, input: { requestId: string; env: unknown; auth: unknown }): string | null {
-  return encodeFetchHead({ url: req.url, method: req.method, headers: req.headers, body: null, stream: req.stream, parsed: parsedUrl(req.url) }, input.requestId, input.env, input.auth, WIRE);
+  try {
+    return encodeFetchHead({ url: req.url, method: req.method, headers: req.headers, body: null, stream: req.stream, parsed: parsedUrl(req.url) }, input.requestId, input.env, input.auth, WIRE);
+  } catch {
+    return null;
+  }
 }

@@ -11,9 +11,9 @@ import { restoreImage, scanDiff, type DiffImage, type ScannedDiff } from "./snap
 import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { frozenCopy, type FrozenCopy } from "./snapshot/frozen.ts";
 import { preludeSource } from "./prelude.ts";
-import { encode, decode, encodeFetchHead, FETCH_HEAD, type FetchHeadRequest } from "./contract.js";
+import { encode, decode, FETCH_HEAD } from "./contract.js";
 import { errorInfo, hostReply, WIRE, type HostReply } from "./host-reply.ts";
-import { parsedUrl } from "./fetch-head.ts";
+import { fetchHead, parsedUrl } from "./fetch-head.ts";
 import { textBody } from "./text-body.ts";
 import { BundleEvalError, INVOCATION_ENDED } from "./errors.ts";
 import { runPendingJobs } from "./jobs.ts";
@@ -355,8 +355,10 @@ export class Instance implements FunctionInstance {
    * body was bytes (the sandbox thread sends those on as they are).
    */
   fetchRaw(data: RequestInput, input: InvocationInput): Promise<Outcome<ResponseData>> {
-    // the URL parsed here, once: the guest's `new URL(request.url)` then runs no parser and makes no crossing
     const stream = data.body instanceof ReadableStream ? data.body : undefined;
+    const head = fetchHead({ ...data, stream: stream !== undefined }, input);
+    if (head !== null) return this.fetchHead(head, data.body, input);
+    // a field that does not fit a head: the general encoding, the URL parsed here all the same
     const request = stream ? { ...data, body: null, stream: true, parsed: parsedUrl(data.url) } : { ...data, parsed: parsedUrl(data.url) };
     return this.start("fetch", { request }, input, (v, inv) => toResponseData(v, () => this.streamBody(inv)), stream) as Promise<Outcome<ResponseData>>;
   }
@@ -408,12 +410,10 @@ export class Instance implements FunctionInstance {
     inv.wallTimer = setTimeout(() => this.end(inv, { kind: "wall", message: limitMessage("wall", limits) }), limits.wallMs);
     let args: (number | string | Uint8Array)[];
     try {
-      // a request goes as one string the guest splits (see encodeFetchHead), unless a field does not fit one
-      const given = typeof data.head === "string" ? data.head : null;
-      const request = kind === "fetch" && given === null ? data.request as FetchHeadRequest : undefined;
-      const head = given ?? (request && encodeFetchHead(request, input.requestId, input.env, input.auth, WIRE));
-      const bytes = given !== null ? data.bytes as Uint8Array | null : request?.body;
-      if (head) args = bytes ? [inv.id, FETCH_HEAD, head, bytes] : [inv.id, FETCH_HEAD, head];
+      // a request goes as one string the guest splits (fetch-head.ts), unless a field does not fit one
+      const head = typeof data.head === "string" ? data.head : null;
+      const bytes = data.bytes as Uint8Array | null | undefined;
+      if (head !== null) args = bytes ? [inv.id, FETCH_HEAD, head, bytes] : [inv.id, FETCH_HEAD, head];
       else {
         const enc = encode({ ...data, env: input.env, requestId: input.requestId, auth: input.auth }, WIRE);
         args = [inv.id, kind, enc[0], ...enc[1]];
