@@ -189,7 +189,7 @@ export const URL_FIELDS = /** @type {const} */ (["href", "origin", "protocol", "
  * @returns {string | null}
  */
 export function encodeFetchHead(request, requestId, env, auth, wire) {
-  const e = encode(env, wire);
+  const e = encodeEnv(env, wire);
   const a = encode(auth, wire);
   if (e[1].length || a[1].length) return null;
   const parts = [requestId, request.url, request.method, request.stream ? "1" : "", e[0], a[0]];
@@ -221,5 +221,44 @@ export function decodeFetchHead(head, buffers, wire) {
   /** @type {Record<string, unknown>} */
   const request = { url: f[1], method: f[2], headers, body: buffers.length ? wire.in(buffers[0]) : null, parsed };
   if (stream) request.stream = true;
-  return { request, env: decode(f[4], [], wire), requestId: f[0], auth: decode(f[5], [], wire) };
+  return { request, env: decodeEnv(f[4], wire), requestId: f[0], auth: decode(f[5], [], wire) };
+}
+
+// A function's env is one frozen object per secrets snapshot (host/secrets):
+// the host encodes it once, and the guest decodes it once and hands each
+// handler the same frozen object while its text is unchanged, as Workers do.
+
+/** @type {WeakMap<object, [string, unknown[]]>} */
+const encodedEnvs = new WeakMap();
+
+/**
+ * @template B
+ * @param {unknown} env
+ * @param {Wire<B>} wire
+ * @returns {[string, B[]]}
+ */
+function encodeEnv(env, wire) {
+  if (env === null || typeof env !== "object" || !Object.isFrozen(env)) return encode(env, wire);
+  let e = /** @type {[string, B[]] | undefined} */ (encodedEnvs.get(env));
+  if (!e) encodedEnvs.set(env, (e = encode(env, wire)));
+  return e;
+}
+
+/** @type {string | null} */
+let lastEnvText = null;
+/** @type {unknown} */
+let lastEnv = null;
+
+/**
+ * @template B
+ * @param {string} text
+ * @param {Wire<B>} wire
+ */
+function decodeEnv(text, wire) {
+  if (text !== lastEnvText) {
+    const env = decode(text, [], wire);
+    lastEnv = env !== null && typeof env === "object" ? Object.freeze(env) : env;
+    lastEnvText = text;
+  }
+  return lastEnv;
 }

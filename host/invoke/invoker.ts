@@ -35,10 +35,10 @@ export interface InvokerDeps {
     bundle(versionId: string): Promise<{ code: string; map: string | null }>;
   };
   /** `env` is what the module's top-level code sees when this call evaluates it. */
-  load(id: string, code: string, limits: Limits, env: Record<string, string>): Promise<FunctionInstance>;
+  load(id: string, code: string, limits: Limits, env: Readonly<Record<string, string>>): Promise<FunctionInstance>;
   /** Made on an invocation's first host call: a function that calls none never pays for them. */
   bindings(ctx: BindingContext): Promise<InvocationBindings>;
-  env(functionName: string): Promise<Record<string, string>>;
+  env(functionName: string): Promise<Readonly<Record<string, string>>>;
   defaultLimits: Limits;
   nodeId: string;
   recorder?: InvocationRecorder;
@@ -54,7 +54,7 @@ export interface InvokerDeps {
 class RunInput implements InvocationInput {
   constructor(
     readonly requestId: string,
-    readonly env: Record<string, string>,
+    readonly env: Readonly<Record<string, string>>,
     readonly auth: Record<string, unknown> | null,
     readonly limits: Limits,
     private readonly bindings: LazyBindings,

@@ -34,6 +34,8 @@ export class SecretsCache {
   private loading: Promise<Snapshot> | null = null;
   /** Functions asked for since the snapshot was loaded: a function's first ask reads the database. */
   private readonly asked = new Set<string>();
+  /** Each function's env from the current snapshot, built once: handlers get the same object each time, as on Workers. */
+  private envs = new Map<string, Readonly<Record<string, string>>>();
   private unlisten: (() => Promise<void>) | null = null;
   private offReconnect: (() => void) | null = null;
   private readonly ttlMs: number;
@@ -60,23 +62,23 @@ export class SecretsCache {
   }
 
   /** The env the function's handlers get: global secrets overlaid by its own. */
-  async envFor(functionName: string): Promise<Record<string, string>> {
+  async envFor(functionName: string): Promise<Readonly<Record<string, string>>> {
     const fresh = this.snapshot && !this.stale && this.now() - this.loadedAt < this.ttlMs && this.asked.has(functionName);
     this.asked.add(functionName);
-    if (fresh) return envOf(this.snapshot!, functionName);
+    if (fresh) return this.envOf(this.snapshot!, functionName);
     const reload = this.reload();
     const previous = this.snapshot;
-    if (!previous) return envOf(await reload, functionName);
+    if (!previous) return this.envOf(await reload, functionName);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<Snapshot>((resolve) => {
       timer = setTimeout(() => resolve(previous), this.staleAfterMs);
       timer.unref?.();
     });
     try {
-      return envOf(await Promise.race([reload, late]), functionName);
+      return this.envOf(await Promise.race([reload, late]), functionName);
     } catch (err) {
       this.opts.onStale?.(err as Error);
-      return envOf(previous, functionName);
+      return this.envOf(previous, functionName);
     } finally {
       clearTimeout(timer);
     }
@@ -90,6 +92,7 @@ export class SecretsCache {
     const asked = new Set(this.asked);
     const p = loadAll(this.opts.db, this.opts.key).then((snap) => {
       this.snapshot = snap;
+      this.envs = new Map();
       this.asked.clear();
       for (const f of asked) this.asked.add(f);
       this.loadedAt = at;
@@ -104,19 +107,28 @@ export class SecretsCache {
     return p;
   }
 
+  /** `functionName`'s env from `snap`, built once while `snap` is the current snapshot. */
+  private envOf(snap: Snapshot, functionName: string): Readonly<Record<string, string>> {
+    if (snap !== this.snapshot) return envOf(snap, functionName);
+    let env = this.envs.get(functionName);
+    if (!env) this.envs.set(functionName, (env = envOf(snap, functionName)));
+    return env;
+  }
+
   async close(): Promise<void> {
     const unlisten = this.unlisten;
     this.unlisten = null;
     this.offReconnect?.();
     this.offReconnect = null;
     this.snapshot = null;
+    this.envs = new Map();
     await this.loading?.catch(() => {});
     await unlisten?.().catch(() => {});
   }
 }
 
-function envOf(snap: Snapshot, functionName: string): Record<string, string> {
-  return { ...Object.fromEntries(snap.get("") ?? []), ...Object.fromEntries(snap.get(functionName) ?? []) };
+function envOf(snap: Snapshot, functionName: string): Readonly<Record<string, string>> {
+  return Object.freeze({ ...Object.fromEntries(snap.get("") ?? []), ...Object.fromEntries(snap.get(functionName) ?? []) });
 }
 
 async function loadAll(db: Db, key: string): Promise<Snapshot> {

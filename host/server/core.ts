@@ -49,12 +49,20 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     await secrets.close();
     throw err;
   }
+  // one overlaid env per secrets env, so a function's handlers keep getting the same object (and its encoding is reused)
+  const overlaid = new WeakMap<object, Readonly<Record<string, string>>>();
+  const withOverlay = (env: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
+    if (Object.keys(config.functionEnv).length === 0) return env;
+    let out = overlaid.get(env);
+    if (!out) overlaid.set(env, (out = Object.freeze({ ...env, ...config.functionEnv })));
+    return out;
+  };
   const invoker = createInvoker({
     functions: registry,
     load: (id, code, limits, env) => runtime.load(id, code, { filename: BUNDLE_FILENAME, limits, env }),
     bindings: createBindingFactory({ db, config }),
     // dev's .env values overlay the stored secrets (the local file wins, as wrangler's .dev.vars does).
-    env: async (name) => ({ ...(await secrets.envFor(name)), ...config.functionEnv }),
+    env: async (name) => withOverlay(await secrets.envFor(name)),
     defaultLimits: config.defaultLimits,
     nodeId: config.nodeId,
     recorder: opts.recorder,

@@ -122,14 +122,14 @@ let current = null;
 async function run(kind, data, state, invId) {
   const handler = handlerFor(kind);
   if (!handler) return { ok: false, error: { kind: "no-handler", name: "Error", message: `the module exports no ${kind} handler` } };
-  const env = Object.assign(Object.create(null), data.env);
   const ctx = {
     waitUntil(p) { state.waits.push(Promise.resolve(p)); },
     passThroughOnException() {},
     requestId: data.requestId,
     auth: data.auth,
   };
-  const envObj = Object.freeze(Object.assign({}, env));
+  // a fetch head's env arrives frozen and is the same object while it is unchanged (contract.js decodeEnv)
+  const envObj = data.env !== null && typeof data.env === "object" && Object.isFrozen(data.env) ? data.env : Object.freeze({ ...data.env });
   if (kind === "fetch") {
     const r = data.request;
     const request = hostRequest(r, invId);

@@ -51,3 +51,41 @@ for (const threads of [0, 1]) {
     }
   });
 }
+
+// Workers hand every request the same env object; Hangar does while the
+// function's secrets are unchanged (the host builds one frozen env per
+// secrets snapshot), and a changed secret arrives as a new object.
+const SAME_ENV = fetchBundle(`(() => { let last = null; return (req, env) => {
+  const same = env === last;
+  last = env;
+  let wrote = true;
+  try { env.K = "changed"; } catch { wrote = false; }
+  return Response.json({ same, frozen: Object.isFrozen(env), wrote, k: env.K });
+}; })()`);
+
+for (const threads of [0, 1]) {
+  test(`a function's handlers share one frozen env object until it changes, ${threads ? "on a sandbox thread" : "in process"}`, async () => {
+    const rt = await createRuntime({ threads });
+    try {
+      const inst = await rt.load("same-env", SAME_ENV, { limits: ROOMY });
+      const call = async (env: Record<string, string>) => {
+        const o = await inst.fetch({ url: "http://localhost/", method: "GET", headers: [], body: null }, input({ limits: ROOMY, env }));
+        assert.ok(o.ok, JSON.stringify(!o.ok && o.error));
+        return (await o.value.json()) as { same: boolean; frozen: boolean; wrote: boolean; k: string };
+      };
+      const a = Object.freeze({ K: "one" });
+      assert.deepEqual(await call(a), { same: false, frozen: true, wrote: false, k: "one" });
+      assert.deepEqual(await call(a), { same: true, frozen: true, wrote: false, k: "one" });
+      const b = Object.freeze({ K: "two" });
+      assert.deepEqual(await call(b), { same: false, frozen: true, wrote: false, k: "two" });
+      assert.deepEqual(await call(b), { same: true, frozen: true, wrote: false, k: "two" });
+      // an env the host did not freeze is still handed over frozen, with its current values
+      const c: Record<string, string> = { K: "three" };
+      assert.deepEqual(await call(c), { same: false, frozen: true, wrote: false, k: "three" });
+      c.K = "four";
+      assert.equal((await call(c)).k, "four");
+    } finally {
+      await rt.close();
+    }
+  });
+}

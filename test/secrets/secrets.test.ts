@@ -78,9 +78,14 @@ test(`${backend}: SecretsCache serves a change without a redeploy (NOTIFY${backe
   try {
     await cache.start();
     await setSecret(db, KEY, { name: "COLOUR", value: "red", scope: "paint" });
-    assert.equal((await cache.envFor("paint")).COLOUR, "red");
+    const red = await cache.envFor("paint");
+    assert.equal(red.COLOUR, "red");
+    // one frozen object per function while its secrets are unchanged (handlers see the same env, as on Workers)
+    assert.ok(Object.isFrozen(red));
+    await eventually(async () => (await cache.envFor("paint")) === (await cache.envFor("paint")));
     await setSecret(db, KEY, { name: "COLOUR", value: "blue", scope: "paint" });
     await eventually(async () => (await cache.envFor("paint")).COLOUR === "blue");
+    assert.equal(red.COLOUR, "red");
     await setSecret(db, KEY, { name: "SHARED", value: "1" });
     await eventually(async () => (await cache.envFor("paint")).SHARED === "1");
     await unsetSecret(db, { name: "COLOUR", scope: "paint" });
