@@ -25,9 +25,11 @@ declare module "hangar" {
   }
   export const sql: Sql;
 
+  /** An embedding: numbers, or the Float32Array/Float64Array an embedding model gave. */
+  export type Embedding = number[] | Float32Array | Float64Array;
   export interface VectorItem {
     id: string;
-    embedding: number[];
+    embedding: Embedding;
     content?: string | null;
     metadata?: Record<string, unknown> | null;
   }
@@ -53,7 +55,7 @@ declare module "hangar" {
   export interface Vector {
     /** Creates the collection on first use with the embedding's dimension. */
     upsert(collection: string, items: VectorItem[], options?: VectorUpsertOptions): Promise<{ count: number }>;
-    search(collection: string, embedding: number[], opts?: VectorSearchOptions): Promise<VectorHit[]>;
+    search(collection: string, embedding: Embedding, opts?: VectorSearchOptions): Promise<VectorHit[]>;
     remove(collection: string, ids: string[]): Promise<{ count: number }>;
   }
   export const vector: Vector;

@@ -10,7 +10,7 @@ import { isWireClient, runSteps, type Step, type WireClient } from "../sql/wire.
 import { createIndexSql, ensureCollection, ensureGrant, findCollection, indexOf, hasIterativeScan, knownCollection, knownGrant, remember, SHARED_SCOPE, tableOf, type Collection } from "./collections.ts";
 import { VectorError } from "./errors.ts";
 import { isMetric, METRICS, type Metric } from "./metric.ts";
-import { collectionName, efSearchOption, embeddingText, MAX_EF_SEARCH, MAX_ITEMS, plainObject, topK } from "./validate.ts";
+import { collectionName, efSearchOption, embeddingLength, embeddingText, MAX_EF_SEARCH, MAX_ITEMS, plainObject, topK } from "./validate.ts";
 
 export { VectorError } from "./errors.ts";
 export { METRICS, type Metric } from "./metric.ts";
@@ -118,7 +118,7 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
       throw new VectorError(`vector.upsert("${label}"): metric must be cosine, l2 or ip`, "VECTOR_INVALID");
     })();
     const first = (items[0] as { embedding?: unknown } | null)?.embedding;
-    const dimension = Array.isArray(first) ? first.length : 0;
+    const dimension = embeddingLength(first);
     // Last item wins for a repeated id, as sequential upserts would.
     const byId = new Map<string, [string, string, string | null, string]>();
     const { value: collection, committed } = await inTx(async (s) => {

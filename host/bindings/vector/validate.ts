@@ -18,19 +18,42 @@ export function collectionName(op: string, raw: unknown): { shared: boolean; nam
   return { shared, name, label: raw as string };
 }
 
+/**
+ * An embedding's numbers: an array as given, or the Float64Array of one the
+ * guest packed (runtime/guest/hangar.js sends an all-number array or a
+ * Float32Array/Float64Array as `{ float64: <its bytes> }`: the interpreter
+ * writes JSON text of doubles slowly). Anything else is returned as it is,
+ * for the checks to refuse.
+ */
+export function embeddingNumbers(e: unknown): unknown {
+  if (e === null || typeof e !== "object" || Array.isArray(e)) return e;
+  const bytes = (e as { float64?: unknown }).float64;
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength % 8 !== 0 || Object.keys(e).length !== 1) return e;
+  // WebAssembly memory is little-endian, as every platform Node runs Hangar on
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  return new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
+}
+
+/** The number of dimensions of an embedding (packed or not), or 0 when it is not one. */
+export function embeddingLength(e: unknown): number {
+  const v = embeddingNumbers(e);
+  return Array.isArray(v) || v instanceof Float64Array ? v.length : 0;
+}
+
 /** An embedding as pgvector text, checked to be finite numbers of the expected length. */
-export function embeddingText(op: string, collection: string, e: unknown, expected: number | null, what: string): string {
-  if (!Array.isArray(e) || e.length === 0 || !e.every((x) => typeof x === "number" && Number.isFinite(x))) {
-    throw new VectorError(`${op}("${collection}"): ${what} must be a non-empty array of finite numbers`, "VECTOR_INVALID");
-  }
-  if (e.length > MAX_DIMENSION) throw new VectorError(`${op}("${collection}"): ${what} has ${e.length} dimensions; at most ${MAX_DIMENSION} are supported`, "VECTOR_INVALID");
-  if (expected !== null && e.length !== expected) {
-    throw new VectorError(`${op}("${collection}"): ${what} has ${e.length} dimensions; collection "${collection}" expects ${expected}`, "VECTOR_DIMENSION");
+export function embeddingText(op: string, collection: string, raw: unknown, expected: number | null, what: string): string {
+  const e = embeddingNumbers(raw);
+  const numbers = e instanceof Float64Array ? e.every(Number.isFinite) : Array.isArray(e) && e.every((x) => typeof x === "number" && Number.isFinite(x));
+  const n = numbers ? (e as ArrayLike<number>).length : 0;
+  if (n === 0) throw new VectorError(`${op}("${collection}"): ${what} must be a non-empty array of finite numbers`, "VECTOR_INVALID");
+  if (n > MAX_DIMENSION) throw new VectorError(`${op}("${collection}"): ${what} has ${n} dimensions; at most ${MAX_DIMENSION} are supported`, "VECTOR_INVALID");
+  if (expected !== null && n !== expected) {
+    throw new VectorError(`${op}("${collection}"): ${what} has ${n} dimensions; collection "${collection}" expects ${expected}`, "VECTOR_DIMENSION");
   }
   // pgvector's text form is a JSON array of numbers; JSON.stringify formats
   // fresh doubles about 2.5x faster than join (which only wins on V8's
   // number-string cache, i.e. on the same numbers again).
-  return JSON.stringify(e);
+  return JSON.stringify(e instanceof Float64Array ? Array.from(e) : e);
 }
 
 export function topK(k: unknown): number {

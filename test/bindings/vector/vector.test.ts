@@ -7,6 +7,8 @@ import { createVectorBindings, searchSql } from "../../../host/bindings/vector/i
 import { readFileSync } from "node:fs";
 import { gaussianVectors } from "./prng.ts";
 import { backend, createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
+import { createRuntime } from "../../../runtime/index.ts";
+import { fetchBundle, input, ROOMY } from "../../runtime/helpers.ts";
 
 let t: TestDatabase;
 const info: HostCallInfo = { requestId: "vec", signal: new AbortController().signal };
@@ -163,3 +165,59 @@ test(`${backend}: a search as the function's role plans the HNSW index scan; the
   assert.equal((await asGuest("")).visible, 0);
   await close();
 });
+
+// A guest's embeddings cross as float64 bytes (runtime/guest/hangar.js packs
+// them; the interpreter's JSON of doubles is slow): arrays of numbers,
+// Float32Array and Float64Array all store and search alike, and what is not
+// an embedding is refused with the same message as before.
+for (const threads of [0, 1]) {
+  test(`${backend}: a guest's embeddings as arrays, Float32Array and Float64Array (${threads ? "sandbox thread" : "in process"})`, async () => {
+    const v = createVectorBindings({ db: t.db, fnName: `packed-${threads}` });
+    const rt = await createRuntime({ threads });
+    try {
+      const inst = await rt.load("packed", fetchBundle(`async () => {
+        const { vector } = globalThis.__hangar;
+        const upserted = await vector.upsert("p", [
+          { id: "x", embedding: [1, 0, 0.5] },
+          { id: "y", embedding: new Float32Array([0, 1, 0.25]), content: "y" },
+          { id: "z", embedding: new Float64Array([0, 0, 1]), metadata: { k: "z" } },
+        ]);
+        const ids = async (e) => (await vector.search("p", e, { k: 3 })).map((h) => h.id + ":" + h.score.toFixed(4));
+        const refused = async (f) => { try { await f(); return "accepted"; } catch (e) { return e.code + " " + e.message; } };
+        return Response.json({
+          upserted,
+          array: await ids([0.1, 1, 0.2]),
+          f32: await ids(new Float32Array([0.1, 1, 0.2])),
+          f64: await ids(new Float64Array([0.1, 1, 0.2]).subarray(0)),
+          view: await ids(new Float64Array([9, 0.1, 1, 0.2]).subarray(1)),
+          mixed: await refused(() => vector.search("p", [1, "0", 0])),
+          nan: await refused(() => vector.search("p", [1, NaN, 0])),
+          empty: await refused(() => vector.search("p", new Float32Array(0))),
+          dims: await refused(() => vector.search("p", new Float32Array(2))),
+          bytes: await refused(() => vector.search("p", new Uint8Array([1, 2, 3]))),
+          item: await refused(() => vector.upsert("p", [{ id: "w", embedding: [1, null, 0] }])),
+        });
+      }`), { limits: ROOMY });
+      const o = await inst.fetch({ url: "http://localhost/", method: "GET", headers: [], body: null }, input({ limits: ROOMY, host: v.functions }));
+      assert.ok(o.ok, JSON.stringify(!o.ok && o.error));
+      const out = (await o.value.json()) as Record<string, unknown>;
+      assert.deepEqual(out.upserted, { count: 3 });
+      assert.equal((out.array as string[])[0].split(":")[0], "y");
+      // pgvector keeps float4: the same embedding as numbers, Float32Array or a Float64Array view ranks and scores alike
+      assert.deepEqual(out.f32, out.array);
+      assert.deepEqual(out.f64, out.array);
+      assert.deepEqual(out.view, out.array);
+      assert.equal(out.mixed, `VECTOR_INVALID vector.search("p"): the query embedding must be a non-empty array of finite numbers`);
+      assert.equal(out.nan, out.mixed);
+      assert.equal(out.empty, out.mixed);
+      assert.equal(out.dims, `VECTOR_DIMENSION vector.search("p"): the query embedding has 2 dimensions; collection "p" expects 3`);
+      assert.equal(out.bytes, out.mixed);
+      assert.match(String(out.item), /^VECTOR_INVALID vector\.upsert\("p"\): embedding for id "w" must be a non-empty array of finite numbers/);
+      const { rows } = await t.db.query<{ e: string }>(`select embedding::text as e from hangar_vectors.${(await t.db.query<{ table_name: string }>("select table_name from hangar.vector_collections where scope = $1 and name = 'p'", [`packed-${threads}`])).rows[0].table_name} where id = 'y'`);
+      assert.equal(rows[0].e, "[0,1,0.25]");
+    } finally {
+      await rt.close();
+      await v.close();
+    }
+  });
+}
