@@ -12,7 +12,7 @@ import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { frozenCopy, type FrozenCopy } from "./snapshot/frozen.ts";
 import { preludeSource } from "./prelude.ts";
 import { encode, decode, FETCH_HEAD } from "./contract.js";
-import { errorInfo, hostReply, WIRE, type HostReply } from "./host-reply.ts";
+import { callInfo, errorInfo, hostReply, WIRE, type HostReply } from "./host-reply.ts";
 import { fetchHead, parsedUrl } from "./fetch-head.ts";
 import { textBody } from "./text-body.ts";
 import { BundleEvalError, INVOCATION_ENDED } from "./errors.ts";
@@ -758,7 +758,7 @@ export class Instance implements FunctionInstance {
       // aborting it at the end, cost a sandbox thread about 3% of its time per host-calling invocation);
       // its arguments and answer cross encoded, as the guest reads them
       reply = fn
-        ? hostReply(true, await fn(decode(json, buffers, WIRE) as unknown[], { requestId: input.requestId, signal: (inv.controller ??= new AbortController()).signal }))
+        ? hostReply(true, await fn(decode(json, buffers, WIRE) as unknown[], callInfo(input.requestId, inv)))
         : await input.forward!(name, json, buffers);
     } catch (e) {
       reply = hostReply(false, errorInfo(e));

@@ -12,7 +12,7 @@ import type {
   ConsoleLevel, EventKind, FailureKind, FunctionInstance, GuestFailure, HostReply, IncomingRequest, InvocationEnd, InvocationInput, InvocationStats, Limits, Outcome,
 } from "../types.ts";
 import { decode } from "../contract.js";
-import { errorInfo, hostReply, WIRE } from "../host-reply.ts";
+import { callInfo, errorInfo, hostReply, WIRE } from "../host-reply.ts";
 import { fetchHead } from "../fetch-head.ts";
 import { textBody } from "../text-body.ts";
 import { BundleEvalError, INVOCATION_ENDED, RuntimeClosedError } from "../errors.ts";
@@ -314,8 +314,7 @@ class Thread {
       if (!inv || inv.ended) throw new Error("the invocation has ended");
       const fn = Object.hasOwn(inv.input.host, m.name) ? inv.input.host[m.name] : undefined;
       if (!fn) throw Object.assign(new Error(`host function "${m.name}" is not available`), { code: "ENOSYS" });
-      inv.controller ??= new AbortController();
-      reply = hostReply(true, await fn(decode(m.json, m.buffers, WIRE) as unknown[], { requestId: inv.input.requestId, signal: inv.controller.signal }));
+      reply = hostReply(true, await fn(decode(m.json, m.buffers, WIRE) as unknown[], callInfo(inv.input.requestId, inv)));
     } catch (e) {
       reply = hostReply(false, errorInfo(e));
     }
