@@ -717,7 +717,7 @@ export class Instance implements FunctionInstance {
         inv.report = report;
         this.touch(inv);
       },
-      bodyChunk: (invId, bytes) => this.invs.get(invId)?.body?.chunk(bytes),
+      bodyChunk: (invId, bytes, more) => this.invs.get(invId)?.body?.chunk(bytes, more),
       bodyEnd: (invId) => this.invs.get(invId)?.body?.end(),
       bodyError: (invId, message) => this.invs.get(invId)?.body?.error(message),
       waitDone: (invId) => {
@@ -732,7 +732,7 @@ export class Instance implements FunctionInstance {
   /** A streamed response body: each pull runs guest code charged to the invocation; the wall limit becomes the streaming one. */
   private streamBody(inv: Invocation): ReadableStream<Uint8Array> {
     const body = new GuestBody(
-      () => this.segment(inv, () => this.call(this.entry.pullBody, [inv.id])),
+      (chunks, bytes) => this.segment(inv, () => this.call(this.entry.pullBody, [inv.id, chunks, bytes])),
       (reason) => { if (!inv.ended) this.segment(inv, () => this.call(this.entry.cancelBody, [inv.id, reason])); },
     );
     inv.body = body;

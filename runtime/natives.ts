@@ -19,8 +19,8 @@ export interface NativeHost {
   /** The invocation's result; `text`, when given, is a fetch response's text body, sent beside the report's JSON rather than inside it. */
   done(invId: number, json: string, buffers: Uint8Array[], text?: string): void;
   waitDone(invId: number): void;
-  /** A streamed response body: the next chunk, its end, or its failure. */
-  bodyChunk(invId: number, bytes: Uint8Array): void;
+  /** A streamed response body: the next chunk (`more`: the guest goes on reading for the same pull), its end, or its failure. */
+  bodyChunk(invId: number, bytes: Uint8Array, more: boolean): void;
   bodyEnd(invId: number): void;
   bodyError(invId: number, message: string): void;
   /**
@@ -134,7 +134,7 @@ export function nativeTable(ctx: QuickJSContext, host: NativeHost): { fns: Nativ
       result(id, json, bufs);
       host.waitDone(num(id));
     },
-    bodyChunk: (id, buf) => host.bodyChunk(num(id), bytes(buf, "response body chunk")),
+    bodyChunk: (id, buf, more) => host.bodyChunk(num(id), bytes(buf, "response body chunk"), more !== undefined && ctx.typeof(more) === "number" && num(more) === 1),
     bodyEnd: (id) => host.bodyEnd(num(id)),
     bodyError: (id, msg) => host.bodyError(num(id), str(msg, "response body error", 4096)),
     urlParse: (input, base) => {

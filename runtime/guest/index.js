@@ -198,16 +198,28 @@ async function invoke(invId, kind, json, ...buffers) {
   native.waitDone(invId);
 }
 
-/** The host wants the next chunk of invocation invId's response body. */
-function pullBody(invId) {
+/**
+ * The host wants up to `chunks` more chunks (and about `maxBytes`) of
+ * invocation invId's response body: each goes to the host as it is read, the
+ * last one marked, so a stream whose chunks are ready at once fills them in
+ * one entry into the guest, and one that waits (a timer, a fetch) sends each
+ * when it comes.
+ */
+function pullBody(invId, chunks, maxBytes) {
   const state = invocations.get(invId);
   if (!state || !state.body) return;
-  state.body.reader.read().then(({ done, value }) => {
+  let left = chunks;
+  let sent = 0;
+  const next = () => state.body.reader.read().then(({ done, value }) => {
     if (done) { native.bodyEnd(invId); finishStream(state); return; }
     const bytes = bytesOf(value);
     if (!bytes) throw new TypeError(`a response body stream must produce Uint8Array chunks, not ${describeValue(value)}`);
-    native.bodyChunk(invId, bufferOf(bytes));
-  }).catch((e) => {
+    sent += bytes.byteLength;
+    const more = --left > 0 && sent < maxBytes;
+    native.bodyChunk(invId, bufferOf(bytes), more ? 1 : 0);
+    if (more) return next();
+  });
+  next().catch((e) => {
     const d = describeError(e);
     native.console("error", `response body stream failed: ${d.name}: ${d.message}`);
     native.bodyError(invId, `${d.name}: ${d.message}`);
