@@ -88,3 +88,42 @@ for (const threads of [0, 1]) {
     assert.equal(bytes.bytes, 3);
   });
 }
+
+// Empty chunks, chunks ready at once and chunks that wait on a timer, in one stream: every byte arrives in order,
+// the ready ones together, and a waiting one is not held back for the next.
+const MIXED = fetchBundle(`async (request) => {
+  const enc = new TextEncoder();
+  const plan = ["", "", "a", "", "b", "c", "wait", "d", "", "e", "wait", "wait", "f"];
+  let i = 0;
+  return new Response(new ReadableStream({
+    async pull(c) {
+      const step = plan[i++];
+      if (step === undefined) return c.close();
+      if (step === "wait") { await new Promise((r) => setTimeout(r, 5)); c.enqueue(enc.encode("-")); return; }
+      c.enqueue(enc.encode(step));
+    },
+  }));
+}`);
+
+for (const threads of [0, 1]) {
+  const where = threads ? "sandbox thread" : "same thread";
+  test(`a streamed body with empty chunks and waiting chunks arrives whole and in order (${where})`, async (t) => {
+    const rt = await createRuntime({ threads });
+    t.after(() => rt.close());
+    const inst = await rt.load(`mixed-${threads}`, MIXED, { limits: ROOMY });
+    const o = await inst.fetch(req("/"), input({ limits: ROOMY }));
+    assert.ok(o.ok, JSON.stringify(!o.ok && o.error));
+    const reader = o.value.body!.getReader();
+    const dec = new TextDecoder();
+    const reads: string[] = [];
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      reads.push(dec.decode(r.value));
+    }
+    assert.equal(reads.join(""), "abc-de--f");
+    // the first chunk goes out alone, the rest in at most as many reads as chunks
+    assert.equal(reads[0], "a");
+    assert.ok(reads.length <= 8, reads.join("|"));
+  });
+}
