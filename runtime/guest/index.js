@@ -146,7 +146,7 @@ async function run(kind, data, state, invId) {
       state.textReport = body === null || typeof body === "string";
       return { ok: true, value: { ...head, body } };
     }
-    // a stream body goes to the client chunk by chunk, as the host pulls (see pullBody)
+    // a stream body goes to the client as the host pulls it (see pullBody)
     if (res.bodyUsed || res.body.locked) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body stream is locked or disturbed" } };
     res._used = true;
     state.body = { reader: res.body.getReader() };
