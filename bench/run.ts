@@ -56,7 +56,8 @@ async function main(): Promise<number> {
 Produced by \`npm run bench\` (all) or \`npm run bench -- <name>\` (one of
 ${ALL.map((b) => `\`${b.name}\``).join(", ")}). Every system is started fresh per benchmark
 and measured over 127.0.0.1 only; ratios compare figures from the same run.
-Nothing here is a pass/fail test: targets are stated as met or missed.
+Nothing here is a pass/fail test: targets are stated as met or missed. A section's notes (below its
+\`<!-- notes -->\` line) are kept when it is rerun.
 
 Last run: \`${command}\` on ${date}, ${((performance.now() - t0) / 1000).toFixed(0)} s.
 

@@ -56,12 +56,19 @@ export function table(rows: (string | number)[][]): string {
 
 const HEADER_END = "<!-- /header -->";
 
-/** Write the header and replace the given sections, keeping the others. */
+/** What follows this line in a section is the engineers' notes on it: a rerun keeps them under its new figures. */
+export const NOTES = "<!-- notes -->";
+
+/** Write the header and replace the given sections, keeping the others (and each replaced one's notes). */
 export function writeResults(header: string, sections: Map<string, string>, order: string[]): void {
   const old = existsSync(RESULTS) ? readFileSync(RESULTS, "utf8") : "";
   const kept = new Map<string, string>();
   for (const m of old.matchAll(/<!-- bench:(\w+) -->\n([\s\S]*?)<!-- \/bench:\1 -->/g)) kept.set(m[1], m[2]);
-  for (const [k, v] of sections) kept.set(k, v);
+  for (const [k, v] of sections) {
+    const before = kept.get(k) ?? "";
+    const at = before.indexOf(NOTES);
+    kept.set(k, at < 0 ? v : `${v.trimEnd()}\n\n${before.slice(at)}`);
+  }
   const body = order.filter((n) => kept.has(n)).map((n) => `<!-- bench:${n} -->\n${kept.get(n)!.trimEnd()}\n<!-- /bench:${n} -->`);
   writeFileSync(RESULTS, `${header.trimEnd()}\n${HEADER_END}\n\n${body.join("\n\n")}\n`);
 }
