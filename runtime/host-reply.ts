@@ -43,17 +43,26 @@ export function hostReply(ok: boolean, value: unknown): HostReply {
  * What a host function is told about its call. The signal, aborted when the
  * invocation ends, is made on first read: only fetch reads it, and an
  * AbortController costs about 6 us to make and as much again to abort, on
- * every invocation that calls the host.
+ * every invocation that calls the host. A class, so the getter is shared
+ * (on an object literal each call's object would get its own hidden class).
  */
+class CallInfo implements HostCallInfo {
+  readonly #inv: { controller?: AbortController; ended: boolean };
+
+  constructor(readonly requestId: string, inv: { controller?: AbortController; ended: boolean }) {
+    this.#inv = inv;
+  }
+
+  get signal(): AbortSignal {
+    const inv = this.#inv;
+    if (!inv.controller) {
+      inv.controller = new AbortController();
+      if (inv.ended) inv.controller.abort(INVOCATION_ENDED);
+    }
+    return inv.controller.signal;
+  }
+}
+
 export function callInfo(requestId: string, inv: { controller?: AbortController; ended: boolean }): HostCallInfo {
-  return {
-    requestId,
-    get signal() {
-      if (!inv.controller) {
-        inv.controller = new AbortController();
-        if (inv.ended) inv.controller.abort(INVOCATION_ENDED);
-      }
-      return inv.controller.signal;
-    },
-  };
+  return new CallInfo(requestId, inv);
 }
