@@ -9,6 +9,8 @@
 // alone, then doubling up to PULL_CHUNKS or PULL_BYTES), and the chunks the
 // guest hands over within one run of host code go on as one.
 
+import { concatBytes } from "./concat-bytes.ts";
+
 /** How long a streamed response may keep streaming (SSE, LLM output), or the wall limit when that is longer. */
 export const STREAMED_WALL_MS = 5 * 60_000;
 
@@ -99,14 +101,7 @@ export class GuestBody {
     const held = this.held;
     if (!held.length) return false;
     this.held = [];
-    let out = held[0];
-    if (held.length > 1) {
-      let n = 0;
-      for (const c of held) n += c.byteLength;
-      out = new Uint8Array(n);
-      n = 0;
-      for (const c of held) { out.set(c, n); n += c.byteLength; }
-    }
+    const out = held.length === 1 ? held[0] : concatBytes(held);
     this.bytes += out.byteLength;
     this.controller.enqueue(out);
     return true;

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { PGlite } from "@electric-sql/pglite";
 import type { FromPglite, PgliteThreadData, ToPglite } from "./pglite-protocol.ts";
+import { concatBytes } from "../../runtime/concat-bytes.ts";
 
 const port = parentPort!;
 const data = workerData as PgliteThreadData;
@@ -32,14 +33,7 @@ async function exec(bytes: Uint8Array): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   // The chunks are views of the WASM heap, reused on the next write: copy each.
   await lite!.execProtocolRawStream(bytes, { onRawData: (d) => chunks.push(d.slice()) });
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
 }
 
 /** Run one connection's messages: its start-up packet alone, Terminate never (the backend is shared). */

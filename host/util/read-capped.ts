@@ -1,3 +1,5 @@
+import { concatBytes } from "../../runtime/concat-bytes.ts";
+
 /** Read a stream fully, or return null (cancelling it) as soon as it passes `max` bytes. */
 export async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
   const reader = stream.getReader();
@@ -17,13 +19,7 @@ export async function readCapped(stream: ReadableStream<Uint8Array>, max: number
   } finally {
     reader.releaseLock();
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /** What a request body over the `max`-byte cap is told (the 413's message, and the guest's failed read). */
