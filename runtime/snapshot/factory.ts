@@ -13,18 +13,25 @@ import { decodeSnapshot, encodeSnapshot } from "./format.ts";
 import { CHUNK, dirtyChunks, type Dirty, type MemoryImage } from "./image.ts";
 import { BLOCK, restoreImage } from "./diff.ts";
 import { SnapshotCache, snapshotKey } from "./cache.ts";
+import { PrefaultedSpares } from "./prefaulted.ts";
 
 export { snapshotKey };
 
 /** Closed instances' modules kept per memory class, and the largest kept (WASM memory never shrinks). */
 const RECYCLE_KEEP = 4;
 const RECYCLE_MAX_BYTES = 24 * 1024 * 1024;
+/** Touched memory a pre-faulted spare holds beyond the prelude image (prefaulted.ts). */
+const PREFAULT_ROOM = 8 * 1024 * 1024;
+/** Bundles from this size on are evaluated into a pre-faulted spare when one is ready (a 256 KB bundle grows the heap about 3.5 MB). */
+const PREFAULT_BUNDLE = 256 * 1024;
+/** A load needing this much memory beyond the prelude image (a snapshot's, a large bundle's evaluation) takes one when it is ready. */
+const PREFAULT_MIN = 2 * 1024 * 1024;
 /** Snapshot format version: part of every fingerprint. */
 const FORMAT = 2;
 
 interface Base { image: InstanceImage & { memory: MemoryImage }; rc: RestoreContext; fingerprint: string }
 
-export interface FactoryStats { restored: number; evaluated: number; refused: number }
+export interface FactoryStats { restored: number; evaluated: number; refused: number; prefaulted: number }
 
 export class InstanceFactory {
   /** Spare modules, made ahead; once the prelude snapshot exists they hold its image (see imprint). */
@@ -39,6 +46,13 @@ export class InstanceFactory {
    * Each is given the prelude image again as soon as the thread is free.
    */
   private recycled = new Map<number, EngineModule[]>();
+  /** Modules with memory written ahead of need, for large bundles and snapshots (prefaulted.ts). */
+  private prefaulted = new PrefaultedSpares(async (mb) => {
+    if (!this.ready) return undefined;
+    const engine = await newEngineModule(mb);
+    this.imprint(engine, this.ready);
+    return engine.holds ? engine : undefined;
+  }, PREFAULT_ROOM);
   private base: Promise<Base | null> | undefined;
   /** The prelude snapshot once made. */
   private ready: Base | undefined;
@@ -47,7 +61,7 @@ export class InstanceFactory {
   private closed = false;
   /** Why snapshots are off in this process, when they are. */
   disabled: string | undefined;
-  readonly stats: FactoryStats = { restored: 0, evaluated: 0, refused: 0 };
+  readonly stats: FactoryStats = { restored: 0, evaluated: 0, refused: 0, prefaulted: 0 };
 
   constructor(opts: { cacheBytes?: number; snapshots?: boolean } = {}) {
     if (opts.snapshots === false) this.disabled = "turned off";
@@ -74,11 +88,20 @@ export class InstanceFactory {
     return (await this.baseImage())?.fingerprint;
   }
 
-  /** A prepared instance (context and prelude): the prelude snapshot restored, or set up from scratch. */
-  async prepare(memoryMb: number): Promise<Instance> {
+  /**
+   * A prepared instance (context and prelude): the prelude snapshot restored,
+   * or set up from scratch. `roomy`: a large bundle is evaluated next, into a
+   * pre-faulted spare when one is ready.
+   */
+  async prepare(memoryMb: number, roomy = false): Promise<Instance> {
     const base = await this.baseImage();
     if (!base) return Instance.prepare(await this.bare.take(memoryMb));
-    return this.restore(await this.engine(memoryMb, base.image.memory.bytes), base.image, base.rc);
+    return this.restore(await this.engine(memoryMb, base.image.memory.bytes, roomy), base.image, base.rc);
+  }
+
+  /** A pre-faulted spare of this memory class is ready (one is made after the first large load of the class). */
+  prefaultedReady(memoryMb: number): boolean {
+    return this.prefaulted.has(memoryMb);
   }
 
   private restore(engine: EngineModule, img: InstanceImage, rc: RestoreContext): Instance {
@@ -89,10 +112,21 @@ export class InstanceFactory {
 
   /**
    * A module for a restore needing `bytes`: a recycled one (holding the
-   * prelude image if one does; the smallest that is large enough), else a spare.
+   * prelude image if one does; the smallest that is large enough), else a
+   * spare. A large need (a large snapshot, or `roomy`: a large bundle's
+   * evaluation next) takes a pre-faulted spare unless a recycled module's
+   * memory, touched already, is as large.
    */
-  private async engine(memoryMb: number, bytes = 0): Promise<EngineModule> {
+  private async engine(memoryMb: number, bytes = 0, roomy = false): Promise<EngineModule> {
     const list = this.recycled.get(limitBytesFor(memoryMb));
+    const want = roomy ? bytes + PREFAULT_ROOM : bytes;
+    if (this.ready && want >= this.ready.image.memory.bytes + PREFAULT_MIN && !list?.some((e) => e.memory.buffer.byteLength >= want)) {
+      const engine = this.prefaulted.take(memoryMb, want);
+      if (engine) {
+        this.stats.prefaulted++;
+        return engine;
+      }
+    }
     if (list?.length) {
       let best = -1;
       list.forEach((e, i) => {
@@ -169,7 +203,7 @@ export class InstanceFactory {
         this.stats.refused++;
       }
     }
-    const inst = await (await this.prepare(opts.limits.memoryMb)).load(id, bundle, opts);
+    const inst = await (await this.prepare(opts.limits.memoryMb, bundle.length >= PREFAULT_BUNDLE)).load(id, bundle, opts);
     this.stats.evaluated++;
     if (!base) return { inst, refused };
     const { image, fingerprint } = base;
@@ -190,6 +224,7 @@ export class InstanceFactory {
     this.closed = true;
     this.cache.clear();
     this.recycled.clear();
+    this.prefaulted.close();
     await this.bare.close();
   }
 }

@@ -265,3 +265,50 @@ test("free heap memory is zeroed before a capture (dlmalloc's free chunks found 
   assert.deepEqual(await o.value.json(), { ok: 3 });
   await inst.close();
 });
+
+test("a large bundle is evaluated, and its large snapshot restored, into memory written ahead (a pre-faulted spare); small ones never make one", async () => {
+  const own = new InstanceFactory();
+  const other = new InstanceFactory();
+  try {
+    const small = await own.load("v-small", BUNDLE, opts());
+    await small.close();
+    await own.load("v-small-2", BUNDLE.replace("top level ran", "top level ran again"), opts()).then((i) => i.close());
+    assert.equal(own.prefaultedReady(ROOMY.memoryMb), false, "small loads make no pre-faulted spare");
+    // 300 KB of module-scope functions, all reachable from the handler (and the same module state as BUNDLE)
+    const fns = Array.from({ length: 2600 }, (_, i) => `function f${i}(a, b) { const o = { k: a + ${i}, s: "v${i}" + b }; return o.k > b ? o.s.length : [a, b, ${i}].map((x) => x * 2).length; }`);
+    const large = (tag: string) => BUNDLE.replace("let count = 0;", `let count = 0; const ${tag} = [${fns.map((_, i) => `f${i}`).join(", ")}];\n${fns.join("\n")}`);
+    const [a, b] = [large("all_a"), large("all_b")];
+    assert.ok(a.length > 256 * 1024, `the bundle is large (${a.length} bytes)`);
+    const first = await own.load("v-large-a", a, opts());
+    assert.equal(own.stats.prefaulted, 0, "the first large load of a memory class pays its own faults");
+    await waitFor("a pre-faulted spare made after the first large load", () => own.prefaultedReady(ROOMY.memoryMb));
+    const logs: string[] = [];
+    const inst = await own.load("v-large-b", b, opts(logs));
+    assert.equal(own.stats.prefaulted, 1, "the next large bundle is evaluated into the spare");
+    assert.deepEqual(logs, ["top level ran"]);
+    assert.ok(inst.reservedBytes() >= first.reservedBytes(), "its memory holds the room written ahead");
+    const r1 = await call(inst), r2 = await call(inst, "/", "r2");
+    assert.ok(!("error" in r1) && !("error" in r2), JSON.stringify([r1, r2]));
+    assert.deepEqual([r1.count, r2.count, r2.who, r2.env], [1, 2, "r2", "hello"], "module state, host calls and env as in a fresh instance");
+    assert.equal((await call(inst, "/spin", "r3", { ...ROOMY, cpuMs: 200 })).error?.kind, "cpu", "limits hold in it");
+
+    // another factory (another thread) restores the snapshot: into a fresh module first, then into its own spare
+    const snap = own.cache.get(snapshotKey("v-large-b", b, opts()))!;
+    assert.ok(snap, "the large version was snapshotted");
+    const cold = await other.loadFrom("v-large-b", b, opts(), snap);
+    assert.equal(other.stats.prefaulted, 0);
+    await waitFor("a spare made after a large restore, for the next one", () => other.prefaultedReady(ROOMY.memoryMb));
+    const warm = await other.loadFrom("v-large-b", b, opts(logs), snap);
+    assert.equal(other.stats.prefaulted, 1, "the next large restore takes it");
+    assert.equal(other.stats.restored, 2);
+    assert.deepEqual(logs, ["top level ran"], "restores do not run top-level code");
+    for (const restored of [cold.inst, warm.inst]) {
+      const r = await call(restored, "/", "cold");
+      assert.ok(!("error" in r) && r.count === 1 && r.who === "cold" && r.seed === r1.seed, JSON.stringify(r));
+    }
+    for (const i of [first, inst, cold.inst, warm.inst]) await i.close();
+  } finally {
+    await own.close();
+    await other.close();
+  }
+});
