@@ -47,16 +47,20 @@ export async function loadBundle(db: Sql, versionId: string): Promise<{ code: st
   return { code: rows[0].bundle, map: rows[0].source_map };
 }
 
+const SWITCH_SQL = `
+  with switched as (update hangar.functions set active_version = $2, updated_at = now() where name = $1),
+       recorded as (insert into hangar.deployments (function_name, version_id, action, actor) values ($1, $2, $3, $4)),
+       bumped as (update hangar.registry_state set generation = generation + 1)
+  select pg_catalog.pg_notify('hangar_registry', $1)`;
+
 async function activate(
   tx: Sql, name: string, versionId: string, action: "deploy" | "rollback", actor: string, config: FunctionConfig, hook?: ActivateHook, opts = STRICT,
 ): Promise<string[]> {
   await checkRoutes(tx, name, config);
-  await tx.query("update hangar.functions set active_version = $2, updated_at = now() where name = $1", [name, versionId]);
-  await tx.query("insert into hangar.deployments (function_name, version_id, action, actor) values ($1, $2, $3, $4)", [name, versionId, action, actor]);
   const warnings = (await hook?.(tx, name, config, opts)) ?? [];
-  await tx.query("update hangar.registry_state set generation = generation + 1");
-  // Sent at commit: every instance reloads; the generation poll catches a missed one.
-  await tx.query("select pg_notify('hangar_registry', $1)", [name]);
+  // The switch, its record, the generation and the NOTIFY (sent at commit: every instance reloads; the
+  // generation poll catches a missed one) in one statement: one round trip rather than four.
+  await tx.query(SWITCH_SQL, [name, versionId, action, actor]);
   return warnings;
 }
 
