@@ -1,7 +1,7 @@
 // Pre-faulted spares: one module per memory class whose memory is grown past
 // the prelude image and written (with zeros) ahead of need, off the request
 // path. A fresh page of WASM memory costs a page fault on its first write,
-// and on a VM that is 10-17 us (NOTES.md): evaluating a 500 KB bundle grows
+// and on a VM that is 10-17 us (bench/RESULTS.md, cold): evaluating a 500 KB bundle grows
 // the engine's heap by about 1,600 pages (QuickJS compiles the whole source at
 // once, about 14 bytes of heap per source byte), 20-30 ms of faults; restoring
 // its 4 MB snapshot into a fresh module faults about 1,000. A large bundle's
