@@ -79,7 +79,8 @@ export const cold: Benchmark = {
     for (let n = 0; n < SERVING_WARMUP; n += 16) {
       await Promise.all(Array.from({ length: 16 }, async (_, j) => {
         const o = await serving[j % 2].fetch(new Request("http://x/"), input);
-        if (o.ok) await o.value.text();
+        if (!o.ok) throw new Error(o.error.message);
+        await o.value.text();
       }));
     }
     const servingMs = new Map<number, number[]>();
