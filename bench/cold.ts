@@ -53,21 +53,27 @@ export const cold: Benchmark = {
     const restoreMs = new Map<number, number[]>();
     const snapshotKiB = new Map<number, number>();
     const snaps = (rt as { snapshots?: { size: number; bytes: number } }).snapshots;
+    /** One invocation of `inst`, its body read; throws when it failed. */
+    const fetchOnce = async (inst: Awaited<ReturnType<typeof rt.load>>) => {
+      const o = await inst.fetch(new Request("http://x/"), input);
+      if (!o.ok) throw new Error(o.error.message);
+      await o.value.text();
+    };
+    /** ms of `runtime.load` + first fetch of version `id` (evaluated or restored, as the runtime finds it), then evicted. */
+    const coldStart = async (id: string, code: string) => {
+      await sleep(30); // let the spare engine pool refill, as between real deploys
+      const t0 = performance.now();
+      await fetchOnce(await rt.load(id, code, { limits }));
+      const ms = performance.now() - t0;
+      await rt.evict(id);
+      return ms;
+    };
     for (const kb of SIZES) {
       const before = snaps ? { size: snaps.size, bytes: snaps.bytes } : undefined;
       for (let i = 0; i < REPS; i++) {
         const b = await build(kb, `e${i}`);
         // first the version's evaluation (which snapshots it), then a cold start of it from the snapshot
-        for (const times of [evalMs, restoreMs]) {
-          await sleep(30); // let the spare engine pool refill, as between real deploys
-          const t0 = performance.now();
-          const inst = await rt.load(`cold-${kb}-${i}`, b.code, { limits });
-          const o = await inst.fetch(new Request("http://x/"), input);
-          if (!o.ok) throw new Error(o.error.message);
-          await o.value.text();
-          times.set(kb, [...(times.get(kb) ?? []), performance.now() - t0]);
-          await rt.evict(`cold-${kb}-${i}`);
-        }
+        for (const times of [evalMs, restoreMs]) times.set(kb, [...(times.get(kb) ?? []), await coldStart(`cold-${kb}-${i}`, b.code)]);
       }
       if (snaps && before) snapshotKiB.set(kb, (snaps.bytes - before.bytes) / Math.max(1, snaps.size - before.size) / 1024);
       log(`hangar ${kb} KB: first load (eval) + first fetch ${fmt(median(evalMs.get(kb)!))} ms, cold start from snapshot + first fetch ${fmt(median(restoreMs.get(kb)!), 2)} ms, snapshot ${fmt(snapshotKiB.get(kb) ?? NaN)} KiB`);
@@ -77,24 +83,13 @@ export const cold: Benchmark = {
     // take the warm-up invocations, so that both sandbox threads serve some.
     const serving = await Promise.all(["serving-a", "serving-b"].map((id) => rt.load(id, warm.code, { limits })));
     for (let n = 0; n < SERVING_WARMUP; n += 16) {
-      await Promise.all(Array.from({ length: 16 }, async (_, j) => {
-        const o = await serving[j % 2].fetch(new Request("http://x/"), input);
-        if (!o.ok) throw new Error(o.error.message);
-        await o.value.text();
-      }));
+      await Promise.all(Array.from({ length: 16 }, (_, j) => fetchOnce(serving[j % 2])));
     }
     const servingMs = new Map<number, number[]>();
     for (const kb of SIZES) {
       for (let i = 0; i < REPS; i++) {
         const b = await build(kb, `e${i}`);
-        await sleep(30);
-        const t0 = performance.now();
-        const inst = await rt.load(`cold-${kb}-${i}`, b.code, { limits });
-        const o = await inst.fetch(new Request("http://x/"), input);
-        if (!o.ok) throw new Error(o.error.message);
-        await o.value.text();
-        servingMs.set(kb, [...(servingMs.get(kb) ?? []), performance.now() - t0]);
-        await rt.evict(`cold-${kb}-${i}`);
+        servingMs.set(kb, [...(servingMs.get(kb) ?? []), await coldStart(`cold-${kb}-${i}`, b.code)]);
       }
       log(`hangar ${kb} KB in a serving process (${SERVING_WARMUP} invocations before): cold start from snapshot + first fetch ${fmt(median(servingMs.get(kb)!), 2)} ms`);
     }
