@@ -10,8 +10,14 @@ export interface AdminContext {
   actor: string;
   /** The instance's sandbox runtime, when the op runs inside a server (deploy reads config through it). */
   runtime?: Runtime;
-  /** The instance's cache of version bundles, when the op runs inside a server: a deploy fills it. */
-  bundles?: { seed(versionId: string, bundle: { code: string; map: string | null }): void };
+  /**
+   * The instance's registry, when the op runs inside a server: a deploy seeds its bundle cache, and a switch
+   * (deploy, rollback, delete) is applied here before the op returns, so this instance serves it at once.
+   */
+  registry?: {
+    seed(versionId: string, bundle: { code: string; map: string | null }): void;
+    refresh(force: boolean): Promise<void>;
+  };
   /** The instance's invoker, when the op runs inside a server. */
   invoker?: Invoker;
   /** `hangar dev`: forgiving where production is strict (a watched table may not exist yet). */

@@ -58,7 +58,7 @@ export async function callAdmin(config: HangarConfig, op: string, args: Record<s
     const [{ createCore }, { createLogger }] = await Promise.all([import("../server/core.ts"), import("../log/logger.ts")]);
     const core = await createCore({ db, config, logger: createLogger({ format: config.logFormat, level: "warn" }) });
     try {
-      return await fn({ db, config, actor, runtime: core.runtime, bundles: core.registry, invoker: core.invoker }, args);
+      return await fn({ db, config, actor, runtime: core.runtime, registry: core.registry, invoker: core.invoker }, args);
     } finally {
       await core.close();
     }

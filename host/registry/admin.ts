@@ -97,8 +97,12 @@ export const registryOps: Record<string, AdminOp> = {
     // the bundle is stored while it is evaluated (deployVersion), which needs no database; a failed one stores nothing
     const config = readConfig(ctx, name, code, hash, map, await deployEnv(ctx, name));
     const result = await deployVersion(ctx.db, { name, code, map, hash, config, actor: ctx.actor }, activateHook, { missingTables: ctx.dev ? "skip" : "error", functionRoles: ctx.config.functionRoles });
-    // this instance's pre-warm of the version finds its bundle here, not in the database
-    if (!result.unchanged) ctx.bundles?.seed(result.versionId, { code, map });
+    if (!result.unchanged) {
+      // this instance's pre-warm of the version finds its bundle here, not in the database
+      ctx.registry?.seed(result.versionId, { code, map });
+      // switched here before the call returns (others switch on the NOTIFY): a request right after it is served
+      await ctx.registry?.refresh(true);
+    }
     return { ...result, handlers: (await config).handlers };
   },
 
@@ -106,7 +110,9 @@ export const registryOps: Record<string, AdminOp> = {
     const name = fnName(args);
     const to = args.to === undefined || args.to === null ? null : Number(args.to);
     if (to !== null && (!Number.isInteger(to) || to < 1)) throw new UserError(`--to must be a version number, got "${args.to}"`);
-    return rollbackVersion(ctx.db, name, to, ctx.actor, activateHook, { missingTables: "error", functionRoles: ctx.config.functionRoles });
+    const result = await rollbackVersion(ctx.db, name, to, ctx.actor, activateHook, { missingTables: "error", functionRoles: ctx.config.functionRoles });
+    await ctx.registry?.refresh(true);
+    return result;
   },
 
   async "functions.list"(ctx) {

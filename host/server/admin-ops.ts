@@ -27,7 +27,9 @@ export const ADMIN_OPS: Record<string, AdminOp> = {
   async "functions.delete"(ctx, args) {
     const name = typeof args.name === "string" ? args.name : "";
     if (!isValidFunctionName(name)) throw new UserError(`"${name}" is not a valid function name`);
-    return deleteFunction(ctx.db, name);
+    const result = await deleteFunction(ctx.db, name);
+    await ctx.registry?.refresh(true);
+    return result;
   },
   async "sql.run"(ctx, args) {
     if (typeof args.script !== "string") throw new UserError("script is required");

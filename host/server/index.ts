@@ -110,7 +110,7 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
         );
         app.route(
           "/_hangar/api",
-          adminRoutes({ token: config.adminToken, ops: ADMIN_OPS, context: { db, config, runtime: core.runtime, bundles: core.registry, invoker: core.invoker } }),
+          adminRoutes({ token: config.adminToken, ops: ADMIN_OPS, context: { db, config, runtime: core.runtime, registry: core.registry, invoker: core.invoker } }),
         );
         mountDashboard(app, { db, config, version: HANGAR_VERSION, runtime: core.runtime, invoker: core.invoker });
         // config.routes: Workers-style mounts, URL unchanged; unmatched requests fall through to what follows.

@@ -6,6 +6,8 @@ import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
 import pg from "pg";
 import { runCli, startServerProcess, type ServerProcess } from "../helpers/cli.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { bundleFunction } from "../../host/build/index.ts";
 import { createPgDatabase, dropPgDatabase } from "../helpers/db.ts";
 
 const FIXTURES = new URL("./fixtures/functions", import.meta.url).pathname;
@@ -199,6 +201,43 @@ test("two instances switch to a new version within a second of the deploy, and b
   assert.ok((await switchedWithin("v1")) <= 1_000, "both instances serve v1 again within a second");
   const to2 = await runCli(["rollback", "echo", "--to", "2"], env);
   assert.match(to2.stdout, /now serving version 2/);
+});
+
+test("a deploy, rollback or delete through an instance's admin API is served by that instance when the call returns", async () => {
+  const s = await start();
+  const other = await start();
+  const fnDir = join(dir, "functions");
+  const source = (await readFile(join(fnDir, "echo.ts"), "utf8")).replace(/const VERSION = "v\d+"/, 'const VERSION = "n0"');
+  const admin = async (op: string, args: Record<string, unknown>) => {
+    const res = await fetch(`${s.url}/_hangar/api/${op}`, { method: "POST", headers: { authorization: "Bearer admin-token" }, body: JSON.stringify(args) });
+    assert.equal(res.status, 200, await res.clone().text());
+    return ((await res.json()) as { result: Record<string, unknown> }).result;
+  };
+  // no waiting between the call's answer and the request: the call answers once this instance has switched
+  const served = async (srv: ServerProcess) => {
+    const res = await fetch(`${srv.url}/functions/v1/at-once`);
+    return res.ok ? ((await res.json()) as { version: string }).version : res.status;
+  };
+  const scratch = await mkdtemp(join(tmpdir(), "hangar-at-once-"));
+  try {
+    for (let v = 1; v <= 5; v++) {
+      const file = join(scratch, `at-once-${v}.ts`);
+      await writeFile(file, source.replace('"n0"', `"n${v}"`));
+      const { code, map, hash } = await bundleFunction(file, { cwd: scratch });
+      assert.equal((await admin("functions.deploy", { name: "at-once", code, map, hash })).version, v);
+      assert.equal(await served(s), `n${v}`, `version ${v} is served as soon as its deploy returned`);
+    }
+    for (const to of [2, 4, 1]) {
+      await admin("functions.rollback", { name: "at-once", to });
+      assert.equal(await served(s), `n${to}`, `version ${to} is served as soon as the rollback returned`);
+    }
+    // the other instance switches on the NOTIFY
+    await waitFor("the other instance serves version 1", async () => (await served(other)) === "n1");
+    await admin("functions.delete", { name: "at-once" });
+    assert.equal(await served(s), 404);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 });
 
 test("killing one of two instances mid-request loses no request on the other", async () => {

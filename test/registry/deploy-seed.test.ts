@@ -1,7 +1,8 @@
 // @both-backends
 // A deploy in a server evaluates the bundle once: the evaluation's snapshot is
 // what the version's pre-warm restores, and the deploy gives this instance's
-// bundle cache the version's bundle (the pre-warm does not fetch it back).
+// bundle cache the version's bundle (the pre-warm does not fetch it back)
+// and switches this instance's registry before it returns.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
@@ -28,9 +29,12 @@ test(`${backend}: a deploy seeds the bundle cache and its evaluation is what the
   const hash = createHash("sha256").update(code).digest("hex");
   const seeded = new Map<string, string>();
   const config = resolveConfig("cli", {}, {});
-  const ctx = { db: t.db, config, actor: "test", runtime: rt, bundles: { seed: (id: string, b: { code: string }) => void seeded.set(id, b.code) } };
+  let refreshed = 0;
+  const registry = { seed: (id: string, b: { code: string }) => void seeded.set(id, b.code), refresh: async () => void refreshed++ };
+  const ctx = { db: t.db, config, actor: "test", runtime: rt, registry };
   const result = (await registryOps["functions.deploy"](ctx, { name: "seeded-fn", code, hash })) as DeployResult;
   assert.deepEqual([...seeded], [[result.versionId, code]]);
+  assert.equal(refreshed, 1, "the switch was applied to this instance's registry before the deploy returned");
   assert.equal(rt.get(`deploy:seeded-fn:${hash}`), undefined, "the validation instance is gone");
   const logs: string[] = [];
   const inst = await rt.load(result.versionId, code, { limits: config.defaultLimits, onConsole: (_l, m) => void logs.push(m) });
@@ -43,6 +47,7 @@ test(`${backend}: a deploy seeds the bundle cache and its evaluation is what the
   const again = (await registryOps["functions.deploy"](ctx, { name: "seeded-fn", code, hash })) as DeployResult;
   assert.equal(again.unchanged, true);
   assert.equal(seeded.size, 0);
+  assert.equal(refreshed, 1, "nothing switched: no refresh");
 });
 
 test(`${backend}: the bundle is stored while it is evaluated (on Postgres); an evaluation that fails stores nothing`, async () => {
