@@ -54,6 +54,13 @@ const prepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unkn
 
 /** Host statement names parsed on each connection (forgotten by `forgetPrepared` after DISCARD/DEALLOCATE). */
 const prepared = new WeakMap<object, Set<string>>();
+/**
+ * Names whose step failed in the query that parsed them: the Parse may have
+ * failed (no such statement) or what came after it (the statement exists).
+ * Their next use closes the name first (closing a name that does not exist is
+ * no error) and parses it again.
+ */
+const uncertain = new WeakMap<object, Set<string>>();
 
 /** A pg client whose session can run steps: node-postgres's Client over a real or PGlite socket. */
 export interface WireClient extends Sql {
@@ -68,7 +75,20 @@ export function isWireClient(s: unknown): s is WireClient {
 /** After DISCARD ALL / DEALLOCATE ALL on a session: its prepared host statements are gone. */
 export function forgetPrepared(s: unknown): void {
   const c = (s as { connection?: object }).connection;
-  if (c) prepared.delete(c);
+  if (c) {
+    prepared.delete(c);
+    uncertain.delete(c);
+  }
+}
+
+/** How many host statements `s`'s session holds prepared: a cap for names made per table (vector searches). */
+export function preparedCount(s: WireClient): number {
+  return prepared.get(s.connection)?.size ?? 0;
+}
+
+/** Whether `s`'s session holds the host statement `name` prepared. */
+export function isPrepared(s: WireClient, name: string): boolean {
+  return prepared.get(s.connection)?.has(name) ?? false;
 }
 
 class StepsQuery {
@@ -96,11 +116,13 @@ class StepsQuery {
     this.wire = connection;
     let known = prepared.get(connection);
     if (!known) prepared.set(connection, (known = new Set()));
+    const unsure = uncertain.get(connection);
     connection.stream.cork?.();
     try {
       for (let i = 0; i < this.steps.length; i++) {
         const step = this.steps[i];
         if (step.name && !known.has(step.name)) {
+          if (unsure?.delete(step.name)) connection.close({ type: "S", name: step.name });
           connection.parse({ name: step.name, text: step.text });
           this.named.push(step.name);
         } else if (!step.name) connection.parse({ text: step.text });
@@ -179,11 +201,16 @@ class StepsQuery {
     if (err) {
       this.error = err;
       err.step = this.current;
-      // Steps after the failing one were skipped, their Parse included.
+      // Steps after the failing one were skipped, their Parse included; the failing one's Parse may have failed.
       const known = this.wire ? prepared.get(this.wire) : undefined;
-      for (let i = this.current + 1; i < this.steps.length; i++) {
+      for (let i = this.current; i < this.steps.length; i++) {
         const n = this.steps[i].name;
-        if (n && this.named.includes(n)) known?.delete(n);
+        if (!n || !this.named.includes(n)) continue;
+        known?.delete(n);
+        if (i === this.current && this.wire) {
+          const unsure = uncertain.get(this.wire) ?? new Set<string>();
+          uncertain.set(this.wire, unsure.add(n));
+        }
       }
     }
     const results = this.results;

@@ -6,7 +6,7 @@ import { mutexFor } from "../sql/lanes.ts";
 import { contextStep, DEFAULT_SQL_LIMITS, enterSql, GUEST_ROLE, restoreSql, saveContext, type SqlLimits } from "../sql/context.ts";
 import { SqlError, toGuestError } from "../sql/errors.ts";
 import { cachedRoleProblem } from "../sql/roles.ts";
-import { isWireClient, runSteps, type Step, type WireClient } from "../sql/wire.ts";
+import { isPrepared, isWireClient, preparedCount, runSteps, type Step, type WireClient } from "../sql/wire.ts";
 import { createIndexSql, ensureCollection, ensureGrant, findCollection, indexOf, hasIterativeScan, knownCollection, knownGrant, remember, SHARED_SCOPE, tableOf, type Collection } from "./collections.ts";
 import { VectorError } from "./errors.ts";
 import { isMetric, METRICS, type Metric } from "./metric.ts";
@@ -34,6 +34,8 @@ export interface VectorBindingOptions {
   sharedSession?: () => Sql | null;
   /** Default hnsw.ef_search when a search names none: max(this, 2k), capped at 1000 (default 200). */
   efSearch?: number;
+  /** Host statements a pool session may hold prepared before searches of further tables are parsed each time (default 64). */
+  maxPrepared?: number;
 }
 
 export interface VectorBindings {
@@ -221,7 +223,12 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
         }
       : { name: "hangar_vec", text: "select pg_catalog.set_config('hnsw.ef_search', $1, true), pg_catalog.set_config('hangar.vector_table', $2, true)", values: [String(ef), c.table] };
     const ctx = contextStep({ role, claims: null, limits: { ...DEFAULT_SQL_LIMITS, ...opts.limits }, idleTimeout: db.kind !== "pglite" });
-    const results = await runSteps(s, [settings, ctx, { text: searchSql(c, filter), values, rows: { max: k } }]);
+    // Prepared once per session (named): parsing and planning a search is about a third of its server time.
+    // A session holds a bounded number of them; past that, a table's search is parsed each time.
+    // (the name carries all the text depends on: a collection made again under its name may have another metric)
+    const name = `hangar_vs_${c.table}_${c.metric}${filter ? "_f" : ""}`;
+    const named = isPrepared(s, name) || preparedCount(s) < (opts.maxPrepared ?? 64) ? name : undefined;
+    const results = await runSteps(s, [settings, ctx, { name: named, text: searchSql(c, filter), values, rows: { max: k } }]);
     return hits(c, results[2].rows as Hit[]);
   }
 

@@ -4,6 +4,7 @@ import { after, before, test } from "node:test";
 import type { HostCallInfo } from "../../../runtime/types.ts";
 import { createSqlBindings } from "../../../host/bindings/sql/index.ts";
 import { createVectorBindings, searchSql } from "../../../host/bindings/vector/index.ts";
+import { tableNameFor } from "../../../host/bindings/vector/collections.ts";
 import { readFileSync } from "node:fs";
 import { gaussianVectors } from "./prng.ts";
 import { backend, createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
@@ -105,6 +106,33 @@ test(`${backend}: other metrics: l2 and inner product`, async () => {
   const ip = await call("vector.search", "ipc", [1, 0]);
   assert.deepEqual(ip.map((h: any) => [h.id, h.score]), [["big", 3], ["small", 1]]);
   await assert.rejects(call("vector.upsert", "l2c", [{ id: "x", embedding: [1, 1] }], { metric: "cosine" }), /uses metric l2/);
+});
+
+test(`${backend}: a table's search is prepared once per session, up to the session's cap; past it searches are parsed each time`, async () => {
+  // PGlite has one session, so its prepared statements are the bindings': the cap leaves room for three more
+  const held = async () => (await t.db.query<{ name: string }>("select name from pg_prepared_statements order by prepare_time")).rows.map((r) => r.name);
+  const before = backend === "pglite" ? (await held()).length : 0;
+  const v = createVectorBindings({ db: t.db, fnName: "prep-fn", maxPrepared: before + 3 });
+  const call = (name: string, ...args: unknown[]) => v.functions[name](args, info) as Promise<any>;
+  try {
+    const names = ["p1", "p2", "p3", "p4"];
+    for (const [i, n] of names.entries()) await call("vector.upsert", n, [{ id: `${n}-near`, embedding: [1, i + 1] }, { id: `${n}-far`, embedding: [-1, -(i + 1)] }]);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, n] of names.entries()) {
+        const hits = await call("vector.search", n, [1, i + 1], { k: 2 });
+        assert.deepEqual(hits.map((h: any) => h.id), [`${n}-near`, `${n}-far`], `round ${round}, ${n}`);
+        const filtered = await call("vector.search", n, [1, i + 1], { k: 2, filter: {} });
+        assert.deepEqual(filtered.map((h: any) => h.id), [`${n}-near`, `${n}-far`]);
+      }
+    }
+    if (backend === "pglite") {
+      const table = (n: string) => tableNameFor("prep-fn", n);
+      const mine = (await held()).filter((n) => names.some((c) => n.includes(table(c))));
+      assert.deepEqual(mine, [`hangar_vs_${table("p1")}_cosine`, `hangar_vs_${table("p1")}_cosine_f`, `hangar_vs_${table("p2")}_cosine`]);
+    }
+  } finally {
+    await v.close();
+  }
 });
 
 test(`${backend}: racing first upserts create the collection once`, async () => {

@@ -1,0 +1,48 @@
+// @both-backends
+// Host statements prepared once per session (wire.ts): a named step that fails
+// in the query that parsed it leaves the session usable under that name,
+// whether its Parse failed (no statement was made) or what came after it did
+// (the statement exists).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Db } from "../../../host/db/index.ts";
+import { isPrepared, isWireClient, runSteps, type StepError } from "../../../host/bindings/sql/wire.ts";
+import { backend, createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
+
+let t: TestDatabase;
+let db: Db;
+before(async () => {
+  t = await createTestDatabase();
+  db = t.db;
+});
+after(() => t.close());
+
+test(`${backend}: a named step whose Parse or Execute failed runs again under the same name on the same session`, async () => {
+  const guest = db.guest({ functionName: "wire-test", invocationId: "1" });
+  try {
+    await guest.withClient(async (s) => {
+      assert.ok(isWireClient(s));
+      // the Parse fails: the table does not exist yet, so no statement is made under the name
+      const later = { name: "hangar_test_later", text: "select count(*)::int as n from wire_later", rows: { max: 10 } };
+      await assert.rejects(runSteps(s, [later]), (e: StepError) => e.code === "42P01" && e.step === 0);
+      assert.equal(isPrepared(s, later.name), false);
+      await s.query("create table wire_later (x int)"); // on this session: PGlite has only the one
+      const [made] = await runSteps(s, [later]);
+      assert.deepEqual(made.rows, [{ n: 0 }], "parsed again, not bound to a statement that was never made");
+      assert.equal(isPrepared(s, later.name), true);
+      const [again] = await runSteps(s, [later]);
+      assert.deepEqual(again.rows, [{ n: 0 }]);
+
+      // the Parse succeeds and the execution fails: the statement exists, and is closed before it is parsed again
+      const div = (by: number) => ({ name: "hangar_test_div", text: "select 6 / $1::int as v", values: [by], rows: { max: 1 } });
+      await assert.rejects(runSteps(s, [{ text: "select 1" }, div(0)]), (e: StepError) => e.code === "22012" && e.step === 1);
+      const [, ok] = await runSteps(s, [{ text: "select 1" }, div(2)]);
+      assert.deepEqual(ok.rows, [{ v: 3 }], "no 42P05: the name was closed first");
+      const [ok2] = await runSteps(s, [div(3)]);
+      assert.deepEqual(ok2.rows, [{ v: 2 }]);
+    });
+  } finally {
+    await guest.close();
+    await db.query("drop table if exists wire_later");
+  }
+});
