@@ -4,6 +4,7 @@
 // capped in bytes, has an idle timeout per read, and is cancelled when the
 // invocation ends.
 import { FetchError } from "./errors.ts";
+import type { BodyReader } from "./send.ts";
 
 /** Bytes gathered before answering the fetch call itself (a small body comes whole, in one call). */
 const FIRST_BYTES = 64 * 1024;
@@ -13,7 +14,7 @@ const MAX_OPEN = 64;
 type Read = ReadableStreamReadResult<Uint8Array>;
 
 interface Open {
-  reader: ReadableStreamDefaultReader<Uint8Array>;
+  reader: BodyReader;
   pending: Promise<Read> | null;
   received: number;
   host: string;
@@ -30,9 +31,9 @@ export class BodyStreams {
   constructor(private limits: StreamLimits) {}
 
   /** What has arrived of `stream` by now: the whole body, or its start plus an id to read the rest with. */
-  async start(stream: ReadableStream<Uint8Array> | null, host: string, signal: AbortSignal): Promise<{ body: Uint8Array; bodyStream?: number }> {
-    if (!stream) return { body: new Uint8Array(0) };
-    const o: Open = { reader: stream.getReader(), pending: null, received: 0, host };
+  async start(body: BodyReader | null, host: string, signal: AbortSignal): Promise<{ body: Uint8Array; bodyStream?: number }> {
+    if (!body) return { body: new Uint8Array(0) };
+    const o: Open = { reader: body, pending: null, received: 0, host };
     const parts: Uint8Array[] = [];
     try {
       let r: Read | null = await o.reader.read();
@@ -41,10 +42,14 @@ export class BodyStreams {
         parts.push(this.count(o, r.value));
         if (o.received >= FIRST_BYTES) break;
         // keep reading only what is already buffered: a stream that pauses is answered now
-        o.pending = o.reader.read();
-        r = await Promise.race([o.pending, immediate()]);
+        if (o.reader.poll) {
+          r = o.reader.poll();
+        } else {
+          o.pending = o.reader.read();
+          r = await Promise.race([o.pending, immediate()]);
+          if (r !== null) o.pending = null;
+        }
         if (r === null) break;
-        o.pending = null;
       }
     } catch (err) {
       o.reader.cancel().catch(() => {});

@@ -5,6 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { createFetchBinding, createFetcher, closeSharedFetchAgents } from "../../../host/bindings/fetch/index.ts";
 import { call, rejection, req, startServer, text, watchConnections, type TestServer } from "./helpers.ts";
+import type { FetchResponseData } from "../../../runtime/types.ts";
 
 let server: TestServer;
 let base: string;
@@ -318,6 +319,26 @@ describe("failures and bad input", () => {
     assert.equal(err.code, "FETCH_FAILED");
     assert.match(err.message, /ECONNREFUSED/);
     assert.ok(err.cause);
+  });
+
+  test("a connection cut mid-body is FETCH_FAILED, never a short body (whole or streamed)", async () => {
+    // headers and a first part, then the socket is destroyed with 90 of the declared 100 bytes missing
+    const cut = await startServer((_r, res) => {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("0123456789", () => setTimeout(() => res.socket?.destroy(), 20));
+    });
+    try {
+      const url = `http://127.0.0.1:${cut.port}/`;
+      const whole = await rejection(call(fetcher.binding, req(url)));
+      assert.equal(whole.code, "FETCH_FAILED");
+      const started = (await fetcher.binding([{ ...req(url), stream: true }], { requestId: "test", signal: new AbortController().signal })) as FetchResponseData & { bodyStream?: number };
+      assert.equal(Buffer.from(started.body).toString(), "0123456789");
+      assert.equal(typeof started.bodyStream, "number", "the rest is still to come");
+      const rest = await rejection(fetcher.binding.read([started.bodyStream], { requestId: "test", signal: new AbortController().signal }) as Promise<unknown>);
+      assert.equal(rest.code, "FETCH_FAILED");
+    } finally {
+      await cut.close();
+    }
   });
 
   test("an allowed IPv6 literal reaches the network layer (no refusal)", async () => {

@@ -20,7 +20,7 @@ test("a body already complete comes whole, without a stream id", async () => {
   const s = new BodyStreams({ maxResponseBytes: 1000, timeoutMs: 1000 });
   const g = gated();
   g.push(bytes(3)); g.push(bytes(4)); g.close();
-  const r = await s.start(g.stream, "h", new AbortController().signal);
+  const r = await s.start(g.stream.getReader(), "h", new AbortController().signal);
   assert.equal(r.bodyStream, undefined);
   assert.equal(r.body.byteLength, 7);
 });
@@ -29,7 +29,7 @@ test("a body still arriving: its start now, the rest read chunk by chunk, then n
   const s = new BodyStreams({ maxResponseBytes: 1000, timeoutMs: 5000 });
   const g = gated();
   g.push(bytes(2));
-  const r = await s.start(g.stream, "h", new AbortController().signal);
+  const r = await s.start(g.stream.getReader(), "h", new AbortController().signal);
   assert.equal(r.body.byteLength, 2);
   assert.equal(typeof r.bodyStream, "number");
   const next = s.read(r.bodyStream!);
@@ -44,7 +44,7 @@ test("the byte cap holds across reads, and cancels the upstream", async () => {
   const s = new BodyStreams({ maxResponseBytes: 10, timeoutMs: 5000 });
   const g = gated();
   g.push(bytes(6));
-  const r = await s.start(g.stream, "h", new AbortController().signal);
+  const r = await s.start(g.stream.getReader(), "h", new AbortController().signal);
   const next = s.read(r.bodyStream!);
   g.push(bytes(6));
   await assert.rejects(next, (e: Error & { code?: string }) => e.code === "RESPONSE_TOO_LARGE");
@@ -55,7 +55,7 @@ test("a read that waits past the idle timeout fails and cancels", async () => {
   const s = new BodyStreams({ maxResponseBytes: 1000, timeoutMs: 50 });
   const g = gated();
   g.push(bytes(1));
-  const r = await s.start(g.stream, "h", new AbortController().signal);
+  const r = await s.start(g.stream.getReader(), "h", new AbortController().signal);
   await assert.rejects(s.read(r.bodyStream!), (e: Error & { code?: string }) => e.code === "FETCH_TIMEOUT");
   await g.cancelled;
 });
@@ -65,7 +65,7 @@ test("the invocation's end cancels an open body", async () => {
   const g = gated();
   g.push(bytes(1));
   const ac = new AbortController();
-  const r = await s.start(g.stream, "h", ac.signal);
+  const r = await s.start(g.stream.getReader(), "h", ac.signal);
   ac.abort();
   await g.cancelled;
   await assert.rejects(s.read(r.bodyStream!), /closed/);
