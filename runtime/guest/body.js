@@ -169,13 +169,16 @@ export class Request extends Body {
     setGuard(this._headers, "request");
     this._redirect = init.redirect !== undefined ? String(init.redirect) : src ? src._redirect : "follow";
     if (!["follow", "manual", "error"].includes(this._redirect)) throw new TypeError(`'${this._redirect}' is not a valid value for redirect`);
-    const parentSignal = init.signal !== undefined ? init.signal : src ? src.signal : null;
-    const controller = new AbortController();
+    // without a signal to follow nothing can abort this request: its signal is made on first use, and fetch()
+    // skips the abort race (src._signal: a Request whose signal was never made has none to follow either)
+    const parentSignal = init.signal !== undefined ? init.signal : src ? src._signal : null;
+    this._signal = null;
     if (parentSignal) {
+      const controller = new AbortController();
       if (parentSignal.aborted) controller.abort(parentSignal.reason);
       else parentSignal.addEventListener("abort", () => controller.abort(parentSignal.reason), { once: true });
+      this._signal = controller.signal;
     }
-    this._signal = controller.signal;
     let bytes = null, source = null;
     if (init.body !== undefined && init.body !== null) {
       if (method === "GET" || method === "HEAD") throw new TypeError("Request with GET/HEAD method cannot have body.");

@@ -29,7 +29,8 @@ export function streamOfBytes(bytes) {
 /**
  * A stream whose chunks the guest pulls from the host one call at a time: `read()` resolves
  * the next chunk or null at the end; `cancel()` tells the host to stop. `first` is enqueued
- * at once; `failed` turns a read's error into the stream's.
+ * at once; `failed` turns a read's error into the stream's. `error(reason)` errors the stream
+ * (readers get `reason`, locked or not) and tells the host to stop.
  * @param {() => Promise<Uint8Array | null>} read
  * @param {() => void} cancel
  * @param {Uint8Array | null} [first]
@@ -37,22 +38,28 @@ export function streamOfBytes(bytes) {
  */
 export function pulledStream(read, cancel, first = null, failed = (e) => e) {
   let done = false;
+  /** @type {ReadableStreamDefaultController<Uint8Array>} */
+  let ctrl;
   const stream = new (streams().ReadableStream)({
-    start(c) { if (first && first.byteLength) c.enqueue(first); },
+    start(c) { ctrl = c; if (first && first.byteLength) c.enqueue(first); },
     async pull(c) {
       let chunk;
       try {
         chunk = await read();
       } catch (e) {
+        if (done) return;
         done = true;
         c.error(failed(e));
         return;
       }
+      if (done) return; // errored meanwhile
       if (chunk === null) { done = true; c.close(); } else c.enqueue(chunk);
     },
     cancel() { if (!done) { done = true; cancel(); } },
   }, { highWaterMark: 0 });
-  return { stream, ended: () => done };
+  /** @param {unknown} reason */
+  const error = (reason) => { if (!done) { done = true; ctrl.error(reason); cancel(); } };
+  return { stream, ended: () => done, error };
 }
 
 /** Every chunk of a byte stream, joined (chunks must be BufferSources). */

@@ -140,6 +140,52 @@ test("encoding, base64, crypto, structuredClone, timers, AbortController", async
     abort: [true, "AbortError", 1] });
 });
 
+test("guest fetch: a signal aborts it with its reason, before or during the call and while the body streams; without one it just answers", async () => {
+  let calls = 0;
+  const cancelled: unknown[] = [];
+  const host = {
+    // "/slow" answers after the guest gave up on it; "/stream" answers its start and leaves the rest to "fetch.read"
+    // (a host call still pending keeps the invocation open, so none is left pending for good)
+    fetch: async (args: unknown[]) => {
+      calls++;
+      const url = (args[0] as { url: string }).url;
+      if (url.endsWith("/slow")) return new Promise((resolve) => setTimeout(() => resolve({ status: 200, statusText: "OK", headers: [], body: new Uint8Array(0), url, redirected: false }), 300));
+      if (url.endsWith("/stream")) return { status: 200, statusText: "OK", headers: [], body: new TextEncoder().encode("a"), url, redirected: false, bodyStream: 7 };
+      return { status: 200, statusText: "OK", headers: [["x-n", String(calls)]], body: new TextEncoder().encode("ok"), url, redirected: false };
+    },
+    "fetch.read": async (args: unknown[]) => {
+      if (args[1] === "cancel") { cancelled.push(args[0]); return null; }
+      return new Promise((resolve) => setTimeout(() => resolve(null), 300));
+    },
+  };
+  const out = await guest(`
+    const plain = await fetch("http://up.test/a");
+    const fromRequest = await fetch(new Request("http://up.test/b", { headers: { "x-a": "1" } }));
+    const before = new AbortController(); before.abort(new Error("early"));
+    let early; try { await fetch("http://up.test/a", { signal: before.signal }); } catch (e) { early = e.message; }
+    const during = new AbortController();
+    const pending = fetch("http://up.test/slow", { signal: during.signal });
+    setTimeout(() => during.abort(new Error("stopped")), 1);
+    let late; try { await pending; } catch (e) { late = e.message; }
+    const viaRequest = new AbortController();
+    const r = new Request("http://up.test/slow", { signal: viaRequest.signal });
+    const pending2 = fetch(r);
+    setTimeout(() => viaRequest.abort(new Error("from the request")), 1);
+    let inherited; try { await pending2; } catch (e) { inherited = e.message; }
+    const streaming = new AbortController();
+    const s = await fetch("http://up.test/stream", { signal: streaming.signal });
+    const reader = s.body.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    const next = reader.read();
+    streaming.abort(new Error("mid-body"));
+    let body; try { await next; } catch (e) { body = e.message; }
+    return { plain: [plain.status, await plain.text(), plain.headers.get("x-n"), plain.signal === undefined],
+      fromRequest: fromRequest.status, early, late, inherited, first, body };`, host, { limits: ROOMY });
+  assert.deepEqual(out, { plain: [200, "ok", "1", true], fromRequest: 200, early: "early", late: "stopped", inherited: "from the request", first: "a", body: "mid-body" });
+  assert.equal(calls, 5, "an already aborted signal sends nothing");
+  assert.deepEqual(cancelled, [7], "the aborted body's upstream was cancelled");
+});
+
 test("crypto.subtle HMAC matches node:crypto and keeps the key opaque", async () => {
   const { createHmac } = await import("node:crypto");
   const out = await guest(`const enc = new TextEncoder();
