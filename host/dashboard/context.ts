@@ -16,6 +16,8 @@ export interface DashboardDeps {
   /** This instance's sandbox runtime (warm instance count on the health page). */
   runtime?: Runtime;
   invoker?: Invoker;
+  /** This instance's registry: a rollback from the dashboard is served here before the page answers. */
+  registry?: AdminContext["registry"];
 }
 
 export type DashEnv = { Variables: { session: Session; form: Record<string, string> } };

@@ -34,7 +34,7 @@ const SECURITY_HEADERS: Record<string, string> = {
  */
 export function dashboardRoutes(deps: DashboardDeps): Hono<DashEnv> {
   const sessions = new Sessions(deps.config.adminToken);
-  const d: Dash = { deps, sessions, admin: { db: deps.db, config: deps.config, actor: "dashboard", runtime: deps.runtime, invoker: deps.invoker } };
+  const d: Dash = { deps, sessions, admin: { db: deps.db, config: deps.config, actor: "dashboard", runtime: deps.runtime, registry: deps.registry, invoker: deps.invoker } };
   const app = new Hono<DashEnv>();
 
   const headers: MiddlewareHandler<DashEnv> = async (c, next) => {

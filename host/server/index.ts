@@ -112,7 +112,7 @@ export async function startServer({ config, logger, db: given, dev, recorder }: 
           "/_hangar/api",
           adminRoutes({ token: config.adminToken, ops: ADMIN_OPS, context: { db, config, runtime: core.runtime, registry: core.registry, invoker: core.invoker } }),
         );
-        mountDashboard(app, { db, config, version: HANGAR_VERSION, runtime: core.runtime, invoker: core.invoker });
+        mountDashboard(app, { db, config, version: HANGAR_VERSION, runtime: core.runtime, registry: core.registry, invoker: core.invoker });
         // config.routes: Workers-style mounts, URL unchanged; unmatched requests fall through to what follows.
         app.route("/", routedFunctions({ invoker: core.invoker, route: (h, p) => core.registry.route(h, p), authenticate, maxBodyBytes: config.maxBodyBytes, expose: dev }));
       },
