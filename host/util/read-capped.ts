@@ -1,27 +1,3 @@
-import { concatBytes } from "../../runtime/concat-bytes.ts";
-
-/** Read a stream fully, or return null (cancelling it) as soon as it passes `max` bytes. */
-export async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > max) {
-        await reader.cancel().catch(() => {});
-        return null;
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return concatBytes(chunks, total);
-}
-
 /** What a request body over the `max`-byte cap is told (the 413's message, and the guest's failed read). */
 export const bodyTooLargeMessage = (max: number) => `request body exceeds the limit of ${max} bytes`;
 
