@@ -59,7 +59,7 @@ export function pulledStream(read, cancel, first = null, failed = (e) => e) {
   }, { highWaterMark: 0 });
   /** @param {unknown} reason */
   const error = (reason) => { if (!done) { done = true; ctrl.error(reason); cancel(); } };
-  return { stream, ended: () => done, error };
+  return { stream, error };
 }
 
 /** Every chunk of a byte stream, joined (chunks must be BufferSources). */
