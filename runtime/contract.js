@@ -262,3 +262,62 @@ function decodeEnv(text, wire) {
   }
   return lastEnv;
 }
+
+// A fetch handler's response head (status, statusText, headers) as one string,
+// for the usual response, whose body is text or none (the text goes beside it):
+// the interpreter's JSON.stringify of the same report cost several times this
+// concatenation. It starts with RESULT_HEAD, which JSON text never starts with;
+// each text field is its length, ":", then the text, so any character may be in it.
+
+export const RESULT_HEAD = "\u0001";
+
+/**
+ * @param {number} status
+ * @param {string} statusText
+ * @param {[string, string][]} headers
+ * @returns {string}
+ */
+export function encodeResultHead(status, statusText, headers) {
+  let s = RESULT_HEAD + status + ":" + statusText.length + ":" + statusText;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i];
+    s += h[0].length + ":" + h[0] + h[1].length + ":" + h[1];
+  }
+  return s;
+}
+
+/**
+ * What encodeResultHead made, or null when `s` is not one (it comes from the guest: never trusted).
+ * @param {string} s
+ * @returns {{ status: number, statusText: string, headers: [string, string][] } | null}
+ */
+export function decodeResultHead(s) {
+  let p = RESULT_HEAD.length;
+  const int = () => {
+    const c = s.indexOf(":", p);
+    if (c <= p || c - p > 9) return -1;
+    const n = Number(s.slice(p, c));
+    p = c + 1;
+    return Number.isInteger(n) && n >= 0 ? n : -1;
+  };
+  const text = () => {
+    const n = int();
+    if (n < 0 || p + n > s.length) return null;
+    const v = s.slice(p, p + n);
+    p += n;
+    return v;
+  };
+  if (!s.startsWith(RESULT_HEAD)) return null;
+  const status = int();
+  const statusText = text();
+  if (status < 0 || statusText === null) return null;
+  /** @type {[string, string][]} */
+  const headers = [];
+  while (p < s.length) {
+    const k = text();
+    const v = k === null ? null : text();
+    if (k === null || v === null) return null;
+    headers.push([k, v]);
+  }
+  return { status, statusText, headers };
+}

@@ -11,7 +11,7 @@ import { restoreImage, scanDiff, type DiffImage, type ScannedDiff } from "./snap
 import { zeroFreeHeap } from "./snapshot/heap.ts";
 import { frozenCopy, type FrozenCopy } from "./snapshot/frozen.ts";
 import { preludeSource } from "./prelude.ts";
-import { encode, decode, FETCH_HEAD } from "./contract.js";
+import { encode, decode, decodeResultHead, FETCH_HEAD, RESULT_HEAD } from "./contract.js";
 import { callInfo, errorInfo, hostReply, WIRE, type HostReply } from "./host-reply.ts";
 import { fetchHead, parsedUrl } from "./fetch-head.ts";
 import { textBody } from "./text-body.ts";
@@ -711,9 +711,16 @@ export class Instance implements FunctionInstance {
       done: (invId, json, buffers, text) => {
         const inv = this.invs.get(invId);
         if (!inv || inv.responded) return;
-        const report = decode(json, buffers, WIRE) as Invocation["report"];
-        // a fetch response's text body comes beside the report (guest/index.js)
-        if (text !== undefined && report?.ok && report.value !== null && typeof report.value === "object") (report.value as { body: unknown }).body = text;
+        let report: Invocation["report"];
+        if (json.startsWith(RESULT_HEAD)) {
+          // a response head, its text body (if any) beside it (guest/index.js fetchReport)
+          const head = decodeResultHead(json);
+          report = head ? { ok: true, value: { ...head, body: text ?? null } }
+            : { ok: false, error: { kind: "bad-response", message: "the function's response head could not be read" } };
+        } else {
+          report = decode(json, buffers, WIRE) as Invocation["report"];
+          if (text !== undefined && report?.ok && report.value !== null && typeof report.value === "object") (report.value as { body: unknown }).body = text;
+        }
         inv.report = report;
         this.touch(inv);
       },

@@ -1,7 +1,7 @@
 // Guest prelude: installs the Web globals, `__hangar`, `Deno`, and returns the
 // entry points the host calls (invoke, settle, fireTimer, cleanup, describe).
 import { native, bytesOf, bufferOf, evalLib, WIRE } from "./native.js";
-import { encode, decode, decodeFetchHead, FETCH_HEAD } from "../contract.js";
+import { encode, decode, decodeFetchHead, encodeResultHead, FETCH_HEAD } from "../contract.js";
 import { DOMException, Event, EventTarget, AbortController, AbortSignal } from "./events.js";
 import { TextEncoder, TextDecoder, atob, btoa } from "./encoding.js";
 import { crypto, CryptoKey } from "./crypto.js";
@@ -115,13 +115,15 @@ function handlerFor(kind) {
   return null;
 }
 
+const promiseResolve = Promise.resolve.bind(Promise);
+const promiseThen = Function.prototype.call.bind(Promise.prototype.then);
+
 const invocations = new Map();
 /** The invocation whose code is running now, for EdgeRuntime.waitUntil (set around each handler call). */
 let current = null;
 
-async function run(kind, data, state, invId) {
-  const handler = handlerFor(kind);
-  if (!handler) return { ok: false, error: { kind: "no-handler", name: "Error", message: `the module exports no ${kind} handler` } };
+/** Call invocation invId's handler: its value, or a promise of it. */
+function start(handler, kind, data, state, invId) {
   const ctx = {
     waitUntil(p) { state.waits.push(Promise.resolve(p)); },
     passThroughOnException() {},
@@ -130,56 +132,67 @@ async function run(kind, data, state, invId) {
   };
   // a fetch head's env arrives frozen and is the same object while it is unchanged (contract.js decodeEnv)
   const envObj = data.env !== null && typeof data.env === "object" && Object.isFrozen(data.env) ? data.env : Object.freeze({ ...data.env });
-  if (kind === "fetch") {
-    const r = data.request;
-    const request = hostRequest(r, invId);
-    current = state;
-    let pending;
-    try { pending = handler(request, envObj, ctx); } finally { current = null; }
-    const res = await pending;
-    if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
-    if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
-    const head = { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers) };
-    // a text body goes as its string: the host encodes it (one crossing fewer than encoding here)
-    if (res._plain) {
-      const body = res._bytes === null ? null : res._consumeForHost();
-      state.textReport = body === null || typeof body === "string";
-      return { ok: true, value: { ...head, body } };
-    }
-    // a stream body goes to the client as the host pulls it (see pullBody)
-    if (res.bodyUsed || res.body.locked) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body stream is locked or disturbed" } };
-    res._used = true;
-    state.body = { reader: res.body.getReader() };
-    state.streamDone = new Promise((resolve) => { state.endStream = resolve; });
-    return { ok: true, value: { ...head, body: null, stream: true } };
-  }
+  const arg = kind === "fetch" ? hostRequest(data.request, invId) : data.payload;
   current = state;
-  let pending;
-  try { pending = handler(data.payload, envObj, ctx); } finally { current = null; }
-  const value = await pending;
-  return { ok: true, value: value === undefined ? null : value };
+  try { return handler(arg, envObj, ctx); } finally { current = null; }
 }
 
-/** Run one invocation; reports through native.done and native.waitDone. */
-async function invoke(invId, kind, json, ...buffers) {
-  const state = { waits: [], textReport: false };
-  invocations.set(invId, state);
-  let report;
-  try {
-    report = kind === FETCH_HEAD ? await run("fetch", decodeFetchHead(json, buffers, WIRE), state, invId) : await run(kind, decode(json, buffers, WIRE), state, invId);
-  } catch (e) {
-    report = { ok: false, error: describeError(e) };
+/**
+ * A fetch handler's Response as the report: for a text body (or none), the
+ * response head string (contract.js encodeResultHead) with the text in
+ * state.text; else the report object.
+ */
+function fetchReport(res, state) {
+  if (!(res instanceof Response)) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: `fetch handler returned ${describeValue(res)}, not a Response` } };
+  if (res.bodyUsed) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body was already used" } };
+  if (res._plain) {
+    const body = res._bytes === null ? null : res._consumeForHost();
+    if (body === null || typeof body === "string") {
+      state.text = body;
+      return encodeResultHead(res.status, res.statusText, res.headers._list);
+    }
+    return { ok: true, value: { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers), body } };
   }
-  let enc;
-  // a fetch report whose body is text (or none) holds only strings and numbers under our own keys, which the
-  // codec passes through as plain JSON: its walk over them is skipped; the text body goes beside the JSON, as
-  // the one string after it (inside, the interpreter would escape every quote of a JSON body)
+  // a stream body goes to the client as the host pulls it (see pullBody)
+  if (res.body.locked) return { ok: false, error: { kind: "bad-response", name: "TypeError", message: "fetch handler returned a Response whose body stream is locked or disturbed" } };
+  res._used = true;
+  state.body = { reader: res.body.getReader() };
+  state.streamDone = new Promise((resolve) => { state.endStream = resolve; });
+  return { ok: true, value: { status: res.status, statusText: res.statusText, headers: headerPairs(res.headers), body: null, stream: true } };
+}
+
+/** Run one invocation; reports through native.finish (or native.done, then native.waitDone). */
+function invoke(invId, kind, json, ...buffers) {
+  const state = { waits: [], text: null };
+  invocations.set(invId, state);
+  const isFetch = kind === FETCH_HEAD || kind === "fetch";
+  const k = isFetch ? "fetch" : kind;
+  let started;
   try {
-    if (state.textReport) {
-      const text = report.ok && typeof report.value.body === "string" ? report.value.body : null;
-      if (text !== null) report.value.body = null;
-      enc = [JSON.stringify(report), text !== null ? [text] : []];
-    } else enc = encode(report, WIRE);
+    const handler = handlerFor(k);
+    if (!handler) {
+      complete(invId, state, { ok: false, error: { kind: "no-handler", name: "Error", message: `the module exports no ${k} handler` } });
+      return;
+    }
+    started = start(handler, k, kind === FETCH_HEAD ? decodeFetchHead(json, buffers, WIRE) : decode(json, buffers, WIRE), state, invId);
+  } catch (e) {
+    complete(invId, state, { ok: false, error: describeError(e) });
+    return;
+  }
+  // one reaction to the handler's promise (Promise's own, as an await would use, whatever the guest did to the global)
+  promiseThen(promiseResolve(started), (value) => {
+    let report;
+    try { report = isFetch ? fetchReport(value, state) : { ok: true, value: value === undefined ? null : value }; } catch (e) { report = { ok: false, error: describeError(e) }; }
+    complete(invId, state, report);
+  }, (e) => complete(invId, state, { ok: false, error: describeError(e) }));
+}
+
+/** Send invocation invId's report; then, if it streams or has waitUntil work, wait for that and say so. */
+function complete(invId, state, report) {
+  let enc;
+  try {
+    // a response head goes with its text body beside it, as the one string after it (in JSON, the interpreter would escape every quote of a JSON body)
+    enc = typeof report === "string" ? [report, state.text === null ? [] : [state.text]] : encode(report, WIRE);
   } catch (e) { enc = encode({ ok: false, error: describeError(e) }, WIRE); }
   if (!state.streamDone && state.waits.length === 0) {
     invocations.delete(invId);
@@ -187,6 +200,10 @@ async function invoke(invId, kind, json, ...buffers) {
     return;
   }
   native.done(invId, enc[0], ...enc[1]);
+  afterReport(invId, state);
+}
+
+async function afterReport(invId, state) {
   if (state.streamDone) await state.streamDone;
   for (let n = 0; n < state.waits.length; ) {
     const batch = state.waits.slice(n);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createRuntime, type FunctionInstance, type Runtime } from "../../runtime/index.ts";
 import { fetchBundle, input, ROOMY } from "./helpers.ts";
+import { decodeResultHead, encodeResultHead, RESULT_HEAD } from "../../runtime/contract.js";
 
 const BUNDLE = fetchBundle(`async (req, env, ctx) => {
   const u = new URL(req.url);
@@ -89,3 +90,66 @@ for (const threads of [0, 1]) {
     }
   });
 }
+
+// The response goes back the other way as a "response head" string (status,
+// statusText, headers, each text field length-prefixed) with its text body
+// beside it: whatever characters the fields hold, the host reads them as the
+// guest set them.
+const HEADS = fetchBundle(`(req) => {
+  const kind = new URL(req.url).searchParams.get("kind");
+  if (kind === "tricky") {
+    const h = new Headers([["x-12", "12:ab:3:"], ["x-empty", ""], ["set-cookie", "a=1; Path=/"], ["set-cookie", "b=2"], ["x-colon", ":"]]);
+    return new Response("7:body:", { status: 418, statusText: "3:I'm:a teapot", headers: h });
+  }
+  if (kind === "none") return new Response(null, { status: 204, headers: { "x-n": "0" } });
+  if (kind === "bytes") return new Response(new Uint8Array([1, 2, 3]), { status: 202 });
+  return new Response("", { status: 200 });
+}`);
+
+for (const threads of [0, 1]) {
+  test(`a response's head and text body reach the host as the guest set them, ${threads ? "on a sandbox thread" : "in process"}`, async () => {
+    const rt = await createRuntime({ threads });
+    try {
+      const inst = await rt.load("heads", HEADS, { limits: ROOMY });
+      const call = async (kind: string) => {
+        const o = await inst.fetch({ url: `http://localhost/?kind=${kind}`, method: "GET", headers: [], body: null }, input({ limits: ROOMY }));
+        assert.ok(o.ok, JSON.stringify(!o.ok && o.error));
+        return o.value;
+      };
+      const t = await call("tricky");
+      assert.equal(t.status, 418);
+      assert.equal(t.statusText, "3:I'm:a teapot");
+      assert.equal(t.headers.get("x-12"), "12:ab:3:");
+      assert.equal(t.headers.get("x-empty"), "");
+      assert.equal(t.headers.get("x-colon"), ":");
+      assert.deepEqual(t.headers.getSetCookie(), ["a=1; Path=/", "b=2"]);
+      assert.equal(t.headers.get("content-type"), "text/plain;charset=UTF-8");
+      assert.equal(await t.text(), "7:body:");
+      const n = await call("none");
+      assert.equal(n.status, 204);
+      assert.equal(n.headers.get("x-n"), "0");
+      assert.equal(n.body, null);
+      const b = await call("bytes");
+      assert.equal(b.status, 202);
+      assert.deepEqual([...new Uint8Array(await b.arrayBuffer())], [1, 2, 3]);
+      const e = await call("empty");
+      assert.equal(e.status, 200);
+      assert.equal(await e.text(), "");
+    } finally {
+      await rt.close();
+    }
+  });
+}
+
+test("a response head string is read back exactly, and a malformed one is refused", () => {
+  const headers: [string, string][] = [["a", "1:2"], ["", ""], ["\u0001x", "é\u0001:9:"]];
+  const s = encodeResultHead(299, "a:b", headers);
+  assert.ok(s.startsWith(RESULT_HEAD));
+  assert.deepEqual(decodeResultHead(s), { status: 299, statusText: "a:b", headers });
+  assert.deepEqual(decodeResultHead(encodeResultHead(200, "", [])), { status: 200, statusText: "", headers: [] });
+  for (const bad of ["", "{\"ok\":true}", RESULT_HEAD, `${RESULT_HEAD}200`, `${RESULT_HEAD}200:`, `${RESULT_HEAD}:0:`, `${RESULT_HEAD}-1:0:`,
+    `${RESULT_HEAD}200:5:ab`, `${RESULT_HEAD}200:0:1:a`, `${RESULT_HEAD}200:0:1:a2:b`, `${RESULT_HEAD}2.5:0:`, `${RESULT_HEAD}200:x:`,
+    `${RESULT_HEAD}1234567890:0:`]) {
+    assert.equal(decodeResultHead(bad), null, JSON.stringify(bad));
+  }
+});
