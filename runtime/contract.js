@@ -173,9 +173,23 @@ export const FETCH_HEAD = "fetch:head";
 export const URL_FIELDS = /** @type {const} */ (["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"]);
 
 /**
- * @typedef {{ url: string, method: string, headers: [string, string][], body: Uint8Array | null, stream?: boolean,
- *   parsed: Record<string, string> | null }} FetchHeadRequest
+ * @typedef {{ url: string, method: string, headers: [string, string][], stream?: boolean,
+ *   parsed: string }} FetchHeadRequest
+ * `parsed`: the parsed URL's part of the head (urlHeadPart).
  */
+
+/**
+ * The fetch head's fields for a parsed URL ("1" and its fields), or for none ("").
+ * A WHATWG URL's fields never hold the separator (every C0 control is percent-encoded or refused).
+ * @param {Record<string, string> | null} parsed
+ * @returns {string}
+ */
+export function urlHeadPart(parsed) {
+  if (!parsed) return "";
+  let s = "1";
+  for (const f of URL_FIELDS) s += SEP + parsed[f];
+  return s;
+}
 
 /**
  * The fetch head of `request`, or null when a field holds the separator or a
@@ -192,12 +206,14 @@ export function encodeFetchHead(request, requestId, env, auth, wire) {
   const e = encodeEnv(env, wire);
   const a = encode(auth, wire);
   if (e[1].length || a[1].length) return null;
-  const parts = [requestId, request.url, request.method, request.stream ? "1" : "", e[0], a[0]];
-  const p = request.parsed;
-  if (p) { parts.push("1"); for (const f of URL_FIELDS) parts.push(p[f]); } else parts.push("");
-  for (const [k, v] of request.headers) parts.push(k, v);
-  for (let i = 0; i < parts.length; i++) if (typeof parts[i] !== "string" || parts[i].includes(SEP)) return null;
-  return parts.join(SEP);
+  // env and auth are the codec's JSON, which escapes every control character: only the rest is checked
+  if (requestId.includes(SEP) || request.url.includes(SEP) || request.method.includes(SEP)) return null;
+  let s = requestId + SEP + request.url + SEP + request.method + SEP + (request.stream ? "1" : "") + SEP + e[0] + SEP + a[0] + SEP + request.parsed;
+  for (const [k, v] of request.headers) {
+    if (typeof k !== "string" || typeof v !== "string" || k.includes(SEP) || v.includes(SEP)) return null;
+    s += SEP + k + SEP + v;
+  }
+  return s;
 }
 
 /**

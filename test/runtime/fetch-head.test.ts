@@ -153,3 +153,19 @@ test("a response head string is read back exactly, and a malformed one is refuse
     assert.equal(decodeResultHead(bad), null, JSON.stringify(bad));
   }
 });
+
+test("the host's records of parsed URLs answer for their own URL only, past the number it keeps", async () => {
+  const rt = await createRuntime({ threads: 0 });
+  try {
+    const inst = await rt.load("urls", fetchBundle(`(req) => { const u = new URL(req.url); return Response.json([u.pathname, u.searchParams.get("i"), u.hash]); }`), { limits: ROOMY });
+    const urls = Array.from({ length: 600 }, (_, i) => `http://localhost/p${i % 300}?i=${i}#h${i % 7}`);
+    for (const url of [...urls, ...urls.slice(0, 40)]) {
+      const o = await inst.fetch({ url, method: "GET", headers: [], body: null }, input({ limits: ROOMY }));
+      assert.ok(o.ok, JSON.stringify(!o.ok && o.error));
+      const u = new URL(url);
+      assert.deepEqual(await o.value.json(), [u.pathname, u.searchParams.get("i"), u.hash], url);
+    }
+  } finally {
+    await rt.close();
+  }
+});
