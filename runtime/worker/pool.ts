@@ -26,7 +26,7 @@ import { CreditedStream } from "./credited.ts";
 import { IdMap } from "../id-map.ts";
 import {
   CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
-  claimSlot, type FromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
+  claimSlot, packInvoke, unpackResult, type FromThread, type PackedInvoke, type PackedResult, type RequestData, type ResponseHead, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
 /** Past its segment's deadline by this much, a guest is interrupted from here. */
@@ -164,12 +164,12 @@ class Thread {
     const claims = new SharedArrayBuffer(CLAIM_SLOTS * 4);
     this.claims = new Int32Array(claims);
     this.worker = new Worker(threadSource(), { eval: true, workerData: { ...data, watch, claims } satisfies ThreadData });
-    this.worker.on("message", (m: FromThread) => this.onMessage(m));
+    this.worker.on("message", (m: FromThread | PackedResult) => this.onMessage(Array.isArray(m) ? unpackResult(m) : m));
     this.worker.on("error", (err) => this.stop({ kind: "restarted", message: `the sandbox thread failed: ${err.message}` }));
     this.worker.on("exit", () => this.stop({ kind: "restarted", message: "the sandbox thread exited" }));
   }
 
-  send(m: ToThread, transfer?: ArrayBuffer[]): void {
+  send(m: ToThread | PackedInvoke, transfer?: ArrayBuffer[]): void {
     if (!this.dead) this.worker.postMessage(m, transfer ?? []);
   }
 
@@ -412,7 +412,8 @@ class Thread {
     };
     if (job.kind === "fetch") {
       inv.req = job.reader;
-      this.send({ t: "invoke", inv: id, key: replica.key, kind: "fetch", request: job.request!, input: data });
+      const m: ToThread = { t: "invoke", inv: id, key: replica.key, kind: "fetch", request: job.request!, input: data };
+      this.send(packInvoke(m) ?? m);
     } else {
       try {
         this.send({ t: "invoke", inv: id, key: replica.key, kind: job.kind, payload: job.payload, input: data });
