@@ -308,32 +308,25 @@ export function encodeResultHead(status, statusText, headers) {
  * @returns {{ status: number, statusText: string, headers: [string, string][] } | null}
  */
 export function decodeResultHead(s) {
-  let p = RESULT_HEAD.length;
-  const int = () => {
-    const c = s.indexOf(":", p);
-    if (c <= p || c - p > 9) return -1;
-    const n = Number(s.slice(p, c));
-    p = c + 1;
-    return Number.isInteger(n) && n >= 0 ? n : -1;
-  };
-  const text = () => {
-    const n = int();
-    if (n < 0 || p + n > s.length) return null;
-    const v = s.slice(p, p + n);
-    p += n;
-    return v;
-  };
   if (!s.startsWith(RESULT_HEAD)) return null;
-  const status = int();
-  const statusText = text();
-  if (status < 0 || statusText === null) return null;
   /** @type {[string, string][]} */
   const headers = [];
-  while (p < s.length) {
-    const k = text();
-    const v = k === null ? null : text();
-    if (k === null || v === null) return null;
-    headers.push([k, v]);
+  let status = -1, statusText = "", name = "", field = 0;
+  // fields in order: status (a number), then text fields (statusText, then name and value per header), each "<length>:<text>"
+  for (let p = RESULT_HEAD.length; p < s.length || field < 2; field++) {
+    const c = s.indexOf(":", p);
+    if (c <= p || c - p > 9) return null;
+    const n = Number(s.slice(p, c));
+    if (!Number.isInteger(n) || n < 0) return null;
+    p = c + 1;
+    if (field === 0) { status = n; continue; }
+    if (p + n > s.length) return null;
+    const text = s.slice(p, p + n);
+    p += n;
+    if (field === 1) statusText = text;
+    else if (field % 2 === 0) name = text;
+    else headers.push([name, text]);
   }
-  return { status, statusText, headers };
+  // a name without its value is no head
+  return status < 0 || field % 2 !== 0 ? null : { status, statusText, headers };
 }
