@@ -10,6 +10,12 @@ import { ROOMY, input, moduleBundle } from "./helpers.ts";
 
 // Each case is source text, evaluated on the host and in the guest alike.
 const CASES: [string, string][] = [
+  // lone primitives: the guest's call arguments are then primitives and arrays of them, which it sends as their JSON (guest/bridge.js)
+  ["a lone -0", `-0`],
+  ["a lone NaN", `NaN`],
+  ["a lone string", `"\\u0000lead \\ud800 snow \\u2603"`],
+  ["a lone null", `null`],
+  ["a lone bigint", `-(2n ** 70n)`],
   ["scalars", `[0, -0, 1.5, -2e300, "", "s", "\\u0000lead", "snow \\u2603 \\ud83d\\ude00", true, false, null, NaN, Infinity]`],
   ["dates", `{ epoch: new Date(0), max: new Date(8.64e15), neg: new Date(-1), invalid: new Date(NaN), list: [new Date(1700000000000), new Date("x")] }`],
   ["bytes", `(() => { const six = new Uint8Array([0, 1, 2, 3, 4, 5]); return {
