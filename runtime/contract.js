@@ -237,7 +237,7 @@ export function decodeFetchHead(head, buffers, wire) {
   /** @type {Record<string, unknown>} */
   const request = { url: f[1], method: f[2], headers, body: buffers.length ? wire.in(buffers[0]) : null, parsed };
   if (stream) request.stream = true;
-  return { request, env: decodeEnv(f[4], wire), requestId: f[0], auth: decode(f[5], [], wire) };
+  return { request, env: decodeEnv(f[4], wire), requestId: f[0], auth: f[5] === "null" ? null : decode(f[5], [], wire) };
 }
 
 // A function's env is one frozen object per secrets snapshot (host/secrets):

@@ -26,7 +26,7 @@ import { CreditedStream } from "./credited.ts";
 import { IdMap } from "../id-map.ts";
 import {
   CLAIM_SLOTS, STREAM_WINDOW, WATCH_BYTES, WATCH_DEADLINE, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
-  claimSlot, packInvoke, unpackResult, type FromThread, type PackedInvoke, type PackedResult, type RequestData, type ResponseHead, type ThreadData, type ToThread,
+  claimSlot, packToThread, unpackFromThread, type FromThread, type PackedFromThread, type RequestData, type ResponseHead, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
 /** Past its segment's deadline by this much, a guest is interrupted from here. */
@@ -164,13 +164,13 @@ class Thread {
     const claims = new SharedArrayBuffer(CLAIM_SLOTS * 4);
     this.claims = new Int32Array(claims);
     this.worker = new Worker(threadSource(), { eval: true, workerData: { ...data, watch, claims } satisfies ThreadData });
-    this.worker.on("message", (m: FromThread | PackedResult) => this.onMessage(Array.isArray(m) ? unpackResult(m) : m));
+    this.worker.on("message", (m: FromThread | PackedFromThread) => this.onMessage(unpackFromThread(m)));
     this.worker.on("error", (err) => this.stop({ kind: "restarted", message: `the sandbox thread failed: ${err.message}` }));
     this.worker.on("exit", () => this.stop({ kind: "restarted", message: "the sandbox thread exited" }));
   }
 
-  send(m: ToThread | PackedInvoke, transfer?: ArrayBuffer[]): void {
-    if (!this.dead) this.worker.postMessage(m, transfer ?? []);
+  send(m: ToThread, transfer?: ArrayBuffer[]): void {
+    if (!this.dead) this.worker.postMessage(packToThread(m), transfer ?? []);
   }
 
   get load(): number { return this.invs.size * 4 + this.replicas.size + (this.stalled() ? 1000 : 0); }
@@ -412,8 +412,7 @@ class Thread {
     };
     if (job.kind === "fetch") {
       inv.req = job.reader;
-      const m: ToThread = { t: "invoke", inv: id, key: replica.key, kind: "fetch", request: job.request!, input: data };
-      this.send(packInvoke(m) ?? m);
+      this.send({ t: "invoke", inv: id, key: replica.key, kind: "fetch", request: job.request!, input: data });
     } else {
       try {
         this.send({ t: "invoke", inv: id, key: replica.key, kind: job.kind, payload: job.payload, input: data });

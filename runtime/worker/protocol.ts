@@ -149,26 +149,60 @@ export const STREAM_WINDOW = 4;
 /** Failure kinds the watchdog reports when it stops a thread. */
 export type WatchKind = Extract<FailureKind, "cpu" | "wall">;
 
-// Every HTTP request sends one invoke message and gets one result back: those
-// two go packed into flat arrays, which Node's structured clone copies for
-// about a third of what the nested objects cost (100,000 posts of a hello's
-// result: 4.4-4.9 us each as the object, 1.7 as the array, sender CPU). Each
-// side unpacks into the message it would have got; nothing else changes.
+// The messages every request sends go packed into flat arrays, which Node's
+// structured clone copies for about a third of what nested objects cost
+// (100,000 posts of a hello's result: 4.4-4.9 us each as the object, 1.7 as
+// the array, sender CPU): a fetch invocation with a fetch head and its answer
+// with a response, and a host call and its reply (every SQL statement, fetch
+// and vector search). Senders pass every message through packToThread /
+// packFromThread, receivers through unpackToThread / unpackFromThread, and
+// see the message it was; the rest travel as they are.
 
-/** An "invoke" of a fetch handler whose request has a fetch head, packed (see packInvoke). */
+/** An "invoke" of a fetch handler whose request has a fetch head, packed. */
 export type PackedInvoke = [t: "I", inv: number, key: number, head: string, body: boolean, bytes: Uint8Array | undefined,
   requestId: string, env: Record<string, string>, auth: Record<string, unknown> | null, console: boolean,
   cpuMs: number, wallMs: number, memoryMb: number, subrequests: number, concurrency: number | undefined];
 
-/** A fetch invocation's answer with a response head, packed (see packResult); headers flat, name then value. */
+/** A fetch invocation's answer with a response head, packed; headers flat, name then value. */
 export type PackedResult = [t: "R", inv: number, status: number, statusText: string, headers: string[], body: boolean,
   bytes: Uint8Array | undefined, text: string | undefined, cpuMs: number, wallMs: number, memoryBytes: number,
   responseBytes: number | undefined, ended: boolean, endCpuMs: number | undefined, streamedBytes: number | undefined];
 
+/** A "host" call, packed; no buffers is undefined (an empty array would clone as one more object). */
+export type PackedHost = [t: "H", inv: number, call: number, name: string, json: string, buffers: Uint8Array[] | undefined];
+
+/** A "hostReply", packed likewise. */
+export type PackedHostReply = [t: "h", call: number, ok: boolean, json: string, buffers: Uint8Array[] | undefined];
+
+export type PackedToThread = PackedInvoke | PackedHostReply;
+export type PackedFromThread = PackedResult | PackedHost;
+
 type InvokeMessage = Extract<ToThread, { t: "invoke" }>;
 type ResultMessage = Extract<FromThread, { t: "result" }>;
 
-/** `m` packed, when it is a fetch invocation with a fetch head; else null (sent as it is). */
+export function packToThread(m: ToThread): ToThread | PackedToThread {
+  if (m.t === "invoke") return packInvoke(m) ?? m;
+  if (m.t === "hostReply") return ["h", m.call, m.ok, m.json, m.buffers.length ? m.buffers : undefined];
+  return m;
+}
+
+export function unpackToThread(m: ToThread | PackedToThread): ToThread {
+  if (!Array.isArray(m)) return m;
+  return m[0] === "I" ? unpackInvoke(m) : { t: "hostReply", call: m[1], ok: m[2], json: m[3], buffers: m[4] ?? [] };
+}
+
+export function packFromThread(m: FromThread): FromThread | PackedFromThread {
+  if (m.t === "result") return packResult(m) ?? m;
+  if (m.t === "host") return ["H", m.inv, m.call, m.name, m.json, m.buffers.length ? m.buffers : undefined];
+  return m;
+}
+
+export function unpackFromThread(m: FromThread | PackedFromThread): FromThread {
+  if (!Array.isArray(m)) return m;
+  return m[0] === "R" ? unpackResult(m) : { t: "host", inv: m[1], call: m[2], name: m[3], json: m[4], buffers: m[5] ?? [] };
+}
+
+/** `m` packed, when it is a fetch invocation with a fetch head; else null. */
 export function packInvoke(m: InvokeMessage): PackedInvoke | null {
   if (m.kind !== "fetch" || m.request.head === undefined) return null;
   const r = m.request, i = m.input, l = i.limits;
@@ -183,7 +217,7 @@ export function unpackInvoke(p: PackedInvoke): InvokeMessage {
   return { t: "invoke", inv: p[1], key: p[2], kind: "fetch", request, input: { requestId: p[6], env: p[7], auth: p[8], console: p[9], limits } };
 }
 
-/** `m` packed, when it answers with a response; else null (sent as it is). */
+/** `m` packed, when it answers with a response; else null. */
 export function packResult(m: ResultMessage): PackedResult | null {
   if (!m.ok || !m.response) return null;
   const r = m.response, s = m.stats;

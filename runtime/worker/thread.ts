@@ -11,7 +11,7 @@ import { CreditedStream } from "./credited.ts";
 import { IdMap } from "../id-map.ts";
 import {
   CLAIMED, STREAM_WINDOW, WATCH_DEADLINE, claimSlot, WATCH_INTERRUPT_I32, WATCH_INV, WATCH_KIND, WATCH_START, WATCH_TID,
-  packResult, unpackInvoke, type ErrorData, type FromThread, type InvokeInputData, type PackedInvoke, type PackedResult, type ThreadData, type ToThread,
+  packFromThread, unpackToThread, type ErrorData, type FromThread, type InvokeInputData, type PackedToThread, type ThreadData, type ToThread,
 } from "./protocol.ts";
 
 /** An instance that has grown past this share of its limit is dropped once idle (WASM memory never shrinks). */
@@ -46,7 +46,7 @@ function threadId(): number {
   }
 }
 
-const post = (m: FromThread | PackedResult, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
+const post = (m: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(packFromThread(m), transfer ?? []);
 
 // version snapshots are kept by the pool (one copy per process), not here
 const factory = new InstanceFactory({ snapshots: data.snapshots, cacheBytes: 0 });
@@ -145,7 +145,7 @@ function result(inv: number, m: Extract<FromThread, { t: "result" }>, transfer?:
     m.end = endedEarly.get(inv)!.end;
     endedEarly.delete(inv);
   } else answered.set(inv, true);
-  post(packResult(m) ?? m, transfer);
+  post(m, transfer);
 }
 
 /** A call of host function `name` for invocation `inv`, answered by the main thread (ENOSYS there when it has none); both ways encoded. */
@@ -300,8 +300,8 @@ async function close(): Promise<void> {
   port.close();
 }
 
-port.on("message", (packed: ToThread | PackedInvoke) => {
-  const m = Array.isArray(packed) ? unpackInvoke(packed) : packed;
+port.on("message", (packed: ToThread | PackedToThread) => {
+  const m = unpackToThread(packed);
   switch (m.t) {
     case "load": {
       const done = load(m).finally(() => loading.delete(m.key));

@@ -1,9 +1,12 @@
-// The two messages every HTTP request sends between the main thread and a
-// sandbox thread travel packed as flat arrays (runtime/worker/protocol.ts):
-// unpacked, each must be the message it was, whatever optional fields it had.
+// The messages every request sends between the main thread and a sandbox
+// thread travel packed as flat arrays (runtime/worker/protocol.ts): unpacked,
+// each must be the message it was, whatever optional fields it had, and the
+// rest travel as they are.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { packInvoke, packResult, unpackInvoke, unpackResult, type FromThread, type ToThread } from "../../runtime/worker/protocol.ts";
+import {
+  packFromThread, packInvoke, packResult, packToThread, unpackFromThread, unpackInvoke, unpackResult, unpackToThread, type FromThread, type ToThread,
+} from "../../runtime/worker/protocol.ts";
 
 type Invoke = Extract<ToThread, { t: "invoke" }>;
 type Result = Extract<FromThread, { t: "result" }>;
@@ -43,4 +46,33 @@ test("a fetch answer with a response is packed and unpacked to the same message"
   }
   assert.equal(packResult({ t: "result", inv: 6, ok: true, value: { a: 1 }, stats }), null);
   assert.equal(packResult({ t: "result", inv: 7, ok: false, error: { kind: "threw", message: "x" }, stats }), null);
+});
+
+test("host calls and their replies are packed, and every other message travels as it is", () => {
+  const toThread: ToThread[] = [
+    { t: "hostReply", call: 3, ok: true, json: "[1]", buffers: [] },
+    { t: "hostReply", call: 4, ok: false, json: "{\"message\":\"x\"}", buffers: [new Uint8Array([1]), new Uint8Array(0)] },
+    { t: "invoke", inv: 7, key: 3, kind: "fetch", request: { head: "h", body: false }, input: { requestId: "r", env: {}, auth: null, console: false, limits } },
+  ];
+  for (const m of toThread) {
+    const p = packToThread(m);
+    assert.ok(Array.isArray(p));
+    assert.deepEqual(unpackToThread(structuredClone(p)), m);
+  }
+  const fromThread: FromThread[] = [
+    { t: "host", inv: 5, call: 9, name: "sql.query", json: "[\"select 1\",[],null]", buffers: [] },
+    { t: "host", inv: 6, call: 10, name: "fetch", json: "[{}]", buffers: [new Uint8Array([7, 8])] },
+    { t: "result", inv: 1, ok: true, response: { status: 200, statusText: "", headers: [], body: false, text: "" }, stats: { cpuMs: 1, wallMs: 2, memoryBytes: 3 } },
+  ];
+  for (const m of fromThread) {
+    const p = packFromThread(m);
+    assert.ok(Array.isArray(p));
+    assert.deepEqual(unpackFromThread(structuredClone(p)), m);
+  }
+  const toAsIs: ToThread[] = [{ t: "close" }, { t: "credit", inv: 1, n: 2 }, { t: "unload", key: 3 },
+    { t: "invoke", inv: 1, key: 1, kind: "event", payload: { a: 1 }, input: { requestId: "r", env: {}, auth: null, console: false, limits } }];
+  for (const m of toAsIs) { assert.equal(packToThread(m), m); assert.equal(unpackToThread(m), m); }
+  const fromAsIs: FromThread[] = [{ t: "ended", inv: 1, end: { cpuMs: 1 } }, { t: "dead", key: 1 },
+    { t: "result", inv: 2, ok: true, value: 5, stats: { cpuMs: 1, wallMs: 1, memoryBytes: 1 } }];
+  for (const m of fromAsIs) { assert.equal(packFromThread(m), m); assert.equal(unpackFromThread(m), m); }
 });
