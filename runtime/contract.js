@@ -93,6 +93,24 @@ function prepare(v, wire, buffers, seen) {
   return out;
 }
 
+/** @param {unknown} v */
+const isPrimitive = (v) => v === null || v === undefined || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+
+/**
+ * Whether `a` holds only primitives and arrays of them: prepare() would return
+ * it as it is, so its walk (slow in the interpreter) can be skipped.
+ * @param {unknown[]} a
+ */
+function flatArray(a) {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (isPrimitive(x)) continue;
+    if (!Array.isArray(x)) return false;
+    for (let j = 0; j < x.length; j++) if (!isPrimitive(x[j])) return false;
+  }
+  return true;
+}
+
 /**
  * Encode a JSON-like value: its JSON text and the buffers its tags point to.
  * Throws a TypeError for a cycle.
@@ -102,6 +120,8 @@ function prepare(v, wire, buffers, seen) {
  * @returns {[string, B[]]}
  */
 export function encode(value, wire) {
+  // primitives and arrays of them (a guest's usual host-call arguments: SQL text, parameters, transaction id) are their own JSON
+  if (Array.isArray(value) && flatArray(value)) return [JSON.stringify(value), []];
   /** @type {B[]} */
   const buffers = [];
   const json = JSON.stringify(prepare(value === undefined ? null : value, wire, buffers, new Set()));

@@ -40,24 +40,6 @@ export function toError(info) {
   return e;
 }
 
-const NO_BUFFERS = [];
-const isPrimitive = (v) => v === null || v === undefined || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
-
-/**
- * Whether `args` (an array) holds only primitives and arrays of them: its JSON
- * is then the codec's encoding as it is (the usual SQL call: text, parameters,
- * transaction id), and the interpreter's walk over it is skipped.
- */
-function flat(args) {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (isPrimitive(a)) continue;
-    if (!Array.isArray(a)) return false;
-    for (let j = 0; j < a.length; j++) if (!isPrimitive(a[j])) return false;
-  }
-  return true;
-}
-
 /**
  * Call host function `name` with JSON-like args; resolves with its JSON-like result.
  * @param {import("../contract.js").HostFunctionName} name
@@ -66,8 +48,7 @@ function flat(args) {
  */
 export function hostCall(name, args) {
   let json, buffers;
-  if (flat(args)) { json = JSON.stringify(args); buffers = NO_BUFFERS; }
-  else try { [json, buffers] = encode(args, WIRE); } catch (e) { return Promise.reject(e); }
+  try { [json, buffers] = encode(args, WIRE); } catch (e) { return Promise.reject(e); }
   const id = native.hostCall(String(name), json, ...buffers);
   return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
 }

@@ -10,7 +10,7 @@ import { ROOMY, input, moduleBundle } from "./helpers.ts";
 
 // Each case is source text, evaluated on the host and in the guest alike.
 const CASES: [string, string][] = [
-  // lone primitives: the guest's call arguments are then primitives and arrays of them, which it sends as their JSON (guest/bridge.js)
+  // lone primitives: the guest's call arguments are then primitives and arrays of them, which the codec sends as their JSON (contract.js encode)
   ["a lone -0", `-0`],
   ["a lone NaN", `NaN`],
   ["a lone string", `"\\u0000lead \\ud800 snow \\u2603"`],
