@@ -111,8 +111,11 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
 
   const rowLimit = () => new SqlError(`query returned more than ${ctx.limits.maxRows} rows (the row limit); add a LIMIT or page through results`, "ROW_LIMIT");
 
-  /** The guest's statement as a wire step: unnamed (Parse every time), extended protocol, rows read up to the cap only. */
-  const guestStep = (text: string, params: unknown[]): Step => ({ text, values: pgParams(params), rows: { max: ctx.limits.maxRows } });
+  /**
+   * The guest's statement as a wire step: extended protocol, rows read up to the cap only. Unnamed (parsed
+   * every time) unless `cache`: prepared once per session, where a failure is retried (see `replanned`).
+   */
+  const guestStep = (text: string, params: unknown[], cache = false): Step => ({ text, values: pgParams(params), rows: { max: ctx.limits.maxRows }, cache });
 
   const rowsOf = (r: StepResult) => {
     if (r.over) throw rowLimit();
@@ -212,8 +215,8 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
       const role = await checkRole(s);
       if (!isWireClient(s)) return ownByQueries(s, text, params);
       const leading = gate(text);
-      if (role.sessionSafe && oneTrip(leading, text)) return ownOneTrip(s, text, params);
-      return ownTwoTrips(s, text, params, role.sessionSafe);
+      if (role.sessionSafe && oneTrip(leading, text)) return replanned(() => ownOneTrip(s, text, params));
+      return role.sessionSafe ? replanned(() => ownTwoTrips(s, text, params, true)) : ownTwoTrips(s, text, params, false);
     });
   }
 
@@ -225,7 +228,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
   async function ownOneTrip(s: WireClient, text: string, params: unknown[]) {
     let results: StepResult[];
     try {
-      results = await runSteps(s, [contextStep(ctx), guestStep(text, params), ...RESET_STEPS]);
+      results = await runSteps(s, [contextStep(ctx), guestStep(text, params, true), ...RESET_STEPS]);
     } catch (err) {
       if (!isConnectionFailure(err)) await resetSession(s, true);
       throw err;
@@ -237,7 +240,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
   async function ownTwoTrips(s: WireClient, text: string, params: unknown[], safe: boolean) {
     let result: StepResult;
     try {
-      result = (await runSteps(s, [{ name: "hangar_begin", text: "begin" }, contextStep(ctx), guestStep(text, params)]))[2];
+      result = (await runSteps(s, [{ name: "hangar_begin", text: "begin" }, contextStep(ctx), guestStep(text, params, safe)]))[2];
     } catch (err) {
       if (isConnectionFailure(err)) throw err;
       await s.query("rollback").catch(() => {});
@@ -410,6 +413,22 @@ function oneTrip(leading: string, text: string): boolean {
   if (first === "with") return false;
   if (first === "insert" || first === "update" || first === "delete" || first === "merge") return !/returning/i.test(text);
   return true;
+}
+
+/**
+ * Run an autocommit statement prepared on its session again, once, when its
+ * plan changed result type under it (DDL since it was prepared: Postgres
+ * refuses with 0A000 rather than return other columns). It was rolled back
+ * and its name is parsed again on the next use (wire.ts).
+ */
+async function replanned<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code !== "0A000" || !/cached plan must not change result type/.test(e.message ?? "")) throw err;
+    return run();
+  }
 }
 
 /** A session a guest used could not be reset: code 08000 so the pool drops it instead of reusing it. */

@@ -32,6 +32,13 @@ interface Field {
 export interface Step {
   /** Prepared once per session under this name: host text only, never a guest's. */
   name?: string;
+  /**
+   * A guest's text, prepared per session under a name the session gives it
+   * (at most GUEST_CAP texts, least recently used closed first). Only where
+   * a failure can be retried: a plan whose result type changed under it
+   * (0A000, after DDL) fails once, and the next use parses the text again.
+   */
+  cache?: boolean;
   text: string;
   values?: unknown[];
   /** Collect this step's rows, at most `max`; more is reported as `over`, not read. */
@@ -52,15 +59,32 @@ export type StepError = Error & { step?: number; code?: string };
 
 const prepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue;
 
-/** Host statement names parsed on each connection (forgotten by `forgetPrepared` after DISCARD/DEALLOCATE). */
-const prepared = new WeakMap<object, Set<string>>();
 /**
- * Names whose step failed in the query that parsed them: the Parse may have
- * failed (no such statement) or what came after it (the statement exists).
- * Their next use closes the name first (closing a name that does not exist is
- * no error) and parses it again.
+ * What each connection's session holds prepared. `known`: names parsed there
+ * (forgotten by `forgetPrepared` after DISCARD/DEALLOCATE). `unsure`: names
+ * whose step failed (the Parse may have failed, no statement; or what came
+ * after it, the statement exists): their next use closes the name first
+ * (closing a name that does not exist is no error) and parses it again.
+ * `guest`: names given to guest statement texts (Step.cache), at most
+ * GUEST_CAP per session; the least recently used is closed to make room.
  */
-const uncertain = new WeakMap<object, Set<string>>();
+interface Prepared {
+  known: Set<string>;
+  unsure: Set<string>;
+  guest: Map<string, { name: string; used: number }>;
+  made: number;
+  clock: number;
+}
+const sessions = new WeakMap<object, Prepared>();
+
+/** Guest statement texts kept prepared per session (Postgres keeps a parse tree and plans for each). */
+export const GUEST_CAP = 32;
+
+function preparedOn(connection: object): Prepared {
+  let p = sessions.get(connection);
+  if (!p) sessions.set(connection, (p = { known: new Set(), unsure: new Set(), guest: new Map(), made: 0, clock: 0 }));
+  return p;
+}
 
 /** A pg client whose session can run steps: node-postgres's Client over a real or PGlite socket. */
 export interface WireClient extends Sql {
@@ -72,23 +96,53 @@ export function isWireClient(s: unknown): s is WireClient {
   return s instanceof pg.Client && typeof (s as unknown as { connection?: Wire }).connection?.execute === "function";
 }
 
-/** After DISCARD ALL / DEALLOCATE ALL on a session: its prepared host statements are gone. */
+/** After DISCARD ALL / DEALLOCATE ALL on a session: its prepared host and guest statements are gone. */
 export function forgetPrepared(s: unknown): void {
   const c = (s as { connection?: object }).connection;
-  if (c) {
-    prepared.delete(c);
-    uncertain.delete(c);
-  }
+  if (c) sessions.delete(c);
 }
 
 /** How many host statements `s`'s session holds prepared: a cap for names made per table (vector searches). */
 export function preparedCount(s: WireClient): number {
-  return prepared.get(s.connection)?.size ?? 0;
+  const p = sessions.get(s.connection);
+  if (!p) return 0;
+  let n = p.known.size;
+  for (const g of p.guest.values()) if (p.known.has(g.name)) n--;
+  return n;
 }
 
 /** Whether `s`'s session holds the host statement `name` prepared. */
 export function isPrepared(s: WireClient, name: string): boolean {
-  return prepared.get(s.connection)?.has(name) ?? false;
+  return sessions.get(s.connection)?.known.has(name) ?? false;
+}
+
+/** The name `s`'s session holds guest statement `text` under, if any. */
+export function guestStatementName(s: WireClient, text: string): string | undefined {
+  const p = sessions.get(s.connection);
+  const g = p?.guest.get(text);
+  return g && p!.known.has(g.name) ? g.name : undefined;
+}
+
+/**
+ * The name for guest statement `text` on session `p`, made when new; a new
+ * name past GUEST_CAP takes the place of the least recently used one, whose
+ * Close goes first (`closes`), before any step can fail and skip it.
+ */
+function guestName(p: Prepared, text: string, closes: string[]): string {
+  let g = p.guest.get(text);
+  if (!g) {
+    if (p.guest.size >= GUEST_CAP) {
+      let oldest: [string, { name: string; used: number }] | undefined;
+      for (const e of p.guest) if (!oldest || e[1].used < oldest[1].used) oldest = e;
+      p.guest.delete(oldest![0]);
+      p.known.delete(oldest![1].name);
+      p.unsure.delete(oldest![1].name);
+      closes.push(oldest![1].name);
+    }
+    p.guest.set(text, (g = { name: `hangar_g${++p.made}`, used: 0 }));
+  }
+  g.used = ++p.clock;
+  return g.name;
 }
 
 class StepsQuery {
@@ -98,6 +152,7 @@ class StepsQuery {
   private parsers: ((v: string) => unknown)[] = [];
   private error: StepError | null = null;
   private named: string[] = [];
+  private names: (string | undefined)[] = [];
   private wire: Wire | null = null;
 
   constructor(
@@ -114,19 +169,23 @@ class StepsQuery {
 
   submit(connection: Wire): void {
     this.wire = connection;
-    let known = prepared.get(connection);
-    if (!known) prepared.set(connection, (known = new Set()));
-    const unsure = uncertain.get(connection);
+    const p = preparedOn(connection);
+    const closes: string[] = [];
+    const names: (string | undefined)[] = [];
+    for (const step of this.steps) names.push(step.cache ? guestName(p, step.text, closes) : step.name);
+    this.names = names;
     connection.stream.cork?.();
     try {
+      for (const n of closes) connection.close({ type: "S", name: n });
       for (let i = 0; i < this.steps.length; i++) {
         const step = this.steps[i];
-        if (step.name && !known.has(step.name)) {
-          if (unsure?.delete(step.name)) connection.close({ type: "S", name: step.name });
-          connection.parse({ name: step.name, text: step.text });
-          this.named.push(step.name);
-        } else if (!step.name) connection.parse({ text: step.text });
-        connection.bind({ statement: step.name ?? "", portal: "", values: step.values ?? [], valueMapper: prepareValue });
+        const name = names[i];
+        if (name && !p.known.has(name)) {
+          if (p.unsure.delete(name)) connection.close({ type: "S", name });
+          connection.parse({ name, text: step.text });
+          this.named.push(name);
+        } else if (!name) connection.parse({ text: step.text });
+        connection.bind({ statement: name ?? "", portal: "", values: step.values ?? [], valueMapper: prepareValue });
         if (step.rows) connection.describe({ type: "P", name: "" });
         connection.execute({ portal: "", rows: step.rows ? step.rows.max + 1 : 0 });
         // A capped portal last before Sync is closed: inside an explicit transaction it would hold its snapshot until
@@ -137,8 +196,8 @@ class StepsQuery {
     } finally {
       connection.stream.uncork?.();
     }
-    // Assume host statements parse (their text is ours); a failure before a step means it was never parsed (see finish).
-    for (const n of this.named) known.add(n);
+    // Assume statements parse (host text is ours); a failure before a step means it was never parsed (see finish).
+    for (const n of this.named) p.known.add(n);
   }
 
   handleRowDescription(msg: { fields: Field[] }): void {
@@ -202,15 +261,14 @@ class StepsQuery {
       this.error = err;
       err.step = this.current;
       // Steps after the failing one were skipped, their Parse included; the failing one's Parse may have failed.
-      const known = this.wire ? prepared.get(this.wire) : undefined;
-      for (let i = this.current; i < this.steps.length; i++) {
-        const n = this.steps[i].name;
-        if (!n || !this.named.includes(n)) continue;
-        known?.delete(n);
-        if (i === this.current && this.wire) {
-          const unsure = uncertain.get(this.wire) ?? new Set<string>();
-          uncertain.set(this.wire, unsure.add(n));
-        }
+      // A guest statement that failed is parsed again on its next use whenever it was made (its plan may have
+      // changed result type under it).
+      const p = this.wire ? sessions.get(this.wire) : undefined;
+      for (let i = this.current; p && i < this.steps.length; i++) {
+        const n = this.names[i];
+        if (!n || !(this.named.includes(n) || (i === this.current && this.steps[i].cache))) continue;
+        p.known.delete(n);
+        if (i === this.current) p.unsure.add(n);
       }
     }
     const results = this.results;

@@ -291,3 +291,48 @@ test(`${backend}: concurrent guest queries in one invocation`, async () => {
     assert.deepEqual(results.map((r) => r[0].i), [...Array(10).keys()]);
   });
 });
+
+// Autocommit statements are prepared once per session (wire.ts Step.cache): what a prepared plan must not
+// carry from one use to the next is the role, the claims, the privileges, or a table's old shape.
+test(`${backend}: a statement prepared on a session answers by each use's role, claims and privileges, more often than Postgres's generic-plan threshold`, async () => {
+  await db.query("create table private_notes (body text)");
+  await db.query("insert into private_notes values ('p1')");
+  await db.query("revoke all on private_notes from hangar_guest");
+  await db.query("grant select on private_notes to hangar_test_authenticated");
+  try {
+    const text = "select body, current_user as who from notes order by body";
+    const other = "select body from private_notes";
+    for (let i = 0; i < 8; i++) {
+      const sub = i % 2 ? "bob" : "alice";
+      await withSql({ role: "hangar_test_authenticated", claims: { sub } }, async (call) => {
+        const want = sub === "bob" ? [{ body: "b1", who: "hangar_test_authenticated" }] : [{ body: "a1", who: "hangar_test_authenticated" }, { body: "a2", who: "hangar_test_authenticated" }];
+        assert.deepEqual(await q(call, text), want, `use ${i} as ${sub}`);
+        assert.deepEqual(await q(call, other), [{ body: "p1" }]);
+      });
+      // the same texts as the default role: no claims, no rows; no privilege on private_notes, refused every time
+      await withSql({}, async (call) => {
+        assert.deepEqual(await q(call, text), [], `use ${i} as hangar_guest`);
+        await assert.rejects(q(call, other), (e: any) => e.code === "42501" && /permission denied/.test(e.message), `use ${i} as hangar_guest`);
+      });
+    }
+  } finally {
+    await db.query("drop table private_notes");
+  }
+});
+
+test(`${backend}: a table changed under prepared statements answers with its new shape (the plan is made again)`, async () => {
+  await db.query("create table reshaped (id int primary key)");
+  await db.query("grant select on reshaped to hangar_guest");
+  try {
+    await db.query("insert into reshaped values (1), (2)");
+    // concurrent uses, so that several pool sessions prepare the text (PGlite: its one session, several times)
+    const all = () => withSql({}, (call) => Promise.all(Array.from({ length: 6 }, () => q(call, "select * from reshaped order by id"))));
+    for (const rows of await all()) assert.deepEqual(rows, [{ id: 1 }, { id: 2 }]);
+    await db.query("alter table reshaped add column label text default 'x'");
+    for (const rows of await all()) assert.deepEqual(rows, [{ id: 1, label: "x" }, { id: 2, label: "x" }]);
+    await db.query("alter table reshaped drop column label");
+    for (const rows of await all()) assert.deepEqual(rows, [{ id: 1 }, { id: 2 }]);
+  } finally {
+    await db.query("drop table reshaped");
+  }
+});

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Db } from "../../../host/db/index.ts";
-import { isPrepared, isWireClient, runSteps, type StepError } from "../../../host/bindings/sql/wire.ts";
+import { forgetPrepared, GUEST_CAP, guestStatementName, isPrepared, isWireClient, runSteps, type StepError } from "../../../host/bindings/sql/wire.ts";
 import { backend, createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
 
 let t: TestDatabase;
@@ -44,5 +44,40 @@ test(`${backend}: a named step whose Parse or Execute failed runs again under th
   } finally {
     await guest.close();
     await db.query("drop table if exists wire_later");
+  }
+});
+
+test(`${backend}: guest texts are prepared per session up to GUEST_CAP, the least recently used closed to make room`, async () => {
+  const guest = db.guest({ functionName: "wire-test", invocationId: "2" });
+  try {
+    await guest.withClient(async (s) => {
+      assert.ok(isWireClient(s));
+      const text = (i: number) => `select ${i} as v`;
+      const run = async (i: number) => (await runSteps(s, [{ text: text(i), cache: true, rows: { max: 1 } }]))[0].rows;
+      const count = async () => (await s.query<{ n: number }>("select count(*)::int as n from pg_catalog.pg_prepared_statements where name like 'hangar_g%'")).rows[0].n;
+      const before = await count();
+      assert.deepEqual(await run(0), [{ v: 0 }]);
+      const first = guestStatementName(s, text(0));
+      assert.ok(first, "prepared under a name");
+      assert.deepEqual(await run(0), [{ v: 0 }]);
+      assert.equal(guestStatementName(s, text(0)), first, "the same name the second time");
+      for (let i = 1; i < GUEST_CAP + 5; i++) {
+        await run(i);
+        if (i % 4 === 0) await run(1); // text 1 stays in use
+      }
+      assert.equal(await count(), Math.min(before + GUEST_CAP + 1, GUEST_CAP), "no more than GUEST_CAP on the session");
+      assert.equal(guestStatementName(s, text(0)), undefined, "the least recently used is gone");
+      assert.ok(guestStatementName(s, text(1)), "a text in use is kept");
+      assert.deepEqual(await run(0), [{ v: 0 }], "and is prepared again when it comes back");
+
+      // a guest statement that fails is parsed again on its next use, whichever way it failed
+      await assert.rejects(runSteps(s, [{ text: "select 1 / $1::int as v", values: [0], cache: true, rows: { max: 1 } }]), (e: StepError) => e.code === "22012");
+      assert.equal(guestStatementName(s, "select 1 / $1::int as v"), undefined);
+      assert.deepEqual((await runSteps(s, [{ text: "select 1 / $1::int as v", values: [1], cache: true, rows: { max: 1 } }]))[0].rows, [{ v: 1 }]);
+      await s.query("deallocate all");
+      forgetPrepared(s);
+    });
+  } finally {
+    await guest.close();
   }
 });
