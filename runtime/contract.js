@@ -111,6 +111,23 @@ function flatArray(a) {
   return true;
 }
 
+/** Values their maker vouched for as their own JSON (see markJsonReady). */
+const jsonReady = new WeakSet();
+
+/**
+ * Vouch that `value`'s JSON.stringify is its encoding (no Date, bytes, bigint,
+ * NUL-led key, toJSON or cycle anywhere in it), so encode skips its walk: a
+ * host binding that made the value and saw every part of it (SQL rows of
+ * strings, numbers, booleans and nulls). Returns `value`.
+ * @template {object} T
+ * @param {T} value
+ * @returns {T}
+ */
+export function markJsonReady(value) {
+  jsonReady.add(/** @type {object} */ (value));
+  return value;
+}
+
 /**
  * Encode a JSON-like value: its JSON text and the buffers its tags point to.
  * Throws a TypeError for a cycle.
@@ -122,6 +139,7 @@ function flatArray(a) {
 export function encode(value, wire) {
   // primitives and arrays of them (a guest's usual host-call arguments: SQL text, parameters, transaction id) are their own JSON
   if (Array.isArray(value) && flatArray(value)) return [JSON.stringify(value), []];
+  if (typeof value === "object" && value !== null && jsonReady.has(value)) return [JSON.stringify(value), []];
   /** @type {B[]} */
   const buffers = [];
   const json = JSON.stringify(prepare(value === undefined ? null : value, wire, buffers, new Set()));

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRuntime } from "../../runtime/index.ts";
-import { decode, encode, type Wire } from "../../runtime/contract.js";
+import { decode, encode, markJsonReady, type Wire } from "../../runtime/contract.js";
+import { plainRows } from "../../host/bindings/sql/values.ts";
 import { ROOMY, input, moduleBundle } from "./helpers.ts";
 
 // Each case is source text, evaluated on the host and in the guest alike.
@@ -86,6 +87,22 @@ test("host codec: each case survives encode and decode; the wire escapes NUL-led
   const plain = { a: [1, "x", { b: null }] };
   assert.equal(encode(plain, HOST_WIRE)[0], JSON.stringify(plain));
   assert.deepEqual(encode(undefined, HOST_WIRE), ["null", []]);
+});
+
+test("host codec: SQL rows of primitives skip the walk (markJsonReady) and encode as the walk would; rows holding objects are walked", () => {
+  const rows = () => [
+    { id: 1, name: "é \u2028 \" \\ \n", value: 1.5, ok: true, none: null },
+    { id: -0, name: "", value: NaN, ok: false, none: Infinity, __proto__x: "p" },
+  ];
+  const walked = encode(rows(), HOST_WIRE);
+  const marked = plainRows(rows());
+  assert.deepEqual(encode(marked, HOST_WIRE), walked);
+  assert.deepEqual(encode(markJsonReady(rows()), HOST_WIRE), walked);
+  // a Date or bytes in any row: the rows are walked, so their tags are written
+  const dated = plainRows([{ id: 1 }, { at: new Date(5), b: Buffer.from([7]) }]);
+  assert.deepEqual(encode(dated, HOST_WIRE), ['[{"id":1},{"at":{"\\u0000t":"d","v":5},"b":{"\\u0000t":"b","i":0}}]', [new Uint8Array([7])]]);
+  const json = plainRows([{ j: { "\u0000k": 1 } }]);
+  assert.equal(encode(json, HOST_WIRE)[0], '[{"j":{"\\u0000\\u0000k":1}}]');
 });
 
 test("host codec: text from the other side cannot pick a buffer by a non-index or reach a prototype", () => {

@@ -1,6 +1,7 @@
 // Result values as the guest receives them (SPEC §4): node-postgres already
 // gives int8/numeric as strings, timestamptz as Date and json parsed; bytea
 // arrives as a Buffer, which becomes a plain Uint8Array.
+import { markJsonReady } from "../../../runtime/types.ts";
 
 function plain(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
@@ -14,16 +15,21 @@ function plain(value: unknown): unknown {
  * query's own (made by the wire reader or node-postgres for this call), and
  * most values are strings, numbers or Dates that need nothing. Copying every
  * row (Object.entries per row: an array per value) made a 100-row result's
- * garbage.
+ * garbage. Rows of strings, numbers, booleans and nulls only (column names
+ * never hold NUL) are their own JSON: marked so, the reply is not walked again.
  */
 export function plainRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  let flat = true;
   for (const row of rows) {
     for (const k in row) {
       const v = row[k];
-      if (v !== null && typeof v === "object") row[k] = plain(v);
+      if (v !== null && typeof v === "object") {
+        flat = false;
+        row[k] = plain(v);
+      }
     }
   }
-  return rows;
+  return flat ? markJsonReady(rows) : rows;
 }
 
 /** Parameters as node-postgres takes them: Uint8Array as Buffer (it would otherwise send an array). */
