@@ -79,6 +79,8 @@ const sessions = new WeakMap<object, Prepared>();
 
 /** Guest statement texts kept prepared per session (Postgres keeps a parse tree and plans for each). */
 export const GUEST_CAP = 32;
+/** Longer guest texts are parsed every time: the session's names hold their texts as keys (at most GUEST_CAP x this). */
+export const GUEST_TEXT_MAX = 8192;
 
 function preparedOn(connection: object): Prepared {
   let p = sessions.get(connection);
@@ -172,7 +174,7 @@ class StepsQuery {
     const p = preparedOn(connection);
     const closes: string[] = [];
     const names: (string | undefined)[] = [];
-    for (const step of this.steps) names.push(step.cache ? guestName(p, step.text, closes) : step.name);
+    for (const step of this.steps) names.push(step.cache && step.text.length <= GUEST_TEXT_MAX ? guestName(p, step.text, closes) : step.name);
     this.names = names;
     connection.stream.cork?.();
     try {

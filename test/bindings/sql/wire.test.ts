@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Db } from "../../../host/db/index.ts";
-import { forgetPrepared, GUEST_CAP, guestStatementName, isPrepared, isWireClient, runSteps, type StepError } from "../../../host/bindings/sql/wire.ts";
+import { forgetPrepared, GUEST_CAP, GUEST_TEXT_MAX, guestStatementName, isPrepared, isWireClient, runSteps, type StepError } from "../../../host/bindings/sql/wire.ts";
 import { backend, createTestDatabase, type TestDatabase } from "../../helpers/db.ts";
 
 let t: TestDatabase;
@@ -69,6 +69,11 @@ test(`${backend}: guest texts are prepared per session up to GUEST_CAP, the leas
       assert.equal(guestStatementName(s, text(0)), undefined, "the least recently used is gone");
       assert.ok(guestStatementName(s, text(1)), "a text in use is kept");
       assert.deepEqual(await run(0), [{ v: 0 }], "and is prepared again when it comes back");
+
+      // a long text is not kept (the session's names hold their texts)
+      const long = `select 1 as v -- ${"x".repeat(GUEST_TEXT_MAX)}`;
+      assert.deepEqual((await runSteps(s, [{ text: long, cache: true, rows: { max: 1 } }]))[0].rows, [{ v: 1 }]);
+      assert.equal(guestStatementName(s, long), undefined);
 
       // a guest statement that fails is parsed again on its next use, whichever way it failed
       await assert.rejects(runSteps(s, [{ text: "select 1 / $1::int as v", values: [0], cache: true, rows: { max: 1 } }]), (e: StepError) => e.code === "22012");
