@@ -103,6 +103,16 @@ test("host codec: SQL rows of primitives skip the walk (markJsonReady) and encod
   assert.deepEqual(encode(dated, HOST_WIRE), ['[{"id":1},{"at":{"\\u0000t":"d","v":5},"b":{"\\u0000t":"b","i":0}}]', [new Uint8Array([7])]]);
   const json = plainRows([{ j: { "\u0000k": 1 } }]);
   assert.equal(encode(json, HOST_WIRE)[0], '[{"j":{"\\u0000\\u0000k":1}}]');
+  // jsonb values (JSON.parse's, never a NUL) and arrays of primitives need no walk either; the same text results
+  const JSONB = 3802, BYTEA = 17, INT4ARR = 1007;
+  const docs = () => [{ id: 1, doc: { a: [1, { b: "x", __proto__x: null }], t: "2020-01-01T00:00:00Z" }, tags: [1, 2, null] }];
+  const docFields = [{ name: "id", dataTypeID: 23 }, { name: "doc", dataTypeID: JSONB }, { name: "tags", dataTypeID: INT4ARR }];
+  assert.deepEqual(encode(plainRows(docs(), docFields), HOST_WIRE), encode(docs(), HOST_WIRE));
+  // a name a jsonb and a bytea column share holds the last one's value: not taken for jsonb
+  const shared = plainRows([{ v: Buffer.from([1]) }], [{ name: "v", dataTypeID: JSONB }, { name: "v", dataTypeID: BYTEA }]);
+  assert.deepEqual(encode(shared, HOST_WIRE), ['[{"v":{"\\u0000t":"b","i":0}}]', [new Uint8Array([1])]]);
+  // an array of Dates (timestamptz[]) is walked
+  assert.equal(encode(plainRows([{ at: [new Date(5)] }]), HOST_WIRE)[0], '[{"at":[{"\\u0000t":"d","v":5}]}]');
 });
 
 test("host codec: text from the other side cannot pick a buffer by a non-index or reach a prototype", () => {

@@ -119,7 +119,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
 
   const rowsOf = (r: StepResult) => {
     if (r.over) throw rowLimit();
-    return plainRows(r.rows);
+    return plainRows(r.rows, r.fields);
   };
 
   /** One guest statement: refused unless allowed, always the extended protocol, rows capped while reading. */
@@ -132,7 +132,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
     const res = await s.query(query);
     const rows = res.rows ?? [];
     if (rows.length > ctx.limits.maxRows) throw rowLimit();
-    return plainRows(rows);
+    return plainRows(rows, (res as { fields?: { name: string; dataTypeID: number }[] }).fields);
   }
 
   /** A statement in a savepoint of someone else's transaction, leaving its settings as they were. */
@@ -206,7 +206,7 @@ export function createSqlBindings(opts: SqlBindingOptions): SqlBindings {
       throw rowLimit();
     }
     await runSteps(s, release);
-    return plainRows(result.rows);
+    return plainRows(result.rows, result.fields);
   }
 
   /** A statement in a transaction of its own on a pool session. */

@@ -10,23 +10,40 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/** jsonb's type oid: its values are JSON.parse's, and jsonb holds no NUL (Postgres refuses \u0000 in it). */
+const JSONB = 3802;
+
+/** Column names whose every column is jsonb (a name two columns share keeps the last one's value). */
+function jsonbNames(fields: readonly { name: string; dataTypeID: number }[] | undefined): Set<string> | null {
+  let names: Set<string> | null = null;
+  if (!fields) return null;
+  for (const f of fields) if (f.dataTypeID === JSONB) (names ??= new Set()).add(f.name);
+  if (names) for (const f of fields) if (f.dataTypeID !== JSONB) names.delete(f.name);
+  return names;
+}
+
+const isPrimitiveArray = (v: unknown[]) => v.every((x) => x === null || typeof x !== "object");
+
 /**
  * Rows with boundary-safe values, converted in place: the rows are this
  * query's own (made by the wire reader or node-postgres for this call), and
  * most values are strings, numbers or Dates that need nothing. Copying every
  * row (Object.entries per row: an array per value) made a 100-row result's
- * garbage. Rows of strings, numbers, booleans and nulls only (column names
- * never hold NUL) are their own JSON: marked so, the reply is not walked again.
+ * garbage. Rows of strings, numbers, booleans, nulls, arrays of those and
+ * jsonb values only (column names never hold NUL) are their own JSON: marked
+ * so, the reply is not walked again. `fields` (the result's columns) tells
+ * which values are jsonb; without it, only primitives count.
  */
-export function plainRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+export function plainRows(rows: Record<string, unknown>[], fields?: readonly { name: string; dataTypeID: number }[]): Record<string, unknown>[] {
+  const jsonb = jsonbNames(fields);
   let flat = true;
   for (const row of rows) {
     for (const k in row) {
       const v = row[k];
-      if (v !== null && typeof v === "object") {
-        flat = false;
-        row[k] = plain(v);
-      }
+      if (v === null || typeof v !== "object" || jsonb?.has(k)) continue;
+      if (Array.isArray(v) && isPrimitiveArray(v)) continue;
+      flat = false;
+      row[k] = plain(v);
     }
   }
   return flat ? markJsonReady(rows) : rows;
