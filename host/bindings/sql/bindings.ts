@@ -416,17 +416,21 @@ function oneTrip(leading: string, text: string): boolean {
 }
 
 /**
- * Run an autocommit statement prepared on its session again, once, when its
- * plan changed result type under it (DDL since it was prepared: Postgres
- * refuses with 0A000 rather than return other columns). It was rolled back
- * and its name is parsed again on the next use (wire.ts).
+ * Run an autocommit statement that used prepared statements again, once,
+ * when what the session held was not what it was thought to hold: the
+ * guest's plan changed result type under it (DDL since it was prepared:
+ * Postgres refuses with 0A000 rather than return other columns), or a named
+ * statement is gone (26000: a DEALLOCATE made elsewhere, a pooler between
+ * here and Postgres). It was rolled back, and the names involved are parsed
+ * again on the next use (wire.ts).
  */
 async function replanned<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    if (e.code !== "0A000" || !/cached plan must not change result type/.test(e.message ?? "")) throw err;
+    const stale = e.code === "26000" || (e.code === "0A000" && /cached plan must not change result type/.test(e.message ?? ""));
+    if (!stale) throw err;
     return run();
   }
 }

@@ -266,6 +266,12 @@ class StepsQuery {
       // A guest statement that failed is parsed again on its next use whenever it was made (its plan may have
       // changed result type under it).
       const p = this.wire ? sessions.get(this.wire) : undefined;
+      if (p && err.code === "26000") {
+        // a name this session was thought to hold is gone (a DEALLOCATE or DISCARD not made here, or a pooler
+        // between here and Postgres): every name is closed and parsed again on its next use
+        for (const n of p.known) p.unsure.add(n);
+        p.known.clear();
+      }
       for (let i = this.current; p && i < this.steps.length; i++) {
         const n = this.names[i];
         if (!n || !(this.named.includes(n) || (i === this.current && this.steps[i].cache))) continue;

@@ -336,3 +336,14 @@ test(`${backend}: a table changed under prepared statements answers with its new
     await db.query("drop table reshaped");
   }
 });
+
+test(`${backend}: statements a session lost behind the binding's back (DEALLOCATE ALL elsewhere) are made again, and the query answers`, async () => {
+  await withSql({}, async (call) => {
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await q(call, "select $1::int as i", [i]), [{ i }]);
+      // sequential use: the pool hands back the session it just took back, which forgets its prepared statements
+      await db.withClient((s) => s.query("deallocate all"));
+      assert.deepEqual(await q(call, "select $1::int as i", [i + 10]), [{ i: i + 10 }], `round ${i}`);
+    }
+  });
+});
