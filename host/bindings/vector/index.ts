@@ -1,5 +1,5 @@
 // Guest vector host functions on pgvector: "vector.upsert", "vector.search", "vector.remove".
-import { HostBindingError, type HostFunctions } from "../../../runtime/types.ts";
+import { HostBindingError, markJsonReady, type HostFunctions } from "../../../runtime/types.ts";
 import type { Db, Sql } from "../../db/index.ts";
 import pg from "pg";
 import { mutexFor } from "../sql/lanes.ts";
@@ -168,8 +168,9 @@ export function createVectorBindings(opts: VectorBindingOptions): VectorBindings
   }
 
   type Hit = { id: string; content: string | null; metadata: Record<string, unknown>; distance: number };
+  // text, a number and jsonb (JSON.parse's, never a NUL): the reply is their JSON as it is (contract.js markJsonReady)
   const hits = (c: Collection, rows: Hit[]) =>
-    rows.map((r) => ({ id: r.id, score: METRICS[c.metric].score(Number(r.distance)), content: r.content, metadata: r.metadata }));
+    markJsonReady(rows.map((r) => ({ id: r.id, score: METRICS[c.metric].score(Number(r.distance)), content: r.content, metadata: r.metadata })));
 
   async function search(args: unknown[]) {
     const { scope, name, label } = resolve("vector.search", args[0]);
