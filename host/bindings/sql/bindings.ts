@@ -420,16 +420,17 @@ function oneTrip(leading: string, text: string): boolean {
  * when what the session held was not what it was thought to hold: the
  * guest's plan changed result type under it (DDL since it was prepared:
  * Postgres refuses with 0A000 rather than return other columns), or a named
- * statement is gone (26000: a DEALLOCATE made elsewhere, a pooler between
- * here and Postgres). It was rolled back, and the names involved are parsed
- * again on the next use (wire.ts).
+ * statement is gone or already there (26000, 42P05: a DEALLOCATE made
+ * elsewhere, a pooler in transaction mode between here and Postgres). It was
+ * rolled back, and the names involved are parsed again on the next use
+ * (wire.ts).
  */
 async function replanned<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    const stale = e.code === "26000" || (e.code === "0A000" && /cached plan must not change result type/.test(e.message ?? ""));
+    const stale = e.code === "26000" || e.code === "42P05" || (e.code === "0A000" && /cached plan must not change result type/.test(e.message ?? ""));
     if (!stale) throw err;
     return run();
   }

@@ -8,6 +8,7 @@
 // A step that collects rows is executed with a row limit of max + 1: the
 // server stops producing rows there (PortalSuspended), so a result larger
 // than the cap is never read into host memory.
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Sql } from "../../db/index.ts";
 
@@ -72,7 +73,6 @@ interface Prepared {
   known: Set<string>;
   unsure: Set<string>;
   guest: Map<string, { name: string; used: number }>;
-  made: number;
   clock: number;
 }
 const sessions = new WeakMap<object, Prepared>();
@@ -84,7 +84,7 @@ export const GUEST_TEXT_MAX = 8192;
 
 function preparedOn(connection: object): Prepared {
   let p = sessions.get(connection);
-  if (!p) sessions.set(connection, (p = { known: new Set(), unsure: new Set(), guest: new Map(), made: 0, clock: 0 }));
+  if (!p) sessions.set(connection, (p = { known: new Set(), unsure: new Set(), guest: new Map(), clock: 0 }));
   return p;
 }
 
@@ -126,6 +126,16 @@ export function guestStatementName(s: WireClient, text: string): string | undefi
 }
 
 /**
+ * A guest text's statement name: its hash, so that a name means one text on
+ * every session. A pooler in transaction mode may run a statement on a server
+ * session another client prepared: there the name must not stand for another
+ * text (a counter per client would name another function's statement).
+ */
+function guestNameOf(text: string): string {
+  return `hangar_g_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`;
+}
+
+/**
  * The name for guest statement `text` on session `p`, made when new; a new
  * name past GUEST_CAP takes the place of the least recently used one, whose
  * Close goes first (`closes`), before any step can fail and skip it.
@@ -141,7 +151,7 @@ function guestName(p: Prepared, text: string, closes: string[]): string {
       p.unsure.delete(oldest![1].name);
       closes.push(oldest![1].name);
     }
-    p.guest.set(text, (g = { name: `hangar_g${++p.made}`, used: 0 }));
+    p.guest.set(text, (g = { name: guestNameOf(text), used: 0 }));
   }
   g.used = ++p.clock;
   return g.name;
@@ -266,9 +276,10 @@ class StepsQuery {
       // A guest statement that failed is parsed again on its next use whenever it was made (its plan may have
       // changed result type under it).
       const p = this.wire ? sessions.get(this.wire) : undefined;
-      if (p && err.code === "26000") {
-        // a name this session was thought to hold is gone (a DEALLOCATE or DISCARD not made here, or a pooler
-        // between here and Postgres): every name is closed and parsed again on its next use
+      if (p && (err.code === "26000" || err.code === "42P05")) {
+        // a name this session was thought to hold is gone, or one it was not is there (a DEALLOCATE or DISCARD
+        // not made here, or a pooler in transaction mode between here and Postgres): every name is closed and
+        // parsed again on its next use
         for (const n of p.known) p.unsure.add(n);
         p.known.clear();
       }

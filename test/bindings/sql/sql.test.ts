@@ -1,5 +1,6 @@
 // @both-backends
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
 import { HostBindingError, type HostCallInfo } from "../../../runtime/types.ts";
 import type { Db } from "../../../host/db/index.ts";
@@ -344,6 +345,11 @@ test(`${backend}: statements a session lost behind the binding's back (DEALLOCAT
       // sequential use: the pool hands back the session it just took back, which forgets its prepared statements
       await db.withClient((s) => s.query("deallocate all"));
       assert.deepEqual(await q(call, "select $1::int as i", [i + 10]), [{ i: i + 10 }], `round ${i}`);
+      // and one the session holds without knowing (another client's, through a pooler in transaction mode)
+      const text = `select ${i} as fresh`;
+      const name = `hangar_g_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`;
+      await db.withClient((s) => s.query(`prepare ${name} as ${text}`));
+      assert.deepEqual(await q(call, text), [{ fresh: i }], `round ${i}, 42P05`);
     }
   });
 });

@@ -4,6 +4,7 @@
 // whether its Parse failed (no statement was made) or what came after it did
 // (the statement exists).
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { Db } from "../../../host/db/index.ts";
 import { forgetPrepared, GUEST_CAP, GUEST_TEXT_MAX, guestStatementName, isPrepared, isWireClient, runSteps, type StepError } from "../../../host/bindings/sql/wire.ts";
@@ -79,6 +80,18 @@ test(`${backend}: guest texts are prepared per session up to GUEST_CAP, the leas
       await assert.rejects(runSteps(s, [{ text: "select 1 / $1::int as v", values: [0], cache: true, rows: { max: 1 } }]), (e: StepError) => e.code === "22012");
       assert.equal(guestStatementName(s, "select 1 / $1::int as v"), undefined);
       assert.deepEqual((await runSteps(s, [{ text: "select 1 / $1::int as v", values: [1], cache: true, rows: { max: 1 } }]))[0].rows, [{ v: 1 }]);
+      // a name means one text on every session: the hash of the text
+      assert.equal(guestStatementName(s, text(1)), `hangar_g_${createHash("sha256").update(text(1)).digest("hex").slice(0, 32)}`);
+
+      // a statement of that name the session holds without knowing (made by another client through a pooler in
+      // transaction mode): the Parse fails once (42P05), then every name is closed and parsed again
+      const other = "select 7 as v";
+      const name = `hangar_g_${createHash("sha256").update(other).digest("hex").slice(0, 32)}`;
+      await s.query(`prepare ${name} as select 7 as v`);
+      await assert.rejects(runSteps(s, [{ text: other, cache: true, rows: { max: 1 } }]), (e: StepError) => e.code === "42P05");
+      assert.deepEqual((await runSteps(s, [{ text: other, cache: true, rows: { max: 1 } }]))[0].rows, [{ v: 7 }]);
+      assert.deepEqual(await run(1), [{ v: 1 }], "names known before are made again too");
+
       await s.query("deallocate all");
       forgetPrepared(s);
     });
