@@ -34,10 +34,10 @@ export interface Step {
   /** Prepared once per session under this name: host text only, never a guest's. */
   name?: string;
   /**
-   * A guest's text, prepared per session under a name the session gives it
-   * (at most GUEST_CAP texts, least recently used closed first). Only where
-   * a failure can be retried: a plan whose result type changed under it
-   * (0A000, after DDL) fails once, and the next use parses the text again.
+   * A guest's text, prepared per session under a name made from its hash (at
+   * most GUEST_CAP texts, least recently used closed first). Only where a
+   * failure can be retried: a plan whose result type changed under it (0A000,
+   * after DDL) fails once, and the next use parses the text again.
    */
   cache?: boolean;
   text: string;
