@@ -29,12 +29,25 @@ export default {
 };
 `;
 
+// More distinct statements than a session keeps (GUEST_CAP, 32), from concurrent invocations: names are
+// made, evicted and made again while other statements run on the same sessions.
+const MANY = `import { sql } from "hangar";
+export default {
+  async fetch(request: Request) {
+    const from = Number(new URL(request.url).searchParams.get("from"));
+    const got = await Promise.all(Array.from({ length: 20 }, (_, i) => sql.query(\`select \${from + i}::int as n, $1::text as tag\`, ["t" + (from + i)])));
+    return Response.json(got.map((rows) => rows[0]));
+  },
+};
+`;
+
 let dir: string;
 let url: string | undefined;
 let h: TestHangar;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "hangar-types-"));
   await writeFile(join(dir, "types.ts"), FN);
+  await writeFile(join(dir, "many.ts"), MANY);
   url = backend === "pglite" ? undefined : await createPgDatabase();
   h = await createTestHangar({ dir, databaseUrl: url });
 });
@@ -57,4 +70,18 @@ test(`${backend}: SQL values reach the function as SPEC §4 says, whether the ho
   assert.deepEqual(body.byteValues, [1, 255]);
   assert.deepEqual(body.nulKeys, [0]);
   assert.deepEqual(body.j, { a: 1 });
+});
+
+test(`${backend}: concurrent invocations with more distinct statements than a session keeps all answer right`, async () => {
+  for (let round = 0; round < 3; round++) {
+    const froms = Array.from({ length: 6 }, (_, j) => j * 13 + round * 7);
+    const answers = await Promise.all(froms.map(async (from) => {
+      const res = await h.fetch(`/functions/v1/many?from=${from}`);
+      return { from, status: res.status, body: await res.json() };
+    }));
+    for (const { from, status, body } of answers) {
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.deepEqual(body, Array.from({ length: 20 }, (_, i) => ({ n: from + i, tag: `t${from + i}` })));
+    }
+  }
 });
