@@ -101,7 +101,7 @@ const isPrimitive = (v) => v === null || v === undefined || typeof v === "string
  * it as it is, so its walk (slow in the interpreter) can be skipped.
  * @param {unknown[]} a
  */
-function flatArray(a) {
+export function flatArray(a) {
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     if (isPrimitive(x)) continue;

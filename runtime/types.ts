@@ -51,7 +51,7 @@ export type HostFunction = (args: unknown[], info: HostCallInfo) => Promise<unkn
 export type HostFunctions = Record<string, HostFunction>;
 
 // Every host function name the server hands an invocation (see HostFunctions), declared where the guest reads it too.
-export { HOST_FUNCTION_NAMES, BUILTIN_FUNCTION_NAMES, markJsonReady, type HostFunctionName } from "./contract.js";
+export { HOST_FUNCTION_NAMES, BUILTIN_FUNCTION_NAMES, flatArray, markJsonReady, type HostFunctionName } from "./contract.js";
 
 export interface FetchRequestData {
   url: string;

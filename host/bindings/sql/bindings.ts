@@ -7,7 +7,7 @@ import { checkStatement } from "./gate.ts";
 import { holdSession, mutexFor, type HeldSession } from "./lanes.ts";
 import { cachedRoleCheck, type RoleCheck } from "./roles.ts";
 import { pgParams, plainRows } from "./values.ts";
-import { forgetPrepared, isWireClient, runSteps, type Step, type StepError, type StepResult, type WireClient } from "./wire.ts";
+import { forgetPrepared, isWireClient, lostPrepared, runSteps, type Step, type StepError, type StepResult, type WireClient } from "./wire.ts";
 
 export interface SqlBindingOptions {
   db: Db;
@@ -430,7 +430,7 @@ async function replanned<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    const stale = e.code === "26000" || e.code === "42P05" || (e.code === "0A000" && /cached plan must not change result type/.test(e.message ?? ""));
+    const stale = lostPrepared(err) || (e.code === "0A000" && /cached plan must not change result type/.test(e.message ?? ""));
     if (!stale) throw err;
     return run();
   }

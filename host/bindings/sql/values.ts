@@ -1,7 +1,7 @@
 // Result values as the guest receives them (SPEC §4): node-postgres already
 // gives int8/numeric as strings, timestamptz as Date and json parsed; bytea
 // arrives as a Buffer, which becomes a plain Uint8Array.
-import { markJsonReady } from "../../../runtime/types.ts";
+import { flatArray, markJsonReady } from "../../../runtime/types.ts";
 
 function plain(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
@@ -22,8 +22,6 @@ function jsonbNames(fields: readonly { name: string; dataTypeID: number }[] | un
   return names;
 }
 
-const isPrimitiveArray = (v: unknown[]) => v.every((x) => x === null || typeof x !== "object");
-
 /**
  * Rows with boundary-safe values, converted in place: the rows are this
  * query's own (made by the wire reader or node-postgres for this call), and
@@ -41,7 +39,7 @@ export function plainRows(rows: Record<string, unknown>[], fields?: readonly { n
     for (const k in row) {
       const v = row[k];
       if (v === null || typeof v !== "object" || jsonb?.has(k)) continue;
-      if (Array.isArray(v) && isPrimitiveArray(v)) continue;
+      if (Array.isArray(v) && flatArray(v)) continue; // the codec's own test for an array that is its own JSON
       flat = false;
       row[k] = plain(v);
     }

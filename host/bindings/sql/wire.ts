@@ -88,6 +88,16 @@ function preparedOn(connection: object): Prepared {
   return p;
 }
 
+/**
+ * Whether `err` says a session's prepared statements are not what it was
+ * thought to hold: a name gone (26000) or one already there (42P05), after a
+ * DEALLOCATE or DISCARD not made here, or through a pooler in transaction mode.
+ */
+export function lostPrepared(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "26000" || code === "42P05";
+}
+
 /** A pg client whose session can run steps: node-postgres's Client over a real or PGlite socket. */
 export interface WireClient extends Sql {
   connection: Wire;
@@ -276,10 +286,8 @@ class StepsQuery {
       // A guest statement that failed is parsed again on its next use whenever it was made (its plan may have
       // changed result type under it).
       const p = this.wire ? sessions.get(this.wire) : undefined;
-      if (p && (err.code === "26000" || err.code === "42P05")) {
-        // a name this session was thought to hold is gone, or one it was not is there (a DEALLOCATE or DISCARD
-        // not made here, or a pooler in transaction mode between here and Postgres): every name is closed and
-        // parsed again on its next use
+      if (p && lostPrepared(err)) {
+        // every name is closed and parsed again on its next use
         for (const n of p.known) p.unsure.add(n);
         p.known.clear();
       }
