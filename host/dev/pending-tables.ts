@@ -1,4 +1,5 @@
 import type { Db } from "../db/index.ts";
+import { lockKey } from "../db/lock-key.ts";
 import type { ActiveFunction } from "../registry/index.ts";
 import { syncTableTriggers, triggerNames } from "../triggers/index.ts";
 
@@ -22,8 +23,16 @@ export function watchPendingTables(db: Db, functions: () => ActiveFunction[], sa
         [names, Object.values(triggerNames(fn.name))],
       );
       if (!rows.length) continue;
-      await db.transaction((tx) => syncTableTriggers(tx, fn.name, fn.config.events, { missingTable: "skip", role: fn.config.role }));
-      say(`✓ ${fn.name}: now watching ${rows.map((r) => r.name).join(", ")}`);
+      // Under the function's deploy lock, and only while this version is still the active one: a delete (or a
+      // deploy) that committed since `functions()` was read must not get this version's triggers back.
+      const synced = await db.transaction(async (tx) => {
+        await tx.query("select pg_advisory_xact_lock($1::int8)", [lockKey(`hangar:deploy:${fn.name}`)]);
+        const active = await tx.query("select 1 from hangar.functions where name = $1 and active_version::text = $2", [fn.name, fn.versionId]);
+        if (!active.rows.length) return false;
+        await syncTableTriggers(tx, fn.name, fn.config.events, { missingTable: "skip", role: fn.config.role });
+        return true;
+      });
+      if (synced) say(`✓ ${fn.name}: now watching ${rows.map((r) => r.name).join(", ")}`);
     }
   };
   const loop = () => {
